@@ -1,0 +1,55 @@
+"""Table-driven: every op record's partials against central differences, first and second order.
+
+A new record in the op table is covered here the moment it exists.
+"""
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from autograd_core import OPS, Value, gradcheck
+from autograd_core.testing import values
+
+
+def _over_variables(op, xs):
+    """op as a function of its non-constant inputs only, and those inputs' values."""
+    free = [i for i in range(op.arity) if i not in op.constant]
+
+    def f(*vs):
+        args = list(xs)
+        for i, v in zip(free, vs):
+            args[i] = v
+        return op(*args)
+
+    return f, [xs[i] for i in free]
+
+
+@pytest.mark.parametrize("op", OPS.values(), ids=list(OPS))
+@settings(max_examples=40)
+@given(data=st.data())
+def test_partials_match_central_differences(op, data):
+    f, xs = _over_variables(op, data.draw(values(op)))
+    gradcheck(f, xs, eps=1e-6, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("op", OPS.values(), ids=list(OPS))
+@settings(max_examples=15)
+@given(data=st.data())
+def test_second_derivatives_match_differences_of_first(op, data):
+    f, xs = _over_variables(op, data.draw(values(op)))
+    gradcheck(f, xs, eps=1e-5, atol=1e-4, rtol=1e-3, second_order=True)
+
+
+@pytest.mark.parametrize("op", [op for op in OPS.values() if op.constant], ids=str)
+def test_constant_inputs_get_no_gradient(op):
+    xs = [(lo + hi) / 2 for lo, hi in op.domain]
+    vs = [Value(x) for x in xs]
+    op(*vs).backward()
+    assert all(vs[i].grad == 0.0 for i in op.constant)
+
+
+@pytest.mark.parametrize("op", OPS.values(), ids=list(OPS))
+def test_record_is_complete(op):
+    assert op.name and op.label and op.doc and op.role
+    assert op.arity in (1, 2)
+    xs = [(lo + hi) / 2 + 0.123 for lo, hi in op.domain]
+    assert op(*xs) == op(*[Value(x) for x in xs]).data  # numbers and Values agree
