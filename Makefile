@@ -21,8 +21,9 @@ demo: $(INSTALLED)
 	q = x + y; q.label = 'q'; f = q * z; f.label = 'f'; f.backward(); \
 	[print(f'{v.label}: data {v.data:+.4f}  grad {v.grad:+.4f}') for v in (x, y, z, q, f)]"
 
+# tests/ as usual, plus every notebook executed top to bottom (nbmake): a failing assert fails.
 test: $(INSTALLED)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests notebooks --nbmake
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
