@@ -23,7 +23,8 @@ def save(root: Value, path: str | os.PathLike[str], *, step: int | None = None,
     """Write the drawing of root (arguments as `to_dot`) to a .svg, .png or .dot file; its path."""
     target = _file_target(path)
     source = to_dot(root, step=step, **options)
-    data = source.encode() if target.suffix.lower() == ".dot" else render(source, target.suffix)
+    suffix = target.suffix.lower()
+    data = source.encode() if suffix == ".dot" else image_bytes(source, suffix)
     _write_atomic(target, data)
     return target
 
@@ -36,7 +37,7 @@ def save_steps(root: Value, folder: str | os.PathLike[str], **options: Any) -> P
     target = Path(folder)
     if target.exists() and not target.is_dir():
         raise ValueError(f"save_steps needs a folder, but {str(target)!r} is a file")
-    frames = [render(source, ".svg") for source in steps_dot(root, **options)]
+    frames = [image_bytes(source, ".svg") for source in steps_dot(root, **options)]
     target.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(len(frames) - 1)))
     for k, svg in enumerate(frames):
@@ -46,7 +47,7 @@ def save_steps(root: Value, folder: str | os.PathLike[str], **options: Any) -> P
     return page
 
 
-def render(source: str, suffix: str) -> bytes:
+def image_bytes(source: str, suffix: str) -> bytes:
     """DOT text through the Graphviz program `renderer()` picks, as .svg or .png bytes."""
     program = renderer()
     if program is None:

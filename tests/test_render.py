@@ -21,17 +21,9 @@ from autograd_core import (
     to_dot,
     topological_order,
 )
+from autograd_core.demo import main as demo_main
+from autograd_core.demo import slides_graph
 from autograd_core.render import RENDERER_HINT, DotText, renderer
-
-
-def slides_graph():
-    """The lecture's f = (x + y)·z at x = -2, y = 5, z = -4, every node labelled."""
-    x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
-    return x, y, z, q, f
 
 
 def record(dot, name):
@@ -308,3 +300,11 @@ def test_slides_save_steps_writes_every_frame_and_a_wired_page(pure_renderer, tm
     assert '<span id="counter">step 0 of 2</span>' in text
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text)  # nothing from a network
     assert "<link" not in text and "<script src" not in text
+
+
+def test_demo_prints_the_table_and_the_paths_it_wrote(pure_renderer, tmp_path, capsys):
+    assert demo_main(tmp_path) == 0
+    printed = capsys.readouterr().out
+    assert "x: data -2.0000  grad -4.0000" in printed and "z: data -4.0000  grad +3.0000" in printed
+    for path in (tmp_path / "graph.svg", tmp_path / "steps" / "steps.html"):
+        assert str(path) in printed and path.is_file()
