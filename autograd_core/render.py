@@ -96,9 +96,8 @@ def draw(root: Value, *, step: int | None = None, **options: Any) -> graphviz.Di
 
 def steps_dot(root: Value, **options: Any) -> Iterator[str]:
     """The DOT text of every backward step in order: to_dot(root, step=k) for k = 0, 1, ...."""
-    picture = _Picture(root, **options)
-    for frame in picture.frames():
-        yield picture.dot(*frame)
+    picture = _Picture(root, **options)  # checked now, not at the first next()
+    return (picture.dot(*frame) for frame in picture.frames())
 
 
 class _Picture:
@@ -107,21 +106,7 @@ class _Picture:
     def __init__(self, root: Value, *, rankdir: str = "LR", fmt: str = ".4f",
                  edge_partials: bool = False, params: Iterable[Value] = (), color: str = "role",
                  max_nodes: int = DEFAULT_MAX_NODES) -> None:
-        if not isinstance(root, Value):
-            raise TypeError(f"drawing needs a Value, got {type(root).__name__}: {root!r}")
-        if rankdir not in RANKDIRS:
-            raise ValueError(f"rankdir must be one of {RANKDIRS}, got {rankdir!r}")
-        if color not in COLORS:
-            raise ValueError(f"color must be one of {COLORS}, got {color!r}")
-        if not isinstance(fmt, str):
-            raise TypeError(f"fmt must be a format spec string such as '.4f', got {fmt!r}")
-        try:
-            format(-1.5, fmt)
-        except ValueError:
-            raise ValueError(f"fmt must be a format spec for floats such as '.4f' or '.3g', "
-                             f"got {fmt!r}") from None
-        if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-            raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
+        _check_options(root, rankdir, fmt, color, max_nodes)
         self.order = topological_order(root)
         if len(self.order) > max_nodes:
             raise ValueError(
@@ -286,6 +271,25 @@ class _Picture:
 
     def _num(self, x: Any) -> str:
         return format(_number(x), self.fmt)
+
+
+def _check_options(root: Value, rankdir: str, fmt: str, color: str, max_nodes: int) -> None:
+    """Refuse a bad argument by name and value, before any work on the graph."""
+    if not isinstance(root, Value):
+        raise TypeError(f"drawing needs a Value, got {type(root).__name__}: {root!r}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {RANKDIRS}, got {rankdir!r}")
+    if color not in COLORS:
+        raise ValueError(f"color must be one of {COLORS}, got {color!r}")
+    if not isinstance(fmt, str):
+        raise TypeError(f"fmt must be a format spec string such as '.4f', got {fmt!r}")
+    try:
+        format(-1.5, fmt)
+    except ValueError:
+        raise ValueError(f"fmt must be a format spec for floats such as '.4f' or '.3g', "
+                         f"got {fmt!r}") from None
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
 
 
 def _kind(node: Value, root: Value, params: set[Value]) -> str:

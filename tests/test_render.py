@@ -3,7 +3,9 @@
 import html
 import re
 import shutil
+import subprocess
 import sysconfig
+from pathlib import Path
 
 import graphviz
 import pytest
@@ -24,6 +26,8 @@ from autograd_core import (
 from autograd_core.demo import main as demo_main
 from autograd_core.demo import slides_graph
 from autograd_core.render import RENDERER_HINT, DotText, renderer
+
+_NODE = shutil.which("node")  # looked up before any test hides PATH
 
 
 def record(dot, name):
@@ -300,6 +304,18 @@ def test_slides_save_steps_writes_every_frame_and_a_wired_page(pure_renderer, tm
     assert '<span id="counter">step 0 of 2</span>' in text
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text)  # nothing from a network
     assert "<link" not in text and "<script src" not in text
+
+
+@pytest.mark.skipif(_NODE is None, reason="needs node to run the page's script")
+def test_slides_step_page_buttons_and_keys_move_one_frame(pure_renderer, tmp_path):
+    page = save_steps(slides_graph()[-1], tmp_path)
+    script = Path(__file__).with_name("step_page.js")
+    done = subprocess.run([_NODE, script, page, "next", "right", "right", "prev", "left", "left"],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == [
+        "step 0 of 2 | X.. | - next", "step 1 of 2 | .X. | prev next",
+        "step 2 of 2 | ..X | prev -", "step 2 of 2 | ..X | prev -",  # no step past the last
+        "step 1 of 2 | .X. | prev next", "step 0 of 2 | X.. | - next", "step 0 of 2 | X.. | - next"]
 
 
 def test_demo_prints_the_table_and_the_paths_it_wrote(pure_renderer, tmp_path, capsys):

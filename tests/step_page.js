@@ -1,0 +1,30 @@
+// Runs the script of a steps.html against a minimal fake DOM and prints the state after each
+// click or key press, one line each: "counter | visible frames | prev/next enabled".
+const fs = require("fs");
+const html = fs.readFileSync(process.argv[2], "utf8");
+const script = html.match(/<script>([\s\S]*?)<\/script>/)[1];
+const count = (html.match(/<section class="frame"/g) || []).length;
+
+function element() {
+  return { hidden: false, disabled: false, textContent: "", handlers: {},
+           addEventListener(type, f) { this.handlers[type] = f; } };
+}
+const frames = Array.from({ length: count }, element);
+const byId = { prev: element(), next: element(), counter: element() };
+const page = { handlers: {}, querySelectorAll: () => frames, getElementById: (id) => byId[id],
+               addEventListener(type, f) { this.handlers[type] = f; } };
+new Function("document", script)(page);
+
+function state() {
+  const visible = frames.map((f) => (f.hidden ? "." : "X")).join("");
+  return `${byId.counter.textContent} | ${visible} | ${byId.prev.disabled ? "-" : "prev"} ` +
+         `${byId.next.disabled ? "-" : "next"}`;
+}
+const actions = { next: () => byId.next.handlers.click(), prev: () => byId.prev.handlers.click(),
+                  right: () => page.handlers.keydown({ key: "ArrowRight" }),
+                  left: () => page.handlers.keydown({ key: "ArrowLeft" }) };
+console.log(state());
+for (const name of process.argv.slice(3)) {
+  actions[name]();
+  console.log(state());
+}
