@@ -21,7 +21,7 @@ def slides_graph() -> tuple[Value, ...]:
 
 
 def main(out: str | Path = "out") -> int:
-    """Print the table of values and gradients, then write graph.svg and steps/steps.html."""
+    """Print values and gradients; write graph.svg and steps/steps.html (forward, then backward)."""
     nodes = slides_graph()
     f = nodes[-1]
     f.backward()
@@ -33,7 +33,7 @@ def main(out: str | Path = "out") -> int:
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     print(f"picture:        {save(f, folder / 'graph.svg')}")
-    print(f"backward steps: {save_steps(f, folder / 'steps')}")
+    print(f"step through:   {save_steps(f, folder / 'steps', forward=True)}")
     return 0
 
 

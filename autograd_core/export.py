@@ -29,21 +29,27 @@ def save(root: Value, path: str | os.PathLike[str], *, step: int | None = None,
     return target
 
 
-def save_steps(root: Value, folder: str | os.PathLike[str], **options: Any) -> Path:
-    """Write step-000.svg ... (one per backward step) and steps.html into folder; the HTML's path.
+def save_steps(root: Value, folder: str | os.PathLike[str], *, forward: bool = False,
+               **options: Any) -> Path:
+    """Write backward-000.svg ... (one per backward step) and steps.html into folder; its path.
 
-    Options are those of `to_dot`. The folder is created if it does not exist.
+    forward=True adds the forward pass first (forward-000.svg ...). Options are those of
+    `to_dot`. The folder is created if it does not exist.
     """
     target = Path(folder)
     if target.exists() and not target.is_dir():
         raise ValueError(f"save_steps needs a folder, but {str(target)!r} is a file")
-    frames = [image_bytes(source, ".svg") for source in steps_dot(root, **options)]
+    steps = [(name, k, image_bytes(source, ".svg"))
+             for name, k, source in steps_dot(root, forward=forward, **options)]
     target.mkdir(parents=True, exist_ok=True)
-    width = max(3, len(str(len(frames) - 1)))
-    for k, svg in enumerate(frames):
-        _write_atomic(target / f"step-{k:0{width}d}.svg", svg)
+    last = max(k for _, k, _ in steps)  # both passes have the same number of steps
+    width = max(3, len(str(last)))
+    frames = []
+    for name, k, svg in steps:
+        _write_atomic(target / f"{name}-{k:0{width}d}.svg", svg)
+        frames.append((f"{name} step {k} of {last}", svg))
     page = target / HTML_NAME
-    _write_atomic(page, steps_html(frames, title=f"backward of {root.label or 'the graph'}"))
+    _write_atomic(page, steps_html(frames, title=f"{root.label or 'the graph'}, step by step"))
     return page
 
 
@@ -60,14 +66,15 @@ def image_bytes(source: str, suffix: str) -> bytes:
     return done.stdout
 
 
-def steps_html(frames: list[bytes], title: str = "backward pass") -> bytes:
-    """One HTML page with every SVG frame inlined: Prev/Next buttons, ← → keys, a step counter."""
+def steps_html(frames: list[tuple[str, bytes]], title: str = "step by step") -> bytes:
+    """One HTML page with every (caption, SVG) frame inlined: Prev/Next, ← → keys, a counter."""
     sections = []
-    for k, svg in enumerate(frames):
+    for k, (caption, svg) in enumerate(frames):
         hidden = "" if k == 0 else " hidden"
-        sections.append(f'<section class="frame" id="frame-{k}"{hidden}>\n'
+        sections.append(f'<section class="frame" id="frame-{k}" '
+                        f'data-caption="{html.escape(caption)}"{hidden}>\n'
                         f'{_inline_svg(svg)}\n</section>')
-    page = _PAGE.format(title=html.escape(title), last=len(frames) - 1,
+    page = _PAGE.format(title=html.escape(title), first=html.escape(frames[0][0]),
                         frames="\n".join(sections))
     return page.encode()
 
@@ -123,7 +130,7 @@ _PAGE = """<!DOCTYPE html>
 <body>
 <nav>
   <button type="button" id="prev">&larr; Prev</button>
-  <span id="counter">step 0 of {last}</span>
+  <span id="counter">{first}</span>
   <button type="button" id="next">Next &rarr;</button>
   <span>(or the &larr; &rarr; keys)</span>
 </nav>
@@ -138,7 +145,7 @@ _PAGE = """<!DOCTYPE html>
   function show(k) {{
     current = Math.max(0, Math.min(frames.length - 1, k));
     frames.forEach(function (frame, i) {{ frame.hidden = i !== current; }});
-    counter.textContent = "step " + current + " of " + (frames.length - 1);
+    counter.textContent = frames[current].getAttribute("data-caption");
     prev.disabled = current === 0;
     next.disabled = current === frames.length - 1;
   }}

@@ -10,6 +10,7 @@ import math
 import shutil
 import sysconfig
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ _GATE_FILL = {DISTRIBUTOR: "#c7d2fe", SWAPPER: "#fbcfe8", ROUTER: "#fed7aa", SCA
 _INFIX = ("+", "−", "×", "÷")  # gate labels written between their operands
 _ACTIVE = "#dc2626"  # the node, gate and edges of the step being shown
 _RECEIVING = "#f97316"  # the parents the shown step adds to
+_FORWARD = "#2563eb"  # the node, gate and edges a forward frame computes
 
 
 class DotText(str):
@@ -60,29 +62,36 @@ def renderer() -> str | None:
             or shutil.which("graphviz-pure"))
 
 
-def to_dot(root: Value, *, step: int | None = None, **options: Any) -> str:
+def to_dot(root: Value, *, step: int | None = None, forward: int | None = None,
+           **options: Any) -> str:
     """DOT text of the graph below root: value records, op gates, grad = d(root)/d(node).
 
     step=k draws the backward pass as it stands after its step k (see `backward_steps`;
     negative k counts from the end): grads not computed yet are blank, the step is highlighted
-    and its arithmetic is written under the picture. Options, all keyword:
+    and its arithmetic is written under the picture. forward=k draws the forward pass after
+    its step k (0: the leaves; then one op at a time, in topological order). Options, keyword:
     rankdir "LR" or "TB"; fmt a float format such as ".4f"; edge_partials=True writes the local
     derivative on every edge; params, Values drawn as parameters; color "role" (output, parameter,
     input, constant, intermediate, and each gate by its role in backward), "grad" (value nodes
     redder as |grad| grows) or "none"; max_nodes, above which drawing is refused.
     """
     picture = _Picture(root, **options)
-    if step is None:
-        return picture.dot({node: node.grad for node in picture.order}, None, None)
-    return picture.dot(*picture.frame(step))
+    if step is not None and forward is not None:
+        raise ValueError(f"draw one pass at a time: step={step!r} or forward={forward!r}")
+    if step is not None:
+        return picture.dot(picture.nth(step))
+    if forward is not None:
+        return picture.dot(picture.nth(forward, forward=True))
+    return picture.dot(_Frame(0, {node: node.grad for node in picture.order}))
 
 
-def draw(root: Value, *, step: int | None = None, **options: Any) -> graphviz.Digraph | DotText:
+def draw(root: Value, *, step: int | None = None, forward: int | None = None,
+         **options: Any) -> graphviz.Digraph | DotText:
     """The graph as a graphviz.Digraph (inline in Jupyter); DOT text if no renderer is installed.
 
     Arguments are those of `to_dot`.
     """
-    source = to_dot(root, step=step, **options)
+    source = to_dot(root, step=step, forward=forward, **options)
     program = renderer()
     if program is None:
         return DotText(source)
@@ -94,10 +103,33 @@ def draw(root: Value, *, step: int | None = None, **options: Any) -> graphviz.Di
     return graphviz.Digraph(body=body)
 
 
-def steps_dot(root: Value, **options: Any) -> Iterator[str]:
-    """The DOT text of every backward step in order: to_dot(root, step=k) for k = 0, 1, ...."""
+def steps_dot(root: Value, *, forward: bool = False, **options: Any
+              ) -> Iterator[tuple[str, int, str]]:
+    """(pass, k, to_dot of its step k) for every backward step; forward=True puts forward first."""
     picture = _Picture(root, **options)  # checked now, not at the first next()
-    return (picture.dot(*frame) for frame in picture.frames())
+    passes = [("backward", picture.frames())]
+    if forward:
+        passes.insert(0, ("forward", picture.forward_frames()))
+    return ((name, frame.index, picture.dot(frame)) for name, frames in passes
+            for frame in frames)
+
+
+@dataclass
+class _Frame:
+    """What one picture shows: grads (and uses still to add), or values known in a forward pass."""
+
+    index: int
+    grads: Mapping[Value, Any]
+    pending: Mapping[Value, int] | None = None  # backward frames: a grad is final at 0
+    step: Step | None = None  # backward frames: the step just applied
+    known: set[Value] | None = None  # forward frames: nodes whose data is computed
+    computing: Value | None = None  # forward frames: the op node just computed
+
+    def active(self) -> tuple[Value | None, str]:
+        """The node this frame is about and its highlight colour (red back, blue forward)."""
+        if self.step is not None:
+            return self.step.node, _ACTIVE
+        return self.computing, _FORWARD
 
 
 class _Picture:
@@ -128,10 +160,10 @@ class _Picture:
                 self.uses[parent] += 1
         self.n_steps = 1 + sum(node.op is not None for node in self.order)  # the seed + one per op
 
-    # --- the backward pass as frames ------------------------------------------------------
+    # --- the passes as frames -------------------------------------------------------------
 
-    def frames(self) -> Iterator[tuple[dict[Value, float], dict[Value, int], Step]]:
-        """(running grads, uses still to come, step) after each step of the backward pass."""
+    def frames(self) -> Iterator[_Frame]:
+        """The picture after each step of the backward pass: running grads, active step."""
         grads: dict[Value, float] = {}
         pending = dict(self.uses)
         for s in backward_steps(self.root):
@@ -140,82 +172,95 @@ class _Picture:
             for parent, c in zip(s.parents, s.contributions):
                 grads[parent] = grads.get(parent, 0.0) + c
                 pending[parent] -= 1
-            yield grads, pending, s
+            yield _Frame(s.index, grads, pending, step=s)
 
-    def frame(self, k: int) -> tuple[dict[Value, float], dict[Value, int], Step]:
-        """The running grads after step k (negative k counts from the end)."""
-        n = self.n_steps
+    def forward_frames(self) -> Iterator[_Frame]:
+        """The picture after each step of the forward pass: the leaves, then one op at a time."""
+        known = {node for node in self.order if node.op is None}
+        yield _Frame(0, {}, known=known)
+        ops = (node for node in self.order if node.op is not None)
+        for k, node in enumerate(ops, start=1):
+            known.add(node)
+            yield _Frame(k, {}, known=known, computing=node)
+
+    def nth(self, k: int, forward: bool = False) -> _Frame:
+        """Frame k of the backward (or forward) pass; negative k counts from the end."""
+        what = "forward" if forward else "step"
+        n = self.n_steps  # both passes: one frame to start (seed or leaves), one per op
         if isinstance(k, bool) or not isinstance(k, int):
-            raise TypeError(f"step must be an int, got {k!r}")
+            raise TypeError(f"{what} must be an int, got {k!r}")
         if not -n <= k < n:
-            raise IndexError(f"step {k} is out of range: this graph's backward pass has {n} "
+            raise IndexError(f"{what} {k} is out of range: this graph's passes have {n} "
                              f"steps (0 to {n - 1})")
         k %= n
-        for frame in self.frames():
-            if frame[2].index == k:
+        for frame in self.forward_frames() if forward else self.frames():
+            if frame.index == k:
                 return frame
-        raise AssertionError("unreachable: the stepper yields one step per op node plus the seed")
+        raise AssertionError("unreachable: each pass has one frame per op node plus one")
 
     # --- DOT ------------------------------------------------------------------------------
 
-    def dot(self, grads: Mapping[Value, Any], pending: Mapping[Value, int] | None,
-            active: Step | None) -> str:
-        """The whole DOT text for these grads; pending and active only in a backward frame."""
-        caption = _quote(self._caption(grads, active), left=True)
+    def dot(self, frame: _Frame) -> str:
+        """The whole DOT text of the graph as this frame shows it."""
+        caption = _quote(self._caption(frame), left=True)
         # ordering=in keeps each gate's inputs in operand order (x above y in x − y).
         lines = [(f"\tgraph [rankdir={self.rankdir} ordering=in fontname=Helvetica fontsize=11 "
                   f"labelloc=b labeljust=l label={caption}]\n"),
                  "\tnode [fontname=Helvetica fontsize=11 style=filled]\n",
                  "\tedge [fontname=Helvetica fontsize=9 color=\"#6b7280\"]\n"]
-        receiving = set(active.parents) if active is not None else set()
-        scale = max((abs(_number(g)) for g in grads.values()), default=0.0)
+        active, mark = frame.active()
+        receiving = set(frame.step.parents) if frame.step is not None else set()
+        scale = max((abs(_number(g)) for g in frame.grads.values()), default=0.0)
         for i, node in enumerate(self.order):
-            attrs = self._value_attrs(node, grads, pending, scale)
-            if active is not None and node is active.node:
-                attrs += f" color=\"{_ACTIVE}\" penwidth=2.5"
+            attrs = self._value_attrs(node, frame, scale)
+            if node is active:
+                attrs += f" color=\"{mark}\" penwidth=2.5"
             elif node in receiving and self.kind[node] != CONSTANT:
                 attrs += f" color=\"{_RECEIVING}\" penwidth=2"
             lines.append(f"\tv{i} [{attrs}]\n")
             if node.op is not None:
-                lines.extend(self._gate_lines(i, node, active))
+                lines.extend(self._gate_lines(i, node, frame))
         return "digraph {\n" + "".join(lines) + "}\n"
 
-    def _value_attrs(self, node: Value, grads: Mapping[Value, Any],
-                     pending: Mapping[Value, int] | None, scale: float) -> str:
+    def _value_attrs(self, node: Value, frame: _Frame, scale: float) -> str:
         kind = self.kind[node]
         fill = _KIND_FILL[kind] if self.color == "role" else "#ffffff"
         if kind == CONSTANT:  # a number in the formula: its grad means nothing to the reader
             return f"shape=box style=\"filled,rounded\" fillcolor=\"{fill}\" " \
                    f"label={_quote(self._num(node.data))} tooltip=\"constant\""
-        if node not in grads:
+        known = frame.known is None or node in frame.known
+        data = self._num(node.data) if known else ""  # blank until the forward pass gets here
+        if node not in frame.grads:
             grad = ""  # not computed yet in this frame
         else:
-            grad = self._num(grads[node])
-            if pending is not None and pending[node] > 0:
+            grad = self._num(frame.grads[node])
+            if frame.pending is not None and frame.pending[node] > 0:
                 grad += " so far"
-        if self.color == "grad" and scale > 0.0 and node in grads:
-            fill = _heat(abs(_number(grads[node])) / scale)
+        if self.color == "grad" and scale > 0.0 and node in frame.grads:
+            fill = _heat(abs(_number(frame.grads[node])) / scale)
         fields = " | ".join(_record_escape(f) for f in
-                            (self.name[node], f"data {self._num(node.data)}", f"grad {grad}"))
+                            (self.name[node], f"data {data}", f"grad {grad}"))
         return (f"shape=record fillcolor=\"{fill}\" label=\"{{ {fields} }}\" "
                 f"tooltip=\"{kind}\"")
 
-    def _gate_lines(self, i: int, node: Value, active: Step | None) -> list[str]:
+    def _gate_lines(self, i: int, node: Value, frame: _Frame) -> list[str]:
         rec = OPS[node.op]  # type: ignore[index]
         fill = _GATE_FILL.get(rec.role, "#e5e7eb") if self.color != "none" else "#ffffff"
-        live = active is not None and node is active.node and not active.seed
-        mark = f" color=\"{_ACTIVE}\" penwidth=2.5" if live else ""
+        active, colour = frame.active()
+        live = node is active
+        backward = live and frame.step is not None  # its partials are the step's arithmetic
+        mark = f" color=\"{colour}\" penwidth=2.5" if live else ""
         lines = [(f"\tg{i} [shape=circle fillcolor=\"{fill}\" label={_quote(rec.label)} "
                   f"xlabel={_quote(rec.role)} fontsize=12 "
                   f"tooltip={_quote(f'{rec.name} ({rec.role}): {rec.doc}')}{mark}]\n"),
                  f"\tg{i} -> v{i}{' [' + mark.strip() + ']' if mark else ''}\n"]
-        partials = self._edge_partials(node, live)
+        partials = self._edge_partials(node, backward)
         for k, parent in enumerate(node.parents):
             attrs = []
             if partials is not None:
                 attrs.append(f"label={_quote(self._partial_text(node, parent, partials[k]))}")
             if live:
-                attrs.append(f"color=\"{_ACTIVE}\" fontcolor=\"{_ACTIVE}\" penwidth=2")
+                attrs.append(f"color=\"{colour}\" fontcolor=\"{colour}\" penwidth=2")
             tail = f" [{' '.join(attrs)}]" if attrs else ""
             lines.append(f"\tv{self.index[parent]} -> g{i}{tail}\n")
         return lines
@@ -235,35 +280,42 @@ class _Picture:
             return self._num(d)
         return f"∂{self.name[node]}/∂{self.name[parent]} = {self._num(d)}"
 
-    def _caption(self, grads: Mapping[Value, Any], active: Step | None) -> str:
+    def _caption(self, frame: _Frame) -> str:
         """The text under the picture: a warning before backward, or the arithmetic of a step."""
         r = self.name[self.root]
-        if active is None:
-            if all(_number(g) == 0.0 for g in grads.values()):
+        last = self.n_steps - 1
+        if frame.known is not None:
+            node = frame.computing
+            if node is None:
+                return f"forward step 0 of {last}: the inputs"
+            return (f"forward step {frame.index} of {last}: {self.name[node]} = "
+                    f"{self._formula(node)} = {self._formula(node, numbers=True)} = "
+                    f"{self._num(node.data)}")
+        s = frame.step
+        if s is None:
+            if all(_number(g) == 0.0 for g in frame.grads.values()):
                 return (f"no backward yet: every grad is 0. Call {r}.backward() to fill in "
                         f"grad = d{r}/d(node)")
             return f"grad = d{r}/d(node)"
-        head = f"backward step {active.index} of {self.n_steps - 1}"
-        if active.seed:
+        head = f"backward step {s.index} of {last}"
+        if s.seed:
             return f"{head}: the seed, d{r}/d{r} = 1"
-        rec = OPS[active.node.op]  # type: ignore[index]
-        lines = [(f"{head}: {self.name[active.node]} = {self._formula(active.node)}"
-                  f"   ({rec.name}, a {rec.role})")]
-        node = active.node
-        g = self._num(active.grad)
-        dn = f"d{r}/d{self.name[node]}"
-        for parent, d, c in zip(active.parents, active.partials, active.contributions):
+        rec = OPS[s.node.op]  # type: ignore[index]
+        n = self.name[s.node]
+        lines = [f"{head}: {n} = {self._formula(s.node)}   ({rec.name}, a {rec.role})"]
+        g = self._num(s.grad)
+        for parent, d, c in zip(s.parents, s.partials, s.contributions):
             if self.kind[parent] == CONSTANT:
                 continue
             p = self.name[parent]
-            lines.append(f"d{r}/d{p} += ∂{self.name[node]}/∂{p} · {dn} = "
+            lines.append(f"d{r}/d{p} += ∂{n}/∂{p} · d{r}/d{n} = "
                          f"{self._num(d)} · {g} = {self._num(c)}")
         return "\n".join(lines)
 
-    def _formula(self, node: Value) -> str:
+    def _formula(self, node: Value, numbers: bool = False) -> str:
         """x + y, x × y, ... for arithmetic; name(x, ...) for the rest (tanh(x), powc(x, 2))."""
         rec = OPS[node.op]  # type: ignore[index]
-        args = [self._num(p.data) if self.kind[p] == CONSTANT else self.name[p]
+        args = [self._num(p.data) if numbers or self.kind[p] == CONSTANT else self.name[p]
                 for p in node.parents]
         if rec.label in _INFIX and len(args) == 2:
             return f"{args[0]} {rec.label} {args[1]}"

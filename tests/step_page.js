@@ -3,13 +3,14 @@
 const fs = require("fs");
 const html = fs.readFileSync(process.argv[2], "utf8");
 const script = html.match(/<script>([\s\S]*?)<\/script>/)[1];
-const count = (html.match(/<section class="frame"/g) || []).length;
+const captions = [...html.matchAll(/<section class="frame"[^>]* data-caption="([^"]*)"/g)];
 
-function element() {
+function element(caption) {
   return { hidden: false, disabled: false, textContent: "", handlers: {},
+           getAttribute: (name) => (name === "data-caption" ? caption : null),
            addEventListener(type, f) { this.handlers[type] = f; } };
 }
-const frames = Array.from({ length: count }, element);
+const frames = captions.map((m) => element(m[1]));
 const byId = { prev: element(), next: element(), counter: element() };
 const page = { handlers: {}, querySelectorAll: () => frames, getElementById: (id) => byId[id],
                addEventListener(type, f) { this.handlers[type] = f; } };

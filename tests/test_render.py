@@ -289,19 +289,21 @@ def test_slides_save_steps_writes_every_frame_and_a_wired_page(pure_renderer, tm
     *_, f = slides_graph()
     page = save_steps(f, tmp_path / "steps")
     assert sorted(p.name for p in page.parent.iterdir()) == [
-        "step-000.svg", "step-001.svg", "step-002.svg", "steps.html"]
+        "backward-000.svg", "backward-001.svg", "backward-002.svg", "steps.html"]
     text = page.read_text()
-    frames = re.findall(r'<section class="frame" id="frame-(\d)"( hidden)?>\s*<svg', text)
-    assert frames == [("0", ""), ("1", " hidden"), ("2", " hidden")]  # opens at step 0
+    frames = re.findall(r'<section class="frame" id="frame-(\d)" data-caption="([^"]*)"( hidden)?>'
+                        r'\s*<svg', text)
+    assert frames == [("0", "backward step 0 of 2", ""), ("1", "backward step 1 of 2", " hidden"),
+                      ("2", "backward step 2 of 2", " hidden")]  # opens at step 0
     for k in range(3):
         assert f"backward step {k} of 2" in text
     assert text.count("<svg") == 3 and "<?xml" not in text
     assert '<button type="button" id="prev">' in text and '<button type="button" id="next">' in text
     for wiring in ('getElementById("prev")', 'getElementById("next")', 'getElementById("counter")',
                    'prev.addEventListener("click"', 'next.addEventListener("click"',
-                   '"ArrowLeft"', '"ArrowRight"', "show(0);"):
+                   '"ArrowLeft"', '"ArrowRight"', 'getAttribute("data-caption")', "show(0);"):
         assert wiring in text
-    assert '<span id="counter">step 0 of 2</span>' in text
+    assert '<span id="counter">backward step 0 of 2</span>' in text
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text)  # nothing from a network
     assert "<link" not in text and "<script src" not in text
 
@@ -313,9 +315,33 @@ def test_slides_step_page_buttons_and_keys_move_one_frame(pure_renderer, tmp_pat
     done = subprocess.run([_NODE, script, page, "next", "right", "right", "prev", "left", "left"],
                           capture_output=True, text=True, check=True)
     assert done.stdout.splitlines() == [
-        "step 0 of 2 | X.. | - next", "step 1 of 2 | .X. | prev next",
-        "step 2 of 2 | ..X | prev -", "step 2 of 2 | ..X | prev -",  # no step past the last
-        "step 1 of 2 | .X. | prev next", "step 0 of 2 | X.. | - next", "step 0 of 2 | X.. | - next"]
+        "backward step 0 of 2 | X.. | - next", "backward step 1 of 2 | .X. | prev next",
+        "backward step 2 of 2 | ..X | prev -", "backward step 2 of 2 | ..X | prev -",  # the end
+        "backward step 1 of 2 | .X. | prev next", "backward step 0 of 2 | X.. | - next",
+        "backward step 0 of 2 | X.. | - next"]
+
+
+def test_slides_forward_frames_show_values_in_topological_order():
+    *_, f = slides_graph()
+    leaves, add, mul = (to_dot(f, forward=k) for k in range(3))
+    assert "forward step 0 of 2: the inputs" in leaves
+    assert "{ x | data -2.0000 | grad  }" in leaves and "{ q | data  | grad  }" in leaves
+    assert "q = x + y = -2.0000 + 5.0000 = 3.0000" in add
+    assert 'color="#2563eb"' in record(add, "q") and "{ f | data  | grad  }" in add
+    assert "f = q × z = 3.0000 × -4.0000 = -12.0000" in mul and to_dot(f, forward=-1) == mul
+    with pytest.raises(ValueError, match="one pass at a time"):
+        to_dot(f, step=0, forward=0)
+    with pytest.raises(IndexError, match="forward 3 is out of range"):
+        to_dot(f, forward=3)
+
+
+def test_slides_save_steps_forward_then_backward(pure_renderer, tmp_path):
+    page = save_steps(slides_graph()[-1], tmp_path, forward=True)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [f"{p}-00{k}.svg" for p in ("backward", "forward") for k in range(3)] + [
+        "steps.html"]
+    captions = re.findall(r'data-caption="([^"]*)"', page.read_text())
+    assert captions == [f"{p} step {k} of 2" for p in ("forward", "backward") for k in range(3)]
 
 
 def test_demo_prints_the_table_and_the_paths_it_wrote(pure_renderer, tmp_path, capsys):
