@@ -247,7 +247,8 @@ class _Picture:
         rec = OPS[node.op]  # type: ignore[index]
         fill = _GATE_FILL.get(rec.role, "#e5e7eb") if self.color != "none" else "#ffffff"
         active, colour = frame.active()
-        live = node is active
+        seed = frame.step is not None and frame.step.seed  # the seed runs no gate
+        live = node is active and not seed
         backward = live and frame.step is not None  # its partials are the step's arithmetic
         mark = f" color=\"{colour}\" penwidth=2.5" if live else ""
         lines = [(f"\tg{i} [shape=circle fillcolor=\"{fill}\" label={_quote(rec.label)} "

@@ -227,6 +227,7 @@ def test_slides_frames_blank_highlight_and_arithmetic():
     *_, f = slides_graph()
     seed, mul, add = (to_dot(f, step=k) for k in range(3))
     assert "the seed, df/df = 1" in seed
+    assert [ln for ln in seed.splitlines() if "#dc2626" in ln] == [record(seed, "f")]  # no gate
     assert "{ f | data -12.0000 | grad 1.0000 }" in seed and "{ q | data 3.0000 | grad  }" in seed
     assert "f = q × z   (mul, a swapper)" in mul
     assert "df/dq += ∂f/∂q · df/df = -4.0000 · 1.0000 = -4.0000" in mul
