@@ -198,11 +198,11 @@ def _trace_command(args: argparse.Namespace) -> None:
         raise UsageError(str(err)) from None
     print(format_table(result.root))
     if args.output:
-        from .render import save
+        from .export import save
 
         print(f"graph: {_report(save, result.root, args.output)}")
     if args.steps:
-        from .render import save_steps
+        from .export import save_steps
 
         print(f"steps: {_report(save_steps, result.root, args.steps)}")
 
@@ -210,7 +210,7 @@ def _trace_command(args: argparse.Namespace) -> None:
 def _report(writer, root: Value, path: str) -> str:  # type: ignore[no-untyped-def]
     try:
         return str(writer(root, path))
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, RuntimeError) as err:  # RuntimeError: no renderer installed
         raise UsageError(f"cannot write {path}: {err}") from None
 
 
