@@ -15,11 +15,9 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
+# Prints the slides' values and gradients; writes out/graph.svg and out/steps/steps.html.
 demo: $(INSTALLED)
-	$(BIN)/python -c "from autograd_core import Value; \
-	x, y, z = Value(-2.0, 'x'), Value(5.0, 'y'), Value(-4.0, 'z'); \
-	q = x + y; q.label = 'q'; f = q * z; f.label = 'f'; f.backward(); \
-	[print(f'{v.label}: data {v.data:+.4f}  grad {v.grad:+.4f}') for v in (x, y, z, q, f)]"
+	$(BIN)/python -m autograd_core.demo out
 
 # tests/ as usual, plus every notebook executed top to bottom (nbmake): a failing assert fails.
 test: $(INSTALLED)

@@ -10,21 +10,30 @@ from .engine import (
     topological_order,
     value_and_grad,
 )
+from .export import save, save_steps
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .ops import OPS, Op
+from .render import draw, to_dot
+from .stepper import Step, backward_steps
 
 __all__ = [
     "OPS",
     "GradcheckError",
     "Op",
+    "Step",
     "Value",
     "apply",
+    "backward_steps",
+    "draw",
     "enable_grad",
     "grad",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",
     "numerical_gradient",
+    "save",
+    "save_steps",
+    "to_dot",
     "topological_order",
     "value_and_grad",
 ]

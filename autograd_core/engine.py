@@ -292,7 +292,7 @@ def topological_order(root: Value) -> list[Value]:
             visited.add(node)
             stack.append(node)
             stack.append(None)
-            stack.extend(node._parents)
+            stack.extend(reversed(node._parents))  # first parent placed first
     return order
 
 

@@ -1,0 +1,163 @@
+"""Pictures to files: one drawing as SVG, PNG or DOT, and a backward pass as SVG frames plus one
+self-contained HTML page that steps through them. Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import secrets
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from .engine import Value
+from .render import RENDERER_HINT, renderer, steps_dot, to_dot
+
+FORMATS = (".svg", ".png", ".dot")
+HTML_NAME = "steps.html"
+
+
+def save(root: Value, path: str | os.PathLike[str], *, step: int | None = None,
+         **options: Any) -> Path:
+    """Write the drawing of root (arguments as `to_dot`) to a .svg, .png or .dot file; its path."""
+    target = _file_target(path)
+    source = to_dot(root, step=step, **options)
+    suffix = target.suffix.lower()
+    data = source.encode() if suffix == ".dot" else image_bytes(source, suffix)
+    _write_atomic(target, data)
+    return target
+
+
+def save_steps(root: Value, folder: str | os.PathLike[str], *, forward: bool = False,
+               **options: Any) -> Path:
+    """Write backward-000.svg ... (one per backward step) and steps.html into folder; its path.
+
+    forward=True adds the forward pass first (forward-000.svg ...). Options are those of
+    `to_dot`. The folder is created if it does not exist.
+    """
+    target = Path(folder)
+    if target.exists() and not target.is_dir():
+        raise ValueError(f"save_steps needs a folder, but {str(target)!r} is a file")
+    steps = [(name, k, image_bytes(source, ".svg"))
+             for name, k, source in steps_dot(root, forward=forward, **options)]
+    target.mkdir(parents=True, exist_ok=True)
+    last = max(k for _, k, _ in steps)  # both passes have the same number of steps
+    width = max(3, len(str(last)))
+    frames = []
+    for name, k, svg in steps:
+        _write_atomic(target / f"{name}-{k:0{width}d}.svg", svg)
+        frames.append((f"{name} step {k} of {last}", svg))
+    page = target / HTML_NAME
+    _write_atomic(page, steps_html(frames, title=f"{root.label or 'the graph'}, step by step"))
+    return page
+
+
+def image_bytes(source: str, suffix: str) -> bytes:
+    """DOT text through the Graphviz program `renderer()` picks, as .svg or .png bytes."""
+    program = renderer()
+    if program is None:
+        raise RuntimeError(RENDERER_HINT.split(";")[0] + f" to write {suffix} files")
+    done = subprocess.run([program, f"-T{suffix.lstrip('.').lower()}"], input=source.encode(),
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{program} failed ({done.returncode}): "
+                           f"{done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
+
+
+def steps_html(frames: list[tuple[str, bytes]], title: str = "step by step") -> bytes:
+    """One HTML page with every (caption, SVG) frame inlined: Prev/Next, ← → keys, a counter."""
+    sections = []
+    for k, (caption, svg) in enumerate(frames):
+        hidden = "" if k == 0 else " hidden"
+        sections.append(f'<section class="frame" id="frame-{k}" '
+                        f'data-caption="{html.escape(caption)}"{hidden}>\n'
+                        f'{_inline_svg(svg)}\n</section>')
+    page = _PAGE.format(title=html.escape(title), first=html.escape(frames[0][0]),
+                        frames="\n".join(sections))
+    return page.encode()
+
+
+def _inline_svg(svg: bytes) -> str:
+    # The XML declaration and DOCTYPE are for standalone files; inside HTML the <svg> suffices.
+    text = svg.decode()
+    start = text.find("<svg")
+    if start < 0:
+        raise ValueError(f"not an SVG image: {text[:60]!r}")
+    return text[start:].strip()
+
+
+def _file_target(path: str | os.PathLike[str]) -> Path:
+    """The path to write, checked: a known extension and an existing folder."""
+    target = Path(path)
+    if target.suffix.lower() not in FORMATS:
+        raise ValueError(f"save writes {', '.join(FORMATS)} files; {str(target)!r} has "
+                         f"{'no extension' if not target.suffix else repr(target.suffix)}")
+    if target.is_dir():
+        raise ValueError(f"save needs a file path, but {str(target)!r} is a folder")
+    if not target.parent.is_dir():
+        raise ValueError(f"cannot write {str(target)!r}: the folder {str(target.parent)!r} "
+                         f"does not exist")
+    return target
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    """Write data to a temporary file beside target, then rename it: never a half-written file."""
+    # Not mkstemp: its files are private (0600); a picture gets the usual umask permissions.
+    tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        with open(tmp, "xb") as out:
+            out.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>
+  body {{ font-family: Helvetica, Arial, sans-serif; margin: 1em; }}
+  nav {{ display: flex; gap: 1em; align-items: center; margin-bottom: 1em; }}
+  button {{ font-size: 1em; padding: 0.3em 1em; }}
+  .frame svg {{ max-width: 100%; height: auto; }}
+</style>
+</head>
+<body>
+<nav>
+  <button type="button" id="prev">&larr; Prev</button>
+  <span id="counter">{first}</span>
+  <button type="button" id="next">Next &rarr;</button>
+  <span>(or the &larr; &rarr; keys)</span>
+</nav>
+{frames}
+<script>
+(function () {{
+  var frames = document.querySelectorAll(".frame");
+  var prev = document.getElementById("prev");
+  var next = document.getElementById("next");
+  var counter = document.getElementById("counter");
+  var current = 0;
+  function show(k) {{
+    current = Math.max(0, Math.min(frames.length - 1, k));
+    frames.forEach(function (frame, i) {{ frame.hidden = i !== current; }});
+    counter.textContent = frames[current].getAttribute("data-caption");
+    prev.disabled = current === 0;
+    next.disabled = current === frames.length - 1;
+  }}
+  prev.addEventListener("click", function () {{ show(current - 1); }});
+  next.addEventListener("click", function () {{ show(current + 1); }});
+  document.addEventListener("keydown", function (event) {{
+    if (event.key === "ArrowLeft") {{ show(current - 1); }}
+    if (event.key === "ArrowRight") {{ show(current + 1); }}
+  }});
+  show(0);
+}})();
+</script>
+</body>
+</html>
+"""

@@ -1,0 +1,353 @@
+"""Pictures and the backward stepper: the slides' graph, graph shapes, renderers, files."""
+
+import html
+import re
+import shutil
+import subprocess
+import sysconfig
+from pathlib import Path
+
+import graphviz
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograd_core import (
+    OPS,
+    Value,
+    apply,
+    backward_steps,
+    draw,
+    save,
+    save_steps,
+    to_dot,
+    topological_order,
+)
+from autograd_core.demo import main as demo_main
+from autograd_core.demo import slides_graph
+from autograd_core.render import RENDERER_HINT, DotText, renderer
+
+_NODE = shutil.which("node")  # looked up before any test hides PATH
+
+
+def record(dot, name):
+    """The line of the value node labelled `name`."""
+    (line,) = [ln for ln in dot.splitlines() if f'label="{{ {name} |' in ln]
+    return line
+
+
+@pytest.fixture
+def pure_renderer(monkeypatch):
+    """No system dot and no bin/ on PATH: only the graphviz-pure of this environment is left."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(graphviz.backend.dot_command, "DOT_BINARY",
+                        graphviz.backend.dot_command.DOT_BINARY)  # restored after the test
+
+
+@pytest.fixture
+def no_renderer(pure_renderer, monkeypatch, tmp_path):
+    monkeypatch.setattr(sysconfig, "get_path", lambda name: str(tmp_path))
+
+
+# --- DOT text ---------------------------------------------------------------------------------
+
+def test_slides_xplusy_times_z_dot_has_5_values_2_gates_and_is_deterministic():
+    dot = to_dot(slides_graph()[-1])
+    assert len(re.findall(r"^\tv\d+ \[", dot, re.MULTILINE)) == 5
+    assert len(re.findall(r"^\tg\d+ \[", dot, re.MULTILINE)) == 2
+    assert dot == to_dot(slides_graph()[-1])  # a new graph of the same shape: the same text
+    assert dot.startswith("digraph {\n") and dot.endswith("}\n")
+
+
+def test_slides_dot_labels_data_grads_in_chosen_format():
+    *_, f = slides_graph()
+    f.backward()
+    dot = to_dot(f)
+    assert "{ x | data -2.0000 | grad -4.0000 }" in dot
+    assert "{ z | data -4.0000 | grad 3.0000 }" in dot
+    assert "{ f | data -12.0000 | grad 1.0000 }" in dot
+    assert "{ q | data 3.00 | grad -4.00 }" in to_dot(f, fmt=".2f")
+    mul = [ln for ln in dot.splitlines() if 'label="×"' in ln]
+    assert len(mul) == 1 and OPS["mul"].doc in mul[0] and "swapper" in mul[0]
+    assert 'xlabel="distributor"' in dot
+    assert "rankdir=TB" in to_dot(f, rankdir="TB")
+
+
+def test_slides_dot_before_backward_says_so():
+    *_, f = slides_graph()
+    assert "no backward yet" in to_dot(f)
+    f.backward()
+    assert "no backward yet" not in to_dot(f)
+
+
+def test_slides_edge_partials_and_gate_inputs_in_operand_order():
+    *_, f = slides_graph()
+    dot = to_dot(f, edge_partials=True)
+    assert 'label="∂f/∂q = -4.0000"' in dot and 'label="∂f/∂z = 3.0000"' in dot
+    assert 'label="∂q/∂x = 1.0000"' in dot
+    assert "ordering=in" in dot  # with the edges written in operand order, below
+
+
+def test_fanout_x_times_x_draws_two_edges():
+    x = Value(3.0, "x")
+    y = x * x
+    dot = to_dot(y, edge_partials=True)
+    assert dot.count("\tv0 -> g1 [") == 2
+    assert dot.count('"∂n1/∂x = 3.0000"') == 2  # unlabelled nodes are named by position
+
+
+def test_constants_are_drawn_by_their_value():
+    x = Value(1.5, "x")
+    dot = to_dot(2 * x)
+    (const,) = [ln for ln in dot.splitlines() if 'label="2.0000"' in ln]
+    assert "grad" not in const and 'tooltip="constant"' in const
+
+
+def test_roles_params_and_grad_colours():
+    w, x = Value(0.5, "w"), Value(2.0, "x")
+    out = (w * x).tanh()
+    out.label = "out"
+    out.backward()
+    dot = to_dot(out, params=[w])
+    assert 'tooltip="parameter"' in record(dot, "w") and 'tooltip="input"' in record(dot, "x")
+    assert 'tooltip="output"' in record(dot, "out")
+    heat = to_dot(out, color="grad")
+    assert 'fillcolor="#ff5555"' in record(heat, "out")  # the largest |grad| is the reddest
+    assert 'fillcolor="#ffffff"' in record(to_dot(out, color="none"), "out")
+
+
+def test_create_graph_grads_are_drawn_by_their_number():
+    x = Value(3.0, "x")
+    y = x * x
+    y.backward(create_graph=True)
+    assert "{ x | data 3.0000 | grad 6.0000 }" in to_dot(y)
+
+
+@pytest.mark.parametrize("options, error, words", [
+    ({"rankdir": "XY"}, ValueError, "'XY'"),
+    ({"fmt": "q"}, ValueError, "'q'"),
+    ({"fmt": 4}, TypeError, "4"),
+    ({"color": "blue"}, ValueError, "'blue'"),
+    ({"max_nodes": 0}, ValueError, "max_nodes"),
+    ({"step": 3}, IndexError, "step 3 is out of range"),
+    ({"step": "1"}, TypeError, "'1'"),
+    ({"colour": "role"}, TypeError, "colour"),
+])
+def test_bad_options_name_the_value(options, error, words):
+    *_, f = slides_graph()
+    with pytest.raises(error, match=re.escape(words)):
+        to_dot(f, **options)
+
+
+def test_not_a_value():
+    with pytest.raises(TypeError, match="float"):
+        to_dot(3.0)
+    with pytest.raises(TypeError, match="float"):
+        backward_steps(3.0)
+
+
+def test_chain_of_100k_is_refused_with_a_way_to_draw_less(tmp_path):
+    one = Value(1.0)
+    v = Value(0.0, "x")
+    for _ in range(100_000):
+        v = v + one
+    for attempt in (lambda: to_dot(v), lambda: draw(v, step=0),
+                    lambda: save_steps(v, tmp_path / "steps")):
+        with pytest.raises(ValueError, match=r"100002 nodes.*one sample.*sub-graph"):
+            attempt()
+    assert not (tmp_path / "steps").exists()
+
+
+# --- renderers --------------------------------------------------------------------------------
+
+def test_renderer_prefers_system_dot(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda cmd, **kw: "/opt/gv/dot" if cmd == "dot" else None)
+    assert renderer() == "/opt/gv/dot"
+
+
+def test_svg_without_system_dot_uses_graphviz_pure(pure_renderer, tmp_path):
+    *_, f = slides_graph()
+    f.backward()
+    assert renderer().endswith(("graphviz-pure", "graphviz-pure.exe"))
+    svg = html.unescape(save(f, tmp_path / "graph.svg").read_text())  # SVG writes - as &#45;
+    assert "<svg" in svg and "grad -4.0000" in svg and "swapper" in svg
+    assert save(f, tmp_path / "graph.png").read_bytes().startswith(b"\x89PNG")
+    g = draw(f)
+    assert isinstance(g, graphviz.Digraph) and g.source == to_dot(f)
+    assert "<svg" in g._repr_mimebundle_()["image/svg+xml"]  # what Jupyter shows
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.png", "graph.svg"]  # no temps
+
+
+def test_no_renderer_draw_returns_dot_text_with_a_hint(no_renderer, tmp_path):
+    *_, f = slides_graph()
+    assert renderer() is None
+    shown = draw(f)
+    assert isinstance(shown, DotText) and shown == to_dot(f)
+    assert repr(shown).startswith(RENDERER_HINT) and "pip install graphviz-pure" in RENDERER_HINT
+    assert shown._repr_mimebundle_()["text/plain"] == repr(shown)
+    with pytest.raises(RuntimeError, match="graphviz-pure"):
+        save(f, tmp_path / "graph.svg")
+    assert save(f, tmp_path / "graph.dot").read_text() == to_dot(f)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.dot"]
+
+
+@pytest.mark.parametrize("name, words", [
+    ("graph.pdf", "'.pdf'"), ("graph", "no extension"), ("missing/graph.svg", "does not exist"),
+])
+def test_save_bad_path(tmp_path, name, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        save(slides_graph()[-1], tmp_path / name)
+
+
+def test_save_onto_a_folder_and_steps_onto_a_file(tmp_path):
+    folder = tmp_path / "pic.svg"
+    folder.mkdir()
+    with pytest.raises(ValueError, match="is a folder"):
+        save(slides_graph()[-1], folder)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="is a file"):
+        save_steps(slides_graph()[-1], tmp_path / "file")
+
+
+# --- the backward stepper ---------------------------------------------------------------------
+
+def test_slides_backward_steps_order_and_numbers():
+    x, y, z, q, f = slides_graph()
+    steps = list(backward_steps(f))
+    assert [s.index for s in steps] == [0, 1, 2]
+    assert steps[0].seed and (steps[0].node, steps[0].grad, steps[0].parents) == (f, 1.0, ())
+    assert (steps[1].node, steps[1].parents, steps[1].partials) == (f, (q, z), (-4.0, 3.0))
+    assert steps[1].contributions == (-4.0, 3.0)  # df/dq = -4, df/dz = 3
+    assert (steps[2].node, steps[2].grad, steps[2].parents) == (q, -4.0, (x, y))
+    assert steps[2].contributions == (-4.0, -4.0)  # df/dx = df/dy = -4: add distributes
+    assert all(v.grad == 0.0 for v in (x, y, z, q, f))  # stepping changed no grad
+
+
+def test_slides_frames_blank_highlight_and_arithmetic():
+    *_, f = slides_graph()
+    seed, mul, add = (to_dot(f, step=k) for k in range(3))
+    assert "the seed, df/df = 1" in seed
+    assert [ln for ln in seed.splitlines() if "#dc2626" in ln] == [record(seed, "f")]  # no gate
+    assert "{ f | data -12.0000 | grad 1.0000 }" in seed and "{ q | data 3.0000 | grad  }" in seed
+    assert "f = q × z   (mul, a swapper)" in mul
+    assert "df/dq += ∂f/∂q · df/df = -4.0000 · 1.0000 = -4.0000" in mul
+    assert "df/dz += ∂f/∂z · df/df = 3.0000 · 1.0000 = 3.0000" in mul
+    assert "{ x | data -2.0000 | grad  }" in mul and "{ z | data -4.0000 | grad 3.0000 }" in mul
+    assert 'color="#dc2626"' in record(mul, "f") and 'color="#dc2626"' not in record(add, "f")
+    assert "dx += ∂q/∂x · df/dq = 1.0000 · -4.0000 = -4.0000" in add
+    assert to_dot(f, step=-1) == add
+    assert "no backward yet" not in seed
+
+
+def test_fanout_frames_say_so_far_until_every_use_has_added():
+    x = Value(3.0, "x")
+    sq = x * x
+    sq.label = "sq"
+    out = sq + x
+    out.label = "out"
+    first, last = to_dot(out, step=1), to_dot(out, step=-1)
+    assert "{ x | data 3.0000 | grad 1.0000 so far }" in first
+    assert "{ x | data 3.0000 | grad 7.0000 }" in last  # d(x² + x)/dx = 2x + 1
+
+
+def test_undefined_derivative_names_the_op():
+    root = Value(0.0, "x").sqrt()
+    with pytest.raises(ZeroDivisionError, match=r"sqrt\(0.0\)"):
+        list(backward_steps(root))
+    assert "undefined" in to_dot(root, edge_partials=True)  # drawing still works
+
+
+_SAFE_OPS = ["add", "sub", "mul", "max", "min", "tanh", "sigmoid", "relu", "sin", "abs", "neg"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(leaves=st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=4),
+       ops=st.lists(st.tuples(st.sampled_from(_SAFE_OPS), st.integers(0, 99), st.integers(0, 99)),
+                    min_size=1, max_size=12))
+def test_random_graphs_steps_end_where_backward_ends(leaves, ops):
+    pool = [Value(v) for v in leaves]
+    for name, i, j in ops:
+        op = OPS[name]
+        args = [pool[i % len(pool)], pool[j % len(pool)]][:op.arity]
+        pool.append(apply(op, *args))
+    root = pool[-1]
+    grads: dict = {}
+    steps = list(backward_steps(root))
+    for s in steps:
+        if s.seed:
+            grads[s.node] = s.grad
+        for parent, c in zip(s.parents, s.contributions):
+            grads[parent] = grads.get(parent, 0.0) + c
+    assert all(v.grad == 0.0 for v in topological_order(root))
+    root.backward()
+    assert all(grads[v] == v.grad for v in topological_order(root))  # exactly, float for float
+    assert all(s.grad == s.node.grad for s in steps)  # each step's upstream grad was complete
+
+
+# --- the step-through page --------------------------------------------------------------------
+
+def test_slides_save_steps_writes_every_frame_and_a_wired_page(pure_renderer, tmp_path):
+    *_, f = slides_graph()
+    page = save_steps(f, tmp_path / "steps")
+    assert sorted(p.name for p in page.parent.iterdir()) == [
+        "backward-000.svg", "backward-001.svg", "backward-002.svg", "steps.html"]
+    text = page.read_text()
+    frames = re.findall(r'<section class="frame" id="frame-(\d)" data-caption="([^"]*)"( hidden)?>'
+                        r'\s*<svg', text)
+    assert frames == [("0", "backward step 0 of 2", ""), ("1", "backward step 1 of 2", " hidden"),
+                      ("2", "backward step 2 of 2", " hidden")]  # opens at step 0
+    for k in range(3):
+        assert f"backward step {k} of 2" in text
+    assert text.count("<svg") == 3 and "<?xml" not in text
+    assert '<button type="button" id="prev">' in text and '<button type="button" id="next">' in text
+    for wiring in ('getElementById("prev")', 'getElementById("next")', 'getElementById("counter")',
+                   'prev.addEventListener("click"', 'next.addEventListener("click"',
+                   '"ArrowLeft"', '"ArrowRight"', 'getAttribute("data-caption")', "show(0);"):
+        assert wiring in text
+    assert '<span id="counter">backward step 0 of 2</span>' in text
+    assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text)  # nothing from a network
+    assert "<link" not in text and "<script src" not in text
+
+
+@pytest.mark.skipif(_NODE is None, reason="needs node to run the page's script")
+def test_slides_step_page_buttons_and_keys_move_one_frame(pure_renderer, tmp_path):
+    page = save_steps(slides_graph()[-1], tmp_path)
+    script = Path(__file__).with_name("step_page.js")
+    done = subprocess.run([_NODE, script, page, "next", "right", "right", "prev", "left", "left"],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == [
+        "backward step 0 of 2 | X.. | - next", "backward step 1 of 2 | .X. | prev next",
+        "backward step 2 of 2 | ..X | prev -", "backward step 2 of 2 | ..X | prev -",  # the end
+        "backward step 1 of 2 | .X. | prev next", "backward step 0 of 2 | X.. | - next",
+        "backward step 0 of 2 | X.. | - next"]
+
+
+def test_slides_forward_frames_show_values_in_topological_order():
+    *_, f = slides_graph()
+    leaves, add, mul = (to_dot(f, forward=k) for k in range(3))
+    assert "forward step 0 of 2: the inputs" in leaves
+    assert "{ x | data -2.0000 | grad  }" in leaves and "{ q | data  | grad  }" in leaves
+    assert "q = x + y = -2.0000 + 5.0000 = 3.0000" in add
+    assert 'color="#2563eb"' in record(add, "q") and "{ f | data  | grad  }" in add
+    assert "f = q × z = 3.0000 × -4.0000 = -12.0000" in mul and to_dot(f, forward=-1) == mul
+    with pytest.raises(ValueError, match="one pass at a time"):
+        to_dot(f, step=0, forward=0)
+    with pytest.raises(IndexError, match="forward 3 is out of range"):
+        to_dot(f, forward=3)
+
+
+def test_slides_save_steps_forward_then_backward(pure_renderer, tmp_path):
+    page = save_steps(slides_graph()[-1], tmp_path, forward=True)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [f"{p}-00{k}.svg" for p in ("backward", "forward") for k in range(3)] + [
+        "steps.html"]
+    captions = re.findall(r'data-caption="([^"]*)"', page.read_text())
+    assert captions == [f"{p} step {k} of 2" for p in ("forward", "backward") for k in range(3)]
+
+
+def test_demo_prints_the_table_and_the_paths_it_wrote(pure_renderer, tmp_path, capsys):
+    assert demo_main(tmp_path) == 0
+    printed = capsys.readouterr().out
+    assert "x: data -2.0000  grad -4.0000" in printed and "z: data -4.0000  grad +3.0000" in printed
+    for path in (tmp_path / "graph.svg", tmp_path / "steps" / "steps.html"):
+        assert str(path) in printed and path.is_file()
