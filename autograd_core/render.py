@@ -6,6 +6,7 @@ Built on Value's public API, `topological_order`, the op records and the stepper
 
 from __future__ import annotations
 
+import functools
 import math
 import shutil
 import sysconfig
@@ -100,7 +101,22 @@ def draw(root: Value, *, step: int | None = None, forward: int | None = None,
     # graphviz runs this module-level path; an absolute one works without bin/ on PATH.
     graphviz.backend.dot_command.DOT_BINARY = Path(program)
     body = source.splitlines(keepends=True)[1:-1]  # between "digraph {" and "}"
-    return graphviz.Digraph(body=body)
+    return _drawing_class()(body=body)
+
+
+@functools.cache
+def _drawing_class() -> type[graphviz.Digraph]:
+    import graphviz
+
+    class Drawing(graphviz.Digraph):
+        """A Digraph whose picture in Jupyter leaves the renderer's warnings out of the cell."""
+
+        # graphviz-pure warns on stderr for every non-ASCII label (×, ∂), as export's runs
+        # already hide; a failed render still raises, with its stderr.
+        def _repr_image_svg_xml(self) -> str:
+            return self.pipe(format="svg", encoding="utf-8", quiet=True)
+
+    return Drawing
 
 
 def steps_dot(root: Value, *, forward: bool = False, **options: Any

@@ -178,6 +178,13 @@ def test_svg_without_system_dot_uses_graphviz_pure(pure_renderer, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.png", "graph.svg"]  # no temps
 
 
+def test_draw_shown_in_jupyter_prints_no_renderer_warnings(pure_renderer, capfd):
+    *_, f = slides_graph()  # its labels hold × and ∂, on which graphviz-pure warns
+    f.backward()
+    assert "<svg" in draw(f)._repr_mimebundle_()["image/svg+xml"]
+    assert capfd.readouterr().err == ""
+
+
 def test_no_renderer_draw_returns_dot_text_with_a_hint(no_renderer, tmp_path):
     *_, f = slides_graph()
     assert renderer() is None
