@@ -2,6 +2,23 @@
 datasets, JSON checkpoints and a training loop with a progress bar."""
 
 from .layers import ACTIVATIONS, MLP, Layer, Neuron
+from .losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge,
+    l1,
+    l2_regularization,
+    log_softmax,
+    mse,
+    multiclass_hinge,
+    softmax,
+    softplus,
+)
 from .module import CheckpointError, Module
 
-__all__ = ["ACTIVATIONS", "MLP", "CheckpointError", "Layer", "Module", "Neuron"]
+__all__ = [
+    "ACTIVATIONS", "MLP", "CheckpointError", "Layer", "Module", "Neuron",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "hinge", "l1",
+    "l2_regularization", "log_softmax", "mse", "multiclass_hinge", "softmax", "softplus",
+]
