@@ -16,9 +16,10 @@ from .losses import (
     softplus,
 )
 from .module import CheckpointError, Module
+from .optim import SGD, Adam, Optimizer, linear_schedule
 
 __all__ = [
-    "ACTIVATIONS", "MLP", "CheckpointError", "Layer", "Module", "Neuron",
+    "ACTIVATIONS", "MLP", "SGD", "Adam", "CheckpointError", "Optimizer", "linear_schedule", "Layer", "Module", "Neuron",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "hinge", "l1",
     "l2_regularization", "log_softmax", "mse", "multiclass_hinge", "softmax", "softplus",
 ]
