@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import numbers
-import operator
 import random
-from typing import Any, Callable, Sequence, Union
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from autograd_core import Value
 
 from .module import Module
 
 # The activation applied to a neuron's weighted sum; "linear" applies none.
-ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
+ACTIVATIONS: dict[str, Callable[..., Value] | None] = {
     "linear": None,
     "relu": Value.relu,
     "leaky_relu": Value.leaky_relu,  # slope 0.01 on the negative side
@@ -20,8 +20,8 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "sigmoid": Value.sigmoid,
 }
 
-Seed = Union[int, random.Random, None]
-Inputs = Sequence[Union[float, Value]]
+Seed = int | random.Random | None
+Inputs = Sequence[float | Value]
 
 
 def _rng(seed: Seed) -> random.Random:
@@ -72,9 +72,10 @@ class Neuron(Module):
         return self._forward(_as_values(x, len(self.w), repr(self)))
 
     def _forward(self, x: list[Value]) -> Value:
-        # One mul and one add node per input and nothing else: the sum starts from b instead of
-        # from 0, and map(operator.mul) avoids a Python-level generator per neuron.
-        out = sum(map(operator.mul, self.w, x), self.b)
+        # One mul and one add node per input and nothing else: the sum starts from b, not from 0.
+        out = self.b
+        for wi, xi in zip(self.w, x):
+            out = out + wi * xi
         return out if self._act is None else self._act(out)
 
     def __repr__(self) -> str:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Iterable, Sequence, Union
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from autograd_core import Value
 
-Scalar = Union[float, Value]
+Scalar = float | Value
 Scores = Sequence[Scalar]
 
 
@@ -77,7 +78,7 @@ def binary_cross_entropy(probabilities: Scores | Scalar,
             raise ValueError(f"binary_cross_entropy needs probabilities in (0, 1), got {_data(p)!r} "
                              f"at index {i}; for raw scores use binary_cross_entropy_with_logits")
         # A hard label leaves one term, so log(1 − p) is never built when p is near 1 for y = 1.
-        term = 0.0
+        term: Scalar = 0.0
         if y != 0.0:
             term = term - y * _log(p)
         if y != 1.0:
@@ -178,7 +179,7 @@ def _check_class(who: str, target: Any, n: int) -> int:
     if not isinstance(target, numbers.Integral) or isinstance(target, bool):
         raise TypeError(f"{who}: the target must be a class index (int), got "
                         f"{type(target).__name__}: {target!r}")
-    if not 0 <= target < n:
+    if not 0 <= int(target) < n:
         raise IndexError(f"{who}: class index {target} is out of range for {n} scores "
                          f"(0 to {n - 1})")
     return int(target)

@@ -6,8 +6,9 @@ import json
 import math
 import numbers
 import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from autograd_core import Value
 
@@ -17,7 +18,8 @@ CHECKPOINT_FORMAT = "autograd-core.nn"
 CHECKPOINT_VERSION = 1
 _SHOWN = 5  # how many offending names an error message lists before "and N more"
 
-M = TypeVar("M", bound="Module")
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self needs Python 3.11
 
 
 class CheckpointError(ValueError):
@@ -31,6 +33,10 @@ class Module:
     """
 
     training: bool = True  # a class default, so subclasses need not call super().__init__()
+
+    def __call__(self, x: Any) -> Any:
+        """The model's output for one input; every concrete Module defines it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define __call__(x)")
 
     def _walk(self) -> Iterator[tuple[str, Module | Value]]:
         """Every sub-Module and Value once, depth first in attribute order, with dotted names."""
@@ -85,13 +91,13 @@ class Module:
         for p in self.parameters():
             p.grad = 0.0
 
-    def train(self: M, mode: bool = True) -> M:
+    def train(self, mode: bool = True) -> Self:
         """Set `training` on self and every sub-module; returns self, for chaining."""
         for module in self.modules():
             module.training = mode
         return self
 
-    def eval(self: M) -> M:
+    def eval(self) -> Self:
         """train(False): evaluation mode; returns self."""
         return self.train(False)
 
@@ -139,7 +145,7 @@ class Module:
         # repr(float) round-trips exactly, so save → load gives back the very same numbers.
         return atomic_write(path, lambda f: json.dump(checkpoint, f, indent=1, allow_nan=False))
 
-    def load(self: M, path: str | os.PathLike[str]) -> M:
+    def load(self, path: str | os.PathLike[str]) -> Self:
         """Read parameters saved by save(); raises CheckpointError and changes nothing if the file
         is truncated, tampered with or made for another model. Returns self."""
         try:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable, Iterable, Union
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from autograd_core import Value
 
 Schedule = Callable[[int], float]
-LearningRate = Union[float, Schedule]
+LearningRate = float | Schedule
 
 
 def _check_number(who: str, name: str, x: Any, low: float, high: float = math.inf,
@@ -20,11 +21,12 @@ def _check_number(who: str, name: str, x: Any, low: float, high: float = math.in
     """x as a float in [low, high] (or [low, high) when high_open); otherwise a clear error."""
     if not isinstance(x, numbers.Real) or isinstance(x, bool):
         raise TypeError(f"{who}: {name} must be a number, got {type(x).__name__}: {x!r}")
+    x = float(x)
     inside = low <= x < high if high_open else low <= x <= high
     if not inside or math.isnan(x):
         bound = f"[{low}, {high})" if high_open else f"[{low}, {high}]"
         raise ValueError(f"{who}: {name} must be in {bound}, got {x!r}")
-    return float(x)
+    return x
 
 
 def linear_schedule(start: float, end: float, steps: int) -> Schedule:

@@ -1,6 +1,7 @@
 """nn.Module, Neuron, Layer, MLP: the slides' counts, dotted names, seeding, checkpoints."""
 
 import json
+import os
 import random
 
 import numpy as np
@@ -228,3 +229,10 @@ def test_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
         MLP(2, [3, 1], seed=2).save(path)
     assert path.read_bytes() == old
     assert [f.name for f in tmp_path.iterdir()] == ["m.json"]
+
+
+def test_saved_file_gets_the_usual_permissions(tmp_path):
+    umask = os.umask(0)
+    os.umask(umask)
+    path = MLP(2, [1]).save(tmp_path / "m.json")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
