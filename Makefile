@@ -20,6 +20,7 @@ demo: $(INSTALLED)
 	x, y, z = Value(-2.0, 'x'), Value(5.0, 'y'), Value(-4.0, 'z'); \
 	q = x + y; q.label = 'q'; f = q * z; f.label = 'f'; f.backward(); \
 	[print(f'{v.label}: data {v.data:+.4f}  grad {v.grad:+.4f}') for v in (x, y, z, q, f)]"
+	$(BIN)/python -m nn.demo --out out
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
