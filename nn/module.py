@@ -6,6 +6,7 @@ import json
 import math
 import numbers
 import os
+import reprlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -126,7 +127,9 @@ class Module:
             raise CheckpointError(
                 f"state dict does not fit {self!r} ({len(params)} parameters, the state has "
                 f"{len(state)}): missing {_names(missing)}; unexpected {_names(unexpected)}")
-        bad = [f"{name}={value!r}" for name, value in state.items() if not _is_finite_number(value)]
+        # reprlib shortens a tampered value such as a 400-digit int to a readable length.
+        bad = [f"{name}={reprlib.repr(value)}" for name, value in state.items()
+               if not _is_finite_number(value)]
         if bad:
             raise CheckpointError(f"state dict values must be finite numbers, got {_names(bad)}")
         # Everything was checked above, so from here on nothing can fail half way.
@@ -174,7 +177,12 @@ class Module:
 
 def _is_finite_number(x: Any) -> bool:
     # bool is an int in Python, but true/false in a checkpoint is a sign of tampering.
-    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+    if not isinstance(x, numbers.Real) or isinstance(x, bool):
+        return False
+    try:
+        return math.isfinite(x)
+    except OverflowError:  # an int too large for a float, e.g. 10**400 written out in full
+        return False
 
 
 def _names(items: list[str]) -> str:

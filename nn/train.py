@@ -108,7 +108,7 @@ def evaluate(model: Module, loss_fn: LossFn, X: np.ndarray, y: np.ndarray
 def _cycle_collector_paused() -> Iterator[None]:
     # Value graphs hold no reference cycles (they die by reference counting), yet the cycle
     # collector rescans the tens of thousands of nodes a step builds again and again while they
-    # are alive: pausing it for the step makes the forward pass about 2-3 times faster.
+    # are alive: pausing it for the step makes a moons training step about 1.7 times faster.
     enabled = gc.isenabled()
     gc.disable()
     try:

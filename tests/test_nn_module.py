@@ -170,6 +170,7 @@ def _rename(doc):
      "layers.1.neurons.0.b='0.5'"),
     (lambda d: d["parameters"].update({"layers.1.neurons.0.b": True}), "finite numbers"),
     (lambda d: d["parameters"].update({"layers.1.neurons.0.w.2": 1e999}), "inf"),
+    (lambda d: d["parameters"].update({"layers.1.neurons.0.w.2": 10**400}), "finite numbers"),
     (lambda d: d.update(version=2), "version 2"),
     (lambda d: d.update(format="pickle"), "not an autograd-core.nn checkpoint"),
     (lambda d: d.pop("parameters"), "no 'parameters'"),
