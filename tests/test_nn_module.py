@@ -1,11 +1,14 @@
 """nn.Module, Neuron, Layer, MLP: the slides' counts, dotted names, seeding, checkpoints."""
 
 import json
+import math
 import os
 import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd_core import Value
 from nn import MLP, CheckpointError, Layer, Module, Neuron
@@ -237,3 +240,21 @@ def test_saved_file_gets_the_usual_permissions(tmp_path):
     os.umask(umask)
     path = MLP(2, [1]).save(tmp_path / "m.json")
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_corrupted_byte_loads_or_raises_checkpoint_error(tmp_path_factory, data):
+    path = MLP(2, [2, 1], seed=1).save(tmp_path_factory.mktemp("c") / "m.json")
+    raw = bytearray(path.read_bytes())
+    where = data.draw(st.integers(0, len(raw) - 1))
+    raw[where] = data.draw(st.integers(0, 255))
+    path.write_bytes(bytes(raw))
+    model = MLP(2, [2, 1], seed=2)
+    before = model.state_dict()
+    try:
+        model.load(path)
+    except CheckpointError:
+        assert model.state_dict() == before
+    else:  # a changed digit is still a valid checkpoint, of other numbers
+        assert all(math.isfinite(v) for v in model.state_dict().values())
