@@ -18,6 +18,7 @@ install: $(INSTALLED)
 # Prints the slides' values and gradients; writes out/graph.svg and out/steps/steps.html.
 demo: $(INSTALLED)
 	$(BIN)/python -m autograd_core.demo out
+	$(BIN)/python -m nn.demo --out out
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
