@@ -30,7 +30,7 @@ from nn import (
     plot_loss,
     predict,
 )
-from nn.demo import train_moons
+from nn.recipes import RECIPES, train, train_moons
 
 DATASETS = {
     "moons": (make_moons, 2, 2),
@@ -229,10 +229,26 @@ def test_plots_write_pngs_atomically(tmp_path):
 
 
 def test_demo_trains_and_writes_its_files(tmp_path):
-    result = train_moons(tmp_path, steps=3, n=20, progress=False, resolution=8)
+    result = train_moons(tmp_path, steps=3, progress=False, resolution=8)
     assert len(result.history.loss) == 3
     assert [p.name for p in result.files] == ["moons_boundary.png", "moons_loss.png",
                                               "moons_model.json"]
     assert all(p.exists() for p in result.files)
     reloaded = MLP(2, [16, 16, 1]).load(tmp_path / "moons_model.json")
     assert reloaded.state_dict() == result.model.state_dict()
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_every_recipe_trains_a_step_and_writes_its_files(tmp_path, name):
+    result = train(name, tmp_path, steps=1, progress=False, resolution=4)
+    assert len(result.history.loss) == 1
+    assert [p.name for p in result.files] == [f"{name}_boundary.png", f"{name}_loss.png",
+                                              f"{name}_model.json"]
+
+
+@pytest.mark.parametrize("name, steps, words", [("mnist", 1, "unknown dataset 'mnist'"),
+                                                ("moons", 0, "steps must be a positive")])
+def test_recipe_bad_input(tmp_path, name, steps, words):
+    with pytest.raises(ValueError, match=words):
+        train(name, tmp_path, steps=steps, progress=False)
+    assert list(tmp_path.iterdir()) == []
