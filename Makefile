@@ -15,9 +15,13 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-# Prints the slides' values and gradients; writes out/graph.svg and out/steps/steps.html.
+# The slides' (x+y)z: its table, out/graph.svg and out/steps/steps.html; then micrograd's
+# moons demo: out/moons_boundary.png, out/moons_loss.png and out/moons_model.json.
 demo: $(INSTALLED)
-	$(BIN)/python -m autograd_core.demo out
+	mkdir -p out
+	$(BIN)/autograd-core trace "(x + y) * z" x=-2 y=5 z=-4 -o out/graph.svg --steps out/steps
+	$(BIN)/autograd-core train moons --out out
+	@echo "pictures: out/graph.svg out/steps/steps.html out/moons_boundary.png"
 
 # tests/ as usual, plus every notebook executed top to bottom (nbmake): a failing assert fails.
 test: $(INSTALLED)

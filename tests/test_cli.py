@@ -86,3 +86,38 @@ def test_import_attempt_is_never_executed(capsys, tmp_path):
     status, _, err = run(capsys, "trace", "__import__('os')")
     assert status == 2 and "unknown function '__import__'" in err
     assert not target.exists()
+
+
+def test_trace_writes_picture_and_steps(capsys, tmp_path):
+    status, out, _ = run(capsys, "trace", "(x + y) * z", "x=-2", "y=5", "z=-4",
+                         "-o", str(tmp_path / "g.svg"), "--steps", str(tmp_path / "steps"))
+    assert status == 0
+    assert (tmp_path / "g.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+    assert (tmp_path / "steps" / "steps.html").exists()
+    assert f"graph: {tmp_path / 'g.svg'}" in out
+
+
+def test_trace_bad_output_extension_exits_2(capsys, tmp_path):
+    status, _, err = run(capsys, "trace", "x * 2", "x=1", "-o", str(tmp_path / "g.svgx"))
+    assert status == 2 and "cannot write" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_writes_plot_and_model(capsys, tmp_path):
+    status, out, _ = run(capsys, "train", "xor", "--steps", "2", "--seed", "1",
+                         "--out", str(tmp_path), "--no-progress")
+    assert status == 0 and "accuracy" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "xor_boundary.png", "xor_loss.png", "xor_model.json"]
+
+
+@pytest.mark.parametrize("argv", [["train", "mnist"], ["train", "moons", "--steps", "x"]])
+def test_train_bad_arguments_exit_2(argv):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+
+
+def test_train_zero_steps_exits_2(capsys, tmp_path):
+    status, _, err = run(capsys, "train", "moons", "--steps", "0", "--out", str(tmp_path))
+    assert status == 2 and "--steps must be at least 1" in err

@@ -1,0 +1,145 @@
+"""Neuron, Layer and MLP: weighted sums of Values followed by an activation."""
+
+from __future__ import annotations
+
+import numbers
+import random
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from autograd_core import Value
+
+from .module import Module
+
+# The activation applied to a neuron's weighted sum; "linear" applies none.
+ACTIVATIONS: dict[str, Callable[..., Value] | None] = {
+    "linear": None,
+    "relu": Value.relu,
+    "leaky_relu": Value.leaky_relu,  # slope 0.01 on the negative side
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+}
+
+Seed = int | random.Random | None
+Inputs = Sequence[float | Value]
+
+
+def _rng(seed: Seed) -> random.Random:
+    """A Random shared as it is (so layers draw one stream), or a new one seeded with `seed`."""
+    if isinstance(seed, random.Random):
+        return seed
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise TypeError(f"seed must be an int, a random.Random or None, got "
+                        f"{type(seed).__name__}: {seed!r}")
+    return random.Random(seed)
+
+
+def _check_count(what: str, n: Any) -> int:
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool):
+        raise TypeError(f"{what} must be an int, got {type(n).__name__}: {n!r}")
+    if n < 1:
+        raise ValueError(f"{what} must be at least 1, got {n}")
+    return int(n)
+
+
+def _check_activation(name: Any) -> str:
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return str(name)
+
+
+def _as_values(x: Inputs, nin: int, who: str) -> list[Value]:
+    """The inputs as Values, made once per call rather than once per neuron that reads them."""
+    if len(x) != nin:
+        raise ValueError(f"{who} takes {nin} inputs, got {len(x)}: {list(x)!r}")
+    return [xi if isinstance(xi, Value) else Value(xi) for xi in x]
+
+
+class Neuron(Module):
+    """act(Σᵢ wᵢxᵢ + b), with wᵢ ~ U(−1, 1) and b = 0 at the start (micrograd's initialisation)."""
+
+    def __init__(self, nin: int, activation: str = "relu", seed: Seed = None) -> None:
+        nin = _check_count("nin", nin)
+        self.activation = _check_activation(activation)
+        rng = _rng(seed)
+        self.w = [Value(rng.uniform(-1.0, 1.0)) for _ in range(nin)]
+        self.b = Value(0.0)
+        self._act = ACTIVATIONS[self.activation]
+        self._label_parameters()
+
+    def __call__(self, x: Inputs) -> Value:
+        """act(w·x + b) for one input vector x of length nin."""
+        return self._forward(_as_values(x, len(self.w), repr(self)))
+
+    def _forward(self, x: list[Value]) -> Value:
+        # One mul and one add node per input and nothing else: the sum starts from b, not from 0.
+        out = self.b
+        for wi, xi in zip(self.w, x):
+            out = out + wi * xi
+        return out if self._act is None else self._act(out)
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, {self.activation})"
+
+
+class Layer(Module):
+    """nout neurons reading the same nin inputs; returns a list of nout Values."""
+
+    def __init__(self, nin: int, nout: int, activation: str = "relu", seed: Seed = None) -> None:
+        nin, nout = _check_count("nin", nin), _check_count("nout", nout)
+        rng = _rng(seed)
+        self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+        self._label_parameters()
+
+    @property
+    def nin(self) -> int:
+        """How many inputs each neuron reads."""
+        return len(self.neurons[0].w)
+
+    def __call__(self, x: Inputs) -> list[Value]:
+        """[act(wⱼ·x + bⱼ) for each neuron j]."""
+        return self._forward(_as_values(x, self.nin, repr(self)))
+
+    def _forward(self, x: list[Value]) -> list[Value]:
+        return [n._forward(x) for n in self.neurons]
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin} → {len(self.neurons)}, {self.neurons[0].activation})"
+
+
+class MLP(Module):
+    """Layers in sequence: nin → sizes[0] → … → sizes[-1]; hidden layers use `activation`, the
+    last one `output_activation` (linear by default, so outputs are unbounded scores)."""
+
+    def __init__(self, nin: int, sizes: Sequence[int], activation: str = "relu",
+                 output_activation: str = "linear", seed: Seed = None) -> None:
+        nin = _check_count("nin", nin)
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or not sizes:
+            raise ValueError(f"sizes must be a non-empty list of layer widths, got {sizes!r}")
+        widths = [nin] + [_check_count(f"sizes[{i}]", n) for i, n in enumerate(sizes)]
+        _check_activation(activation)
+        _check_activation(output_activation)
+        rng = _rng(seed)
+        last = len(sizes) - 1
+        self.layers = [Layer(widths[i], widths[i + 1],
+                             output_activation if i == last else activation, rng)
+                       for i in range(len(sizes))]
+        self._label_parameters()
+
+    def __call__(self, x: Inputs) -> Value | list[Value]:
+        """The output Value for one input vector, or a list of Values if the last layer has
+        more than one neuron."""
+        out = _as_values(x, self.layers[0].nin, repr(self))
+        for layer in self.layers:
+            out = layer._forward(out)
+        return out[0] if len(out) == 1 else out
+
+    def __repr__(self) -> str:
+        shape = " → ".join(str(n) for n in [self.layers[0].nin]
+                           + [len(layer.neurons) for layer in self.layers])
+        hidden = self.layers[0].neurons[0].activation if len(self.layers) > 1 else "relu"
+        output = self.layers[-1].neurons[0].activation
+        # Like PyTorch, only what differs from the defaults is spelled out.
+        extra = "".join([f", activation={hidden!r}" if hidden != "relu" else "",
+                         f", output_activation={output!r}" if output != "linear" else ""])
+        return f"MLP({shape}{extra})"

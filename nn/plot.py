@@ -1,0 +1,85 @@
+"""Plots with matplotlib: the loss curve of a training run and a 2-D classifier's decision
+boundary, saved to PNG atomically.
+
+Figures are made with matplotlib's object API and the Agg canvas, never pyplot: no window, no
+display needed, and the caller's pyplot backend is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from autograd_core import no_grad
+
+from ._io import atomic_write
+from .module import Module
+from .train import History, predict
+
+
+def _figure() -> Figure:
+    fig = Figure(figsize=(6, 4.5), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Figure, path: str | os.PathLike[str] | None) -> None:
+    if path is not None:
+        atomic_write(path, lambda f: fig.savefig(f, format="png"), binary=True)
+
+
+def plot_loss(history: History, path: str | os.PathLike[str] | None = None) -> Figure:
+    """Training loss per step (and accuracy, if recorded, on a second axis); saved if path."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    ax.plot(history.loss, color="tab:blue", label="loss")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss", color="tab:blue")
+    if history.loss and min(history.loss) > 0:
+        ax.set_yscale("log")  # losses shrink by orders of magnitude; a log axis shows all of it
+    accs = [np.nan if a is None else a for a in history.accuracy]
+    if any(a is not None for a in history.accuracy):
+        twin = ax.twinx()
+        twin.plot(accs, color="tab:orange", label="accuracy")
+        twin.set_ylabel("accuracy", color="tab:orange")
+        twin.set_ylim(0, 1.05)
+    ax.set_title("training")
+    fig.tight_layout()
+    _save(fig, path)
+    return fig
+
+
+def plot_decision_boundary(model: Module, X: np.ndarray, y: np.ndarray,
+                           path: str | os.PathLike[str] | None = None, resolution: int = 60,
+                           threshold: float = 0.0) -> Figure:
+    """The class model(x) predicts over a grid around the 2-D points X, with X coloured by y."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary needs 2-D points (shape (n, 2)), got {X.shape}")
+    if resolution < 2:
+        raise ValueError(f"resolution must be at least 2, got {resolution!r}")
+    (x0, y0), (x1, y1) = X.min(axis=0) - 0.5, X.max(axis=0) + 0.5
+    xs, ys = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    grid = np.column_stack([xs.ravel(), ys.ravel()])
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():  # thousands of forward passes: no graph needed
+            classes = np.array([predict(model(p), threshold) for p in grid])
+    finally:
+        model.train(was_training)
+    fig = _figure()
+    ax = fig.add_subplot()
+    # One filled band per class: levels halfway between the class numbers.
+    levels = np.arange(max(classes.max(), y.max()) + 2) - 0.5
+    ax.contourf(xs, ys, classes.reshape(xs.shape), levels=levels, alpha=0.35, cmap="coolwarm")
+    ax.scatter(X[:, 0], X[:, 1], c=y, s=25, cmap="coolwarm", edgecolors="k", linewidths=0.5)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_title(f"decision boundary of {model!r}")
+    fig.tight_layout()
+    _save(fig, path)
+    return fig

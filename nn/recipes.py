@@ -1,0 +1,103 @@
+"""Training recipes for the 2-D datasets, starting with micrograd's demo: MLP(2, [16, 16, 1])
+learns two moons with an SVM hinge loss and plain SGD.
+
+`autograd-core train NAME` runs a recipe, prints the result and writes the decision boundary,
+the loss curve and the model into the output folder.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .data import make_circles, make_moons, make_spiral, make_xor
+from .layers import MLP
+from .losses import cross_entropy, hinge
+from .optim import SGD, linear_schedule
+from .plot import plot_decision_boundary, plot_loss
+from .train import History, LossFn, fit, objective
+
+SEED = 1337  # micrograd's demo seeds both of its generators with 1337
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to learn one 2-D dataset: the data (from a seed), the hidden and output sizes, and
+    the objective; binary sets use labels ±1 and the hinge loss, as micrograd does."""
+
+    data: Callable[[int], tuple[np.ndarray, np.ndarray]]
+    sizes: tuple[int, ...]
+    objective: LossFn
+    binary: bool = True
+
+
+RECIPES = {
+    "moons": Recipe(lambda seed: make_moons(100, noise=0.1, seed=seed), (16, 16, 1),
+                    objective(hinge, alpha=1e-4)),
+    "xor": Recipe(lambda seed: make_xor(40, noise=0.1, seed=seed), (8, 8, 1),
+                  objective(hinge, alpha=1e-4)),
+    "circles": Recipe(lambda seed: make_circles(100, noise=0.05, seed=seed), (16, 16, 1),
+                      objective(hinge, alpha=1e-4)),
+    "spiral": Recipe(lambda seed: make_spiral(40, classes=3, noise=0.1, seed=seed), (16, 16, 3),
+                     objective(cross_entropy, alpha=1e-4), binary=False),
+}
+"""The datasets `train` knows, by name."""
+
+
+@dataclass
+class TrainResult:
+    """A finished run: the model, its history, the files written and the time taken."""
+
+    model: MLP
+    history: History
+    files: list[Path]
+    seconds_per_step: float
+
+
+def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int = SEED,
+          progress: bool = True, resolution: int = 60) -> TrainResult:
+    """Train recipe `name` with SGD, lr 1.0 → 0.1 over `steps` (micrograd's 1.0 − 0.9·k/100);
+    writes NAME_boundary.png (a resolution² grid), NAME_loss.png and NAME_model.json to `out`
+    (nothing if out is None)."""
+    if name not in RECIPES:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(RECIPES)}")
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    recipe = RECIPES[name]
+    X, y = recipe.data(seed)
+    if recipe.binary:
+        y = 2 * y - 1  # the hinge loss wants labels ±1
+    model = MLP(2, list(recipe.sizes), seed=seed)
+    optimizer = SGD(model.parameters(), lr=linear_schedule(1.0, 0.1, steps))
+    start = time.perf_counter()
+    history = fit(model, recipe.objective, (X, y), optimizer, steps=steps, progress=progress)
+    seconds = (time.perf_counter() - start) / max(len(history.loss), 1)
+    files = []
+    if out is not None:
+        boundary, curve = Path(out) / f"{name}_boundary.png", Path(out) / f"{name}_loss.png"
+        plot_decision_boundary(model, X, y, boundary, resolution=resolution)
+        plot_loss(history, curve)
+        files = [boundary, curve, model.save(Path(out) / f"{name}_model.json")]
+    return TrainResult(model, history, files, seconds)
+
+
+def train_moons(out: str | Path | None = "out", steps: int = 100, seed: int = SEED,
+                progress: bool = True, resolution: int = 60) -> TrainResult:
+    """micrograd's demo: hinge loss + 1e-4·Σθ² on 100 two-moons points (noise 0.1)."""
+    return train("moons", out, steps=steps, seed=seed, progress=progress, resolution=resolution)
+
+
+def report(name: str, result: TrainResult) -> None:
+    """Print what a run reached: loss, accuracy, the first perfect step, time, files."""
+    h = result.history
+    print(f"{name}: {result.model!r}, {result.model.num_parameters()} parameters")
+    print(f"last step {len(h.loss) - 1}: loss {h.loss[-1]:.4f}, accuracy {h.accuracy[-1]:.0%}")
+    print(f"after training: loss {h.final_loss:.4f}, accuracy {h.final_accuracy:.0%}")
+    print(f"first 100% training accuracy at step {h.first_step_reaching(1.0)}")
+    print(f"{result.seconds_per_step:.3f} s per training step")
+    for path in result.files:
+        print(f"wrote {path}")
