@@ -116,6 +116,7 @@ def _drawing_class() -> type[graphviz.Digraph]:
         def _repr_image_svg_xml(self) -> str:
             return self.pipe(format="svg", encoding="utf-8", quiet=True)
 
+    Drawing.__qualname__ = "Drawing"  # repr: <autograd_core.render.Drawing at 0x...>
     return Drawing
 
 
