@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test install bench bench-quick clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,13 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
+# The benchmark engines (micrograd, torch CPU) are an extra, so a normal install stays light.
+BENCH_INSTALLED := $(VENV)/.bench-installed
+
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	touch $(BENCH_INSTALLED)
+
 demo: $(INSTALLED)
 	$(BIN)/python -c "from autograd_core import Value; \
 	x, y, z = Value(-2.0, 'x'), Value(5.0, 'y'), Value(-4.0, 'z'); \
@@ -23,6 +30,14 @@ demo: $(INSTALLED)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
+
+# Every engine, every workload, repeated; writes benchmarks/RESULTS.md (about 15 minutes).
+bench: $(BENCH_INSTALLED)
+	$(BIN)/python -m benchmarks.run
+
+# Every workload once at a small size; engines whose package is missing are skipped.
+bench-quick: $(INSTALLED)
+	$(BIN)/python -m benchmarks.run --quick
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
