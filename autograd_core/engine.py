@@ -75,20 +75,20 @@ def _forward_error(op: Op, args: Sequence[float], err: Exception | None) -> Exce
     return type(err)(f"{call} is undefined: {op.needs or err}")
 
 
-def _node(op: Op, data: float, parents: tuple[Value, ...]) -> Value:
-    """The result of an op: a graph node, or a plain leaf under no_grad."""
+def _node(op: Op, data: float, x: Value, y: Value | None) -> Value:
+    """The result of an op on x (and y): a graph node, or a plain leaf under no_grad."""
     if not -_INF < data < _INF:  # finite inputs, non-finite result: an overflow
-        raise _forward_error(op, [p.data for p in parents], None)
+        raise _forward_error(op, [p.data for p in (x, y) if p is not None], None)
     out = _new(Value)
     out.data = data
     out.grad = _ZERO
     out.label = ""
     if _grad_mode.enabled:
         out._op = op
-        out._parents = parents
+        out._x = x
+        out._y = y
     else:
-        out._op = None
-        out._parents = ()
+        out._op = out._x = out._y = None
     return out
 
 
@@ -109,7 +109,7 @@ def _unary_method(op: Op) -> Callable[[Value], Value]:
             data = op.forward(x.data)
         except (ArithmeticError, ValueError) as err:
             raise _forward_error(op, (x.data,), err) from None
-        return _node(op, data, (x,))
+        return _node(op, data, x, None)
 
     method.__name__ = op.name
     method.__doc__ = op.doc
@@ -130,7 +130,7 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Any], Va
             data = op.forward(x.data, y.data)
         except (ArithmeticError, ValueError) as err:
             raise _forward_error(op, (x.data, y.data), err) from None
-        return _node(op, data, (x, y))
+        return _node(op, data, x, y)
 
     method.__name__ = op.name
     method.__doc__ = op.doc
@@ -158,7 +158,9 @@ _METHODS = {op: (_unary_method if op.arity == 1 else _binary_method)(op) for op 
 class Value:
     """A scalar in the graph: `data` from the forward pass, `grad` = d(root)/d(self) after backward."""
 
-    __slots__ = ("data", "grad", "label", "_op", "_parents", "__weakref__")
+    # The inputs sit in two slots, not in a tuple: a tuple per node is a second object for the
+    # cycle collector to track, and its passes over big graphs were most of the forward time.
+    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "__weakref__")
 
     def __init__(self, data: Any, label: str = "") -> None:
         data = _as_float(data)
@@ -169,7 +171,8 @@ class Value:
         self.grad: Any = _ZERO  # a float; a Value after backward(create_graph=True)
         self.label = label
         self._op: Op | None = None
-        self._parents: tuple[Value, ...] = ()
+        self._x: Value | None = None  # first input (None for a leaf)
+        self._y: Value | None = None  # second input (None for a leaf or a one-input op)
 
     @property
     def op(self) -> str | None:
@@ -179,7 +182,9 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The inputs of the op, in order, repeats kept (x*x has two entries)."""
-        return self._parents
+        if self._op is None:
+            return ()
+        return (self._x,) if self._y is None else (self._x, self._y)  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -292,7 +297,10 @@ def topological_order(root: Value) -> list[Value]:
             visited.add(node)
             stack.append(node)
             stack.append(None)
-            stack.extend(node._parents)
+            if node._x is not None:
+                stack.append(node._x)
+                if node._y is not None:
+                    stack.append(node._y)
     return order
 
 
@@ -320,14 +328,13 @@ def _propagate_floats(order: list[Value]) -> None:
             if op is None:
                 continue
             g = node.grad
-            parents = node._parents
-            if len(parents) == 2:
-                x, y = parents
+            x = node._x
+            y = node._y
+            if y is not None:
                 dx, dy = op.partials(node.data, x.data, y.data)
                 x.grad += dx * g
                 y.grad += dy * g
             else:
-                x = parents[0]
                 x.grad += op.partials(node.data, x.data)[0] * g
     except (ArithmeticError, ValueError) as err:
         raise _backward_error(node, err) from None
@@ -342,7 +349,8 @@ def _propagate_values(order: list[Value]) -> None:
             if node._op is None:
                 continue
             g = node.grad
-            for parent, d in zip(node._parents, node._op.partials(node, *node._parents)):
+            parents = node.parents
+            for parent, d in zip(parents, node._op.partials(node, *parents)):
                 step = d * g
                 parent.grad = step if parent.grad is _ZERO else parent.grad + step
     except (ArithmeticError, ValueError) as err:
@@ -351,7 +359,7 @@ def _propagate_values(order: list[Value]) -> None:
 
 def _backward_error(node: Value | None, err: Exception) -> Exception:
     assert node is not None and node._op is not None
-    args = ", ".join(repr(p.data) for p in node._parents)
+    args = ", ".join(repr(p.data) for p in node.parents)
     return type(err)(f"backward through {node._op.name}({args}): the derivative is undefined "
                      f"there ({node._op.needs or err})")
 
