@@ -253,10 +253,9 @@ class Value:
 
         With create_graph=True the grads are Values, so they can be differentiated again.
         """
-        order, before = _backward_pass(self, create_graph)
-        for node, g in zip(order, before):
-            if g is not _ZERO:
-                node.grad = g + node.grad
+        _, saved = _backward_pass(self, create_graph)
+        for node, g in saved:
+            node.grad = g + node.grad
 
     def zero_grad(self) -> None:
         """Set `grad` to 0 on every node of the graph below (and including) self."""
@@ -286,6 +285,8 @@ def topological_order(root: Value) -> list[Value]:
     """Every node below root exactly once, parents before children (iterative, no recursion)."""
     # Depth-first with an explicit stack: a node is pushed again under a marker (None) and
     # placed when the marker comes back up, i.e. after all of its parents were placed.
+    # Leaves have nothing to wait for, so they are placed as soon as they are reached, and a
+    # parent already visited is never pushed: most edges of an MLP lead to a shared weight.
     order: list[Value] = []
     visited: set[Value] = set()
     stack: list[Any] = [root]
@@ -295,20 +296,32 @@ def topological_order(root: Value) -> list[Value]:
             order.append(stack.pop())
         elif node not in visited:
             visited.add(node)
+            x = node._x
+            if x is None:
+                order.append(node)
+                continue
             stack.append(node)
             stack.append(None)
-            if node._x is not None:
-                stack.append(node._x)
-                if node._y is not None:
-                    stack.append(node._y)
+            if x not in visited:
+                stack.append(x)
+            y = node._y
+            if y is not None and y not in visited:
+                stack.append(y)
     return order
 
 
-def _backward_pass(root: Value, create_graph: bool) -> tuple[list[Value], list[Any]]:
-    """Put this pass's d(root)/d(node) in every node's grad; return the nodes and their old grads."""
+def _backward_pass(root: Value, create_graph: bool
+                   ) -> tuple[list[Value], list[tuple[Value, Any]]]:
+    """Put this pass's d(root)/d(node) in every node's grad.
+
+    Returns the nodes, and (node, old grad) for each node whose grad was not the fresh zero.
+    """
     order = topological_order(root)
-    before = [node.grad for node in order]
-    for node in order:
+    # A fresh node holds _ZERO already; only the others (leaves from an earlier step, every
+    # node on a second backward) need their grad saved and zeroed, so one filtering pass
+    # replaces a save pass and a zeroing pass over every node.
+    saved = [(node, node.grad) for node in order if node.grad is not _ZERO]
+    for node, _ in saved:
         node.grad = _ZERO
     root.grad = 1.0
     if create_graph:
@@ -316,7 +329,7 @@ def _backward_pass(root: Value, create_graph: bool) -> tuple[list[Value], list[A
             _propagate_values(order)
     else:
         _propagate_floats(order)
-    return order, before
+    return order, saved
 
 
 def _propagate_floats(order: list[Value]) -> None:
@@ -387,9 +400,11 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0
         saved = [x.grad for x in wrt]
         for x in wrt:  # an input that f ignored is not in the graph: it must read 0
             x.grad = _ZERO
-        order, before = _backward_pass(out, create_graph=nested)
+        order, held = _backward_pass(out, create_graph=nested)
         grads = tuple(x.grad for x in wrt)
-        for node, g in zip(order, before):  # leave every grad as it was: this is functional
+        for node in order:  # leave every grad as it was: this is functional
+            node.grad = _ZERO
+        for node, g in held:
             node.grad = g
         for x, g in zip(wrt, saved):
             x.grad = g
