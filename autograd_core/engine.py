@@ -8,7 +8,7 @@ from __future__ import annotations
 import numbers
 import threading
 from contextlib import ContextDecorator
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from . import ops
 from .ops import Op
