@@ -121,7 +121,8 @@ def machine() -> list[str]:
     except (OSError, StopIteration):
         pass
     python = f"{platform.python_version()} ({platform.python_implementation()})"
-    return [f"- CPU: {cpu}, {os.cpu_count()} cores",
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return [f"- CPU: {cpu}, {os.cpu_count()} cores; load average at the end {load}",
             f"- Python {python}, {platform.system()} {platform.release()}"]
 
 
@@ -257,9 +258,11 @@ def report(results: dict[str, dict[str, Any]], cfg: Config, problems: list[str],
     check = [agree] if not problems else ["**Disagreements:**", "", *[f"- {p}" for p in problems]]
     lines = ["# Benchmark results", "",
              (f"Written by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
-              f"in {seconds / 60:.1f} min. Each engine runs each workload in a fresh process; "
-              "a full collection runs before each timed run, and the cyclic GC stays on during "
-              "it, for every engine alike. Ratios compare engines measured in this same run."), "",
+              f"in {seconds / 60:.1f} min. Times are CPU time of the calling thread (the "
+              "machine is shared: wall time swings with other jobs' load). Each engine runs "
+              "each workload in a fresh process; a full collection runs before each timed run, "
+              "and the cyclic GC stays on during it, for every engine alike. Ratios compare "
+              "engines measured in this same run."), "",
              "## Machine", "", *machine(), "", "## Versions", "", *versions, "",
              "## Agreement", "", *check, "", "## Results", "",
              *moons_table(results, cfg.moons_points), "",

@@ -6,11 +6,10 @@ update differ, so the three build the very same graph (the micrograd demo's).
 
 from __future__ import annotations
 
-from time import perf_counter
 from typing import Any
 
 from .data import ALPHA, CHAIN_A, CHAIN_B, LR, Moons
-from .runs import ChainRun, StepRun
+from .runs import ChainRun, StepRun, clock
 
 
 class ScalarEngine:
@@ -47,13 +46,13 @@ class ScalarEngine:
     def chain(self, n: int) -> ChainRun:
         """y = y·a + b, n times: 2n op nodes."""
         x = self.leaf(1.0, True)
-        t0 = perf_counter()
+        t0 = clock()
         y = x
         for _ in range(n):
             y = y * CHAIN_A + CHAIN_B
-        t1 = perf_counter()
+        t1 = clock()
         y.backward()
-        t2 = perf_counter()
+        t2 = clock()
         return ChainRun(t1 - t0, t2 - t1, self.scalar(y), self.grad(x))
 
     def trainer(self, moons: Moons) -> ScalarTrainer:
@@ -98,15 +97,15 @@ class ScalarTrainer:
 
     def step(self) -> StepRun:
         """Forward, backward and update, each timed."""
-        t0 = perf_counter()
+        t0 = clock()
         loss = self.loss()
-        t1 = perf_counter()
+        t1 = clock()
         loss.backward()
-        t2 = perf_counter()
+        t2 = clock()
         grads = [self.engine.grad(p) for p in self.params]
-        t3 = perf_counter()
+        t3 = clock()
         self.engine.sgd(self.params)
-        t4 = perf_counter()
+        t4 = clock()
         return StepRun(t1 - t0, t2 - t1, t4 - t3, self.engine.scalar(loss), grads)
 
     def graph(self) -> tuple[Any, int]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sys
-from time import perf_counter
 from typing import Any
 
 from ..data import ALPHA, CHAIN_A, CHAIN_B, LR, Moons
-from ..runs import ChainRun, StepRun
+from ..runs import ChainRun, StepRun, clock
 
 
 class Floats:
@@ -21,15 +20,15 @@ class Floats:
 
     def chain(self, n: int) -> ChainRun:
         """y = y·a + b forward; backward multiplies the seed by a once per step."""
-        t0 = perf_counter()
+        t0 = clock()
         y = 1.0
         for _ in range(n):
             y = y * CHAIN_A + CHAIN_B
-        t1 = perf_counter()
+        t1 = clock()
         g = 1.0
         for _ in range(n):
             g = CHAIN_A * g
-        t2 = perf_counter()
+        t2 = clock()
         return ChainRun(t1 - t0, t2 - t1, y, g)
 
     def trainer(self, moons: Moons) -> FloatTrainer:
@@ -104,18 +103,18 @@ class FloatTrainer:
 
     def step(self) -> StepRun:
         """Forward, backward and update, each timed."""
-        t0 = perf_counter()
+        t0 = clock()
         loss, tape = self.forward()
-        t1 = perf_counter()
+        t1 = clock()
         gW, gB = self.backward(tape)
-        t2 = perf_counter()
+        t2 = clock()
         for Wl, Bl, gWl, gBl in zip(self.W, self.B, gW, gB):
             for ws, row in zip(Wl, gWl):
                 for i, g in enumerate(row):
                     ws[i] -= LR * g
             for j, g in enumerate(gBl):
                 Bl[j] -= LR * g
-        t3 = perf_counter()
+        t3 = clock()
         grads = [g for gWl, gBl in zip(gW, gB) for row, gb in zip(gWl, gBl) for g in (*row, gb)]
         return StepRun(t1 - t0, t2 - t1, t3 - t2, loss, grads)
 

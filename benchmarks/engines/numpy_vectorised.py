@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from time import perf_counter
 from typing import Any
 
 import numpy as np
 
 from ..data import ALPHA, CHAIN_A, CHAIN_B, LR, Moons
-from ..runs import ChainRun, StepRun
+from ..runs import ChainRun, StepRun, clock
 
 
 class Numpy:
@@ -22,12 +21,12 @@ class Numpy:
 
     def chain(self, n: int) -> ChainRun:
         """y_n = aⁿ·y₀ + b·Σ_{k<n} aᵏ with the powers from one cumprod; dy_n/dy₀ = aⁿ."""
-        t0 = perf_counter()
+        t0 = clock()
         powers = np.cumprod(np.full(n, CHAIN_A))  # a¹ … aⁿ, multiplied in the chain's order
         y = float(powers[-1] * 1.0 + CHAIN_B * (1.0 + powers[:-1].sum()))
-        t1 = perf_counter()
+        t1 = clock()
         g = float(powers[-1])
-        t2 = perf_counter()
+        t2 = clock()
         return ChainRun(t1 - t0, t2 - t1, y, g)
 
     def trainer(self, moons: Moons) -> NumpyTrainer:
@@ -71,15 +70,15 @@ class NumpyTrainer:
 
     def step(self) -> StepRun:
         """Forward, backward and update, each timed."""
-        t0 = perf_counter()
+        t0 = clock()
         loss, ins, margin = self.forward()
-        t1 = perf_counter()
+        t1 = clock()
         grads = self.backward(ins, margin)
-        t2 = perf_counter()
+        t2 = clock()
         for (W, b), (gW, gb) in zip(self.params, grads):
             W -= LR * gW
             b -= LR * gb
-        t3 = perf_counter()
+        t3 = clock()
         flat = [float(v) for gW, gb in grads for j in range(len(gb)) for v in (*gW[:, j], gb[j])]
         return StepRun(t1 - t0, t2 - t1, t3 - t2, loss, flat)
 
