@@ -27,6 +27,7 @@ ENGINES = {  # name → module under benchmarks.engines
     "torch": "torch_scalar",
     "floats": "floats",
     "numpy": "numpy_vectorised",
+    "ours-gc-off": "ours_gc_off",  # a reference row: what the cycle collector costs us
 }
 
 
