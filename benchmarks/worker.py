@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         module = importlib.import_module(f"benchmarks.engines.{ENGINES[args.engine]}")
     except ImportError as err:
-        print(json.dumps({"skipped": f"{err.name or err} is not installed"}))
+        package = (err.name or str(err)).split(".")[0]
+        print(json.dumps({"skipped": f"{package} is not installed"}))
         return
     engine: Engine = module.ENGINE
     result: dict[str, Any] = {"version": engine.version()}

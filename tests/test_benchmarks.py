@@ -12,7 +12,7 @@ def test_quick_benchmark_runs_and_engines_agree():
         [sys.executable, "-m", "benchmarks.run", "--quick", "--engines", "ours,floats,numpy"],
         cwd=ROOT, check=False, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    assert "All engines agree" in proc.stdout
+    assert "Every engine that ran agrees" in proc.stdout
     for workload in ("Moons training step", "Chain", "Memory"):
         assert workload in proc.stdout
     assert "failed:" not in proc.stdout
