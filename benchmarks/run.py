@@ -265,9 +265,11 @@ def report(results: dict[str, dict[str, Any]], cfg: Config, problems: list[str],
              (f"Written by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
               f"in {seconds / 60:.1f} min. Times are CPU time of the calling thread (the "
               "machine is shared: wall time swings with other jobs' load). Each engine runs "
-              "each workload in a fresh process; a full collection runs before each timed run, "
-              "and the cyclic GC stays on during it, for every engine alike. Ratios compare "
-              "engines measured in this same run."), "",
+              "each workload in a fresh process, with the cyclic GC on, as users have it. Moons "
+              "steps run back to back like a training loop, so each step also pays for "
+              "releasing the previous step's graph; chain runs are independent, with a full "
+              "collection (untimed) before each. Ratios compare engines measured in this same "
+              "run."), "",
              "## Machine", "", *machine(), "", "## Versions", "", *versions, "",
              "## Agreement", "", *check, "", "## Results", "",
              *moons_table(results, cfg.moons_points), "",

@@ -77,6 +77,7 @@ class ScalarTrainer:
                          engine.leaf(float(b[j]), True)) for j in range(len(b))]
                        for W, b in moons.weights]
         self.params = [p for layer in self.layers for ws, b in layer for p in (*ws, b)]
+        self.last_loss: Any = None  # the last step's graph, alive until the next step begins
 
     def loss(self) -> Any:
         """mean(relu(1 − y·score)) + α·Σp², built as micrograd's demo builds it."""
@@ -98,6 +99,7 @@ class ScalarTrainer:
     def step(self) -> StepRun:
         """Forward, backward and update, each timed."""
         t0 = clock()
+        self.last_loss = None  # a training loop drops the previous step's graph here
         loss = self.loss()
         t1 = clock()
         loss.backward()
@@ -106,6 +108,7 @@ class ScalarTrainer:
         t3 = clock()
         self.engine.sgd(self.params)
         t4 = clock()
+        self.last_loss = loss
         return StepRun(t1 - t0, t2 - t1, t4 - t3, self.engine.scalar(loss), grads)
 
     def graph(self) -> tuple[Any, int]:
