@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test install bench bench-quick clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,13 @@ $(INSTALLED): pyproject.toml
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
+
+# The benchmark engines (micrograd, torch CPU) are an extra, so a normal install stays light.
+BENCH_INSTALLED := $(VENV)/.bench-installed
+
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	touch $(BENCH_INSTALLED)
 
 # The slides' (x+y)z: its table, out/graph.svg and out/steps/steps.html; then micrograd's
 # moons demo: out/moons_boundary.png, out/moons_loss.png and out/moons_model.json.
@@ -26,6 +33,14 @@ demo: $(INSTALLED)
 # tests/ as usual, plus every notebook executed top to bottom (nbmake): a failing assert fails.
 test: $(INSTALLED)
 	$(BIN)/python -m pytest tests notebooks --nbmake
+
+# Every engine, every workload, repeated; writes benchmarks/RESULTS.md (about 15 minutes).
+bench: $(BENCH_INSTALLED)
+	$(BIN)/python -m benchmarks.run
+
+# Every workload once at a small size; engines whose package is missing are skipped.
+bench-quick: $(INSTALLED)
+	$(BIN)/python -m benchmarks.run --quick
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

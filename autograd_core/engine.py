@@ -8,7 +8,7 @@ from __future__ import annotations
 import numbers
 import threading
 from contextlib import ContextDecorator
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from . import ops
 from .ops import Op
@@ -67,29 +67,13 @@ def _as_float(x: Any) -> float:
     raise TypeError(f"Value needs a real number, got {type(x).__name__}: {x!r}")
 
 
-def _forward_error(op: Op, args: Sequence[float], err: Exception | None) -> Exception:
+def _forward_error(op: Op, x: Value, y: Value | None, err: Exception | None) -> Exception:
     """The error for a bad input: names the op, the values and where the op is defined."""
+    args = (x.data,) if y is None else (x.data, y.data)
     call = f"{op.name}({', '.join(repr(a) for a in args)})"
     if err is None or isinstance(err, OverflowError):
         return OverflowError(f"{call} overflows a float (|result| > 1.8e308)")
     return type(err)(f"{call} is undefined: {op.needs or err}")
-
-
-def _node(op: Op, data: float, parents: tuple[Value, ...]) -> Value:
-    """The result of an op: a graph node, or a plain leaf under no_grad."""
-    if not -_INF < data < _INF:  # finite inputs, non-finite result: an overflow
-        raise _forward_error(op, [p.data for p in parents], None)
-    out = _new(Value)
-    out.data = data
-    out.grad = _ZERO
-    out.label = ""
-    if _grad_mode.enabled:
-        out._op = op
-        out._parents = parents
-    else:
-        out._op = None
-        out._parents = ()
-    return out
 
 
 def _lift(x: Any) -> Value | None:
@@ -101,36 +85,46 @@ def _lift(x: Any) -> Value | None:
     return None
 
 
-def _unary_method(op: Op) -> Callable[[Value], Value]:
-    """`x.f()` for a one-input op."""
-
-    def method(x: Value) -> Value:
-        try:
-            data = op.forward(x.data)
-        except (ArithmeticError, ValueError) as err:
-            raise _forward_error(op, (x.data,), err) from None
-        return _node(op, data, (x,))
-
-    method.__name__ = op.name
-    method.__doc__ = op.doc
-    return method
+_ONE_INPUT = object()  # the default second argument of a one-input op's method
 
 
-def _binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
-    """`x ∘ y` for a two-input op; reflected gives `y ∘ x` (Python's __radd__ and friends)."""
+def _op_method(op: Op, reflected: bool = False) -> Callable[..., Value]:
+    """`x.f()` for a one-input op, `x ∘ y` for a two-input one; reflected gives `y ∘ x`.
 
-    def method(x: Any, y: Any) -> Value:
+    Forward, overflow check and node construction are inline in this one function: building
+    a graph is mostly these calls, and a helper call per node cost ~15% of the forward pass.
+    """
+    forward = op.forward
+    binary = op.arity == 2
+
+    def method(x: Any, y: Any = _ONE_INPUT) -> Value:
         if reflected:
             x, y = y, x
-        if type(x) is not Value or type(y) is not Value:
+        if not binary:
+            if y is not _ONE_INPUT:
+                raise TypeError(f"{op.name}() takes no arguments")
+            y = None
+        elif type(x) is not Value or type(y) is not Value:
             x, y = _lift(x), _lift(y)
             if x is None or y is None:
                 return NotImplemented
         try:
-            data = op.forward(x.data, y.data)
+            data = forward(x.data) if y is None else forward(x.data, y.data)
         except (ArithmeticError, ValueError) as err:
-            raise _forward_error(op, (x.data, y.data), err) from None
-        return _node(op, data, (x, y))
+            raise _forward_error(op, x, y, err) from None
+        if not -_INF < data < _INF:  # finite inputs, non-finite result: an overflow
+            raise _forward_error(op, x, y, None)
+        out = _new(Value)
+        out.data = data
+        out.grad = _ZERO
+        out.label = ""
+        if _grad_mode.enabled:
+            out._op = op
+            out._x = x
+            out._y = y
+        else:  # under no_grad the result is a plain leaf
+            out._op = out._x = out._y = None
+        return out
 
     method.__name__ = op.name
     method.__doc__ = op.doc
@@ -152,13 +146,15 @@ def apply(op: Op, *args: Any) -> Value:
     return out
 
 
-_METHODS = {op: (_unary_method if op.arity == 1 else _binary_method)(op) for op in ops.OPS.values()}
+_METHODS = {op: _op_method(op) for op in ops.OPS.values()}
 
 
 class Value:
     """A scalar in the graph: `data` from the forward pass, `grad` = d(root)/d(self) after backward."""
 
-    __slots__ = ("data", "grad", "label", "_op", "_parents", "__weakref__")
+    # The inputs sit in two slots, not in a tuple: a tuple per node is a second object for the
+    # cycle collector to track, and its passes over big graphs were most of the forward time.
+    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "__weakref__")
 
     def __init__(self, data: Any, label: str = "") -> None:
         data = _as_float(data)
@@ -169,7 +165,8 @@ class Value:
         self.grad: Any = _ZERO  # a float; a Value after backward(create_graph=True)
         self.label = label
         self._op: Op | None = None
-        self._parents: tuple[Value, ...] = ()
+        self._x: Value | None = None  # first input (None for a leaf)
+        self._y: Value | None = None  # second input (None for a leaf or a one-input op)
 
     @property
     def op(self) -> str | None:
@@ -179,7 +176,9 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The inputs of the op, in order, repeats kept (x*x has two entries)."""
-        return self._parents
+        if self._op is None:
+            return ()
+        return (self._x,) if self._y is None else (self._x, self._y)  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -204,14 +203,14 @@ class Value:
 
     # --- the op table as operators and methods -----------------------------------------------
     __add__ = _METHODS[ops.ADD]
-    __radd__ = _binary_method(ops.ADD, reflected=True)
+    __radd__ = _op_method(ops.ADD, reflected=True)
     __sub__ = _METHODS[ops.SUB]
-    __rsub__ = _binary_method(ops.SUB, reflected=True)
+    __rsub__ = _op_method(ops.SUB, reflected=True)
     __mul__ = _METHODS[ops.MUL]
-    __rmul__ = _binary_method(ops.MUL, reflected=True)
+    __rmul__ = _op_method(ops.MUL, reflected=True)
     __truediv__ = _METHODS[ops.DIV]
-    __rtruediv__ = _binary_method(ops.DIV, reflected=True)
-    __rpow__ = _binary_method(ops.POW, reflected=True)
+    __rtruediv__ = _op_method(ops.DIV, reflected=True)
+    __rpow__ = _op_method(ops.POW, reflected=True)
     __neg__ = _METHODS[ops.NEG]
     __abs__ = abs = _METHODS[ops.ABS]
     exp = _METHODS[ops.EXP]
@@ -248,10 +247,9 @@ class Value:
 
         With create_graph=True the grads are Values, so they can be differentiated again.
         """
-        order, before = _backward_pass(self, create_graph)
-        for node, g in zip(order, before):
-            if g is not _ZERO:
-                node.grad = g + node.grad
+        _, saved = _backward_pass(self, create_graph)
+        for node, g in saved:
+            node.grad = g + node.grad
 
     def zero_grad(self) -> None:
         """Set `grad` to 0 on every node of the graph below (and including) self."""
@@ -281,6 +279,8 @@ def topological_order(root: Value) -> list[Value]:
     """Every node below root exactly once, parents before children (iterative, no recursion)."""
     # Depth-first with an explicit stack: a node is pushed again under a marker (None) and
     # placed when the marker comes back up, i.e. after all of its parents were placed.
+    # Leaves have nothing to wait for, so they are placed as soon as they are reached, and a
+    # parent already visited is never pushed: most edges of an MLP lead to a shared weight.
     order: list[Value] = []
     visited: set[Value] = set()
     stack: list[Any] = [root]
@@ -290,17 +290,32 @@ def topological_order(root: Value) -> list[Value]:
             order.append(stack.pop())
         elif node not in visited:
             visited.add(node)
+            x = node._x
+            if x is None:
+                order.append(node)
+                continue
             stack.append(node)
             stack.append(None)
-            stack.extend(reversed(node._parents))  # first parent placed first
+            y = node._y  # pushed before x, so x (the first parent) is placed first
+            if y is not None and y not in visited:
+                stack.append(y)
+            if x not in visited:
+                stack.append(x)
     return order
 
 
-def _backward_pass(root: Value, create_graph: bool) -> tuple[list[Value], list[Any]]:
-    """Put this pass's d(root)/d(node) in every node's grad; return the nodes and their old grads."""
+def _backward_pass(root: Value, create_graph: bool
+                   ) -> tuple[list[Value], list[tuple[Value, Any]]]:
+    """Put this pass's d(root)/d(node) in every node's grad.
+
+    Returns the nodes, and (node, old grad) for each node whose grad was not the fresh zero.
+    """
     order = topological_order(root)
-    before = [node.grad for node in order]
-    for node in order:
+    # A fresh node holds _ZERO already; only the others (leaves from an earlier step, every
+    # node on a second backward) need their grad saved and zeroed, so one filtering pass
+    # replaces a save pass and a zeroing pass over every node.
+    saved = [(node, node.grad) for node in order if node.grad is not _ZERO]
+    for node, _ in saved:
         node.grad = _ZERO
     root.grad = 1.0
     if create_graph:
@@ -308,7 +323,7 @@ def _backward_pass(root: Value, create_graph: bool) -> tuple[list[Value], list[A
             _propagate_values(order)
     else:
         _propagate_floats(order)
-    return order, before
+    return order, saved
 
 
 def _propagate_floats(order: list[Value]) -> None:
@@ -320,14 +335,13 @@ def _propagate_floats(order: list[Value]) -> None:
             if op is None:
                 continue
             g = node.grad
-            parents = node._parents
-            if len(parents) == 2:
-                x, y = parents
+            x = node._x
+            y = node._y
+            if y is not None:
                 dx, dy = op.partials(node.data, x.data, y.data)
                 x.grad += dx * g
                 y.grad += dy * g
             else:
-                x = parents[0]
                 x.grad += op.partials(node.data, x.data)[0] * g
     except (ArithmeticError, ValueError) as err:
         raise _backward_error(node, err) from None
@@ -342,7 +356,8 @@ def _propagate_values(order: list[Value]) -> None:
             if node._op is None:
                 continue
             g = node.grad
-            for parent, d in zip(node._parents, node._op.partials(node, *node._parents)):
+            parents = node.parents
+            for parent, d in zip(parents, node._op.partials(node, *parents)):
                 step = d * g
                 parent.grad = step if parent.grad is _ZERO else parent.grad + step
     except (ArithmeticError, ValueError) as err:
@@ -351,7 +366,7 @@ def _propagate_values(order: list[Value]) -> None:
 
 def _backward_error(node: Value | None, err: Exception) -> Exception:
     assert node is not None and node._op is not None
-    args = ", ".join(repr(p.data) for p in node._parents)
+    args = ", ".join(repr(p.data) for p in node.parents)
     return type(err)(f"backward through {node._op.name}({args}): the derivative is undefined "
                      f"there ({node._op.needs or err})")
 
@@ -379,9 +394,11 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0
         saved = [x.grad for x in wrt]
         for x in wrt:  # an input that f ignored is not in the graph: it must read 0
             x.grad = _ZERO
-        order, before = _backward_pass(out, create_graph=nested)
+        order, held = _backward_pass(out, create_graph=nested)
         grads = tuple(x.grad for x in wrt)
-        for node, g in zip(order, before):  # leave every grad as it was: this is functional
+        for node in order:  # leave every grad as it was: this is functional
+            node.grad = _ZERO
+        for node, g in held:
             node.grad = g
         for x, g in zip(wrt, saved):
             x.grad = g

@@ -1,0 +1,1 @@
+"""Benchmarks: our engine side by side with micrograd, torch scalars, plain floats and numpy."""

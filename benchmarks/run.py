@@ -1,0 +1,316 @@
+"""Run every workload on every engine, each in a fresh process, check they agree, write a report.
+
+`python -m benchmarks.run` writes benchmarks/RESULTS.md; `--quick` runs each workload once at a
+small size and prints the report (engines whose package is missing are skipped, and said so).
+Exits 1 if any engine's numbers disagree with the plain-float reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .worker import ENGINES
+
+RTOL = 1e-12  # agreement required of every engine, relative to the largest reference number
+REFERENCE = "floats"
+ANCHOR = "micrograd"
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class Config:
+    """Sizes and repetitions of one benchmark run."""
+
+    chain_sizes: tuple[int, ...]
+    chain_repeat: dict[int, int]
+    moons_points: int
+    moons_repeat: int
+    memory_nodes: int
+    peak_chain: int
+    budget: float  # seconds of repeats per measurement before stopping early
+    timeout: float  # seconds before a worker is given up on
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+FULL = Config((10**3, 10**4, 10**5, 10**6), {10**3: 21, 10**4: 11, 10**5: 7, 10**6: 5},
+              100, 11, 100_000, 10**6, 30.0, 900.0)
+QUICK = Config((10**3,), {10**3: 1}, 20, 1, 1_000, 10**4, 0.0, 300.0)
+
+
+def worker(engine: str, task: str, size: int, *args: str, timeout: float) -> dict[str, Any]:
+    """Run one task in a fresh interpreter; its JSON, or {"error": ...} if it died."""
+    cmd = [sys.executable, "-m", "benchmarks.worker", engine, task, str(size), *args]
+    print(f"  {engine:9} {task} {size}", file=sys.stderr, flush=True)
+    try:
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout,
+                              cwd=HERE.parent)
+    except subprocess.TimeoutExpired:
+        return {"error": f"no result within {timeout:.0f} s"}
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
+        return {"error": f"exit code {proc.returncode}: {tail}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure(cfg: Config, engines: list[str]) -> dict[str, dict[str, Any]]:
+    """results[engine][workload] for every engine and workload."""
+    results: dict[str, dict[str, Any]] = {}
+    for engine in engines:
+        res: dict[str, Any] = {}
+        for n in cfg.chain_sizes:
+            res[f"chain {n}"] = worker(engine, "chain", n, "--repeat", str(cfg.chain_repeat[n]),
+                                       "--budget", str(cfg.budget), timeout=cfg.timeout)
+            if "skipped" in res[f"chain {n}"]:  # not installed: say so in every table
+                skipped = res[f"chain {n}"]
+                res = {name: skipped for name in (*(f"chain {m}" for m in cfg.chain_sizes),
+                                                  "moons", "memory", "peak")}
+                break
+        else:
+            res["moons"] = worker(engine, "moons", cfg.moons_points, "--repeat",
+                                  str(cfg.moons_repeat), "--budget", str(cfg.budget),
+                                  timeout=cfg.timeout)
+            res["memory"] = worker(engine, "memory", cfg.memory_nodes, "--points",
+                                   str(cfg.moons_points), timeout=cfg.timeout)
+            res["peak"] = worker(engine, "peak", cfg.peak_chain, timeout=cfg.timeout)
+        results[engine] = res
+    return results
+
+
+def disagreements(results: dict[str, dict[str, Any]]) -> list[str]:
+    """Every engine's chain and moons numbers against the float reference, to RTOL."""
+    ref = results.get(REFERENCE, {})
+    problems = []
+    for engine, res in results.items():
+        for name, run in res.items():
+            base = ref.get(name, {})
+            if engine == REFERENCE or "error" in run or "skipped" in run or "error" in base:
+                continue
+            keys = ("value", "grad") if name.startswith("chain") else ("loss", "grads")
+            if not keys[0] in run or not keys[0] in base:
+                continue
+            ours = [run[keys[0]], *_list(run[keys[1]])]
+            want = [base[keys[0]], *_list(base[keys[1]])]
+            scale = max(abs(v) for v in want) or 1.0
+            worst = max(abs(a - b) for a, b in zip(ours, want)) / scale
+            if len(ours) != len(want) or worst > RTOL:
+                problems.append(f"{engine} {name}: differs from {REFERENCE} by {worst:.1e} "
+                                f"(relative to the largest number; allowed {RTOL:.0e})")
+    return problems
+
+
+def _list(x: Any) -> list[float]:
+    return x if isinstance(x, list) else [x]
+
+
+# --- the report ---------------------------------------------------------------------------
+
+def machine() -> list[str]:
+    """CPU model, cores, Python, OS."""
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f
+                       if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    python = f"{platform.python_version()} ({platform.python_implementation()})"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return [f"- CPU: {cpu}, {os.cpu_count()} cores; load average at the end {load}",
+            f"- Python {python}, {platform.system()} {platform.release()}"]
+
+
+def times(run: dict[str, Any], parts: tuple[str, ...]) -> list[float]:
+    """Per run, the sum of the given parts' times."""
+    return [sum(ts) for ts in zip(*(run[p] for p in parts))]
+
+
+def fmt_ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3g}" if seconds < 1.0 else f"{seconds * 1e3:,.0f}"
+
+
+def status(run: dict[str, Any] | None) -> str | None:
+    """Why there is no number: skipped, failed or not run; None when there is one."""
+    if run is None:
+        return "not run"
+    if "skipped" in run:
+        return f"skipped: {run['skipped']}"
+    if "error" in run:
+        return f"failed: {run['error']}"
+    return None
+
+
+def moons_table(results: dict[str, dict[str, Any]], points: int) -> list[str]:
+    """Step times (ms) with ratios to micrograd and to plain floats."""
+    step = ("forward", "backward", "update")
+    med = {e: statistics.median(times(r["moons"], step)) for e, r in results.items()
+           if status(r.get("moons")) is None}
+    rows = [f"### Moons training step ({points} points, MLP(2, [16, 16, 1]), hinge + L2)", "",
+            ("Milliseconds per step, median (min) of the runs; nodes = graph size of one step. "
+             "`× micrograd` = how many times faster than micrograd; `× floats` = how many times "
+             "slower than plain floats (the floor)."), "",
+            "| engine | nodes | forward | backward | update | step | runs | × micrograd | × floats |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for engine, res in results.items():
+        run = res.get("moons")
+        why = status(run)
+        if why is not None:
+            rows.append(f"| {engine} | {why} |||||||")
+            continue
+        assert run is not None
+        cells = [f"{fmt_ms(statistics.median(run[p]))} ({fmt_ms(min(run[p]))})" for p in step]
+        total = times(run, step)
+        nodes = res.get("memory", {}).get("graph_nodes") or "—"
+        rows.append(f"| {engine} | {nodes} | {' | '.join(cells)} | "
+                    f"**{fmt_ms(med[engine])}** ({fmt_ms(min(total))}) | {len(total)} | "
+                    f"{_ratio(med.get(ANCHOR), med[engine])} | "
+                    f"{_ratio(med[engine], med.get(REFERENCE))} |")
+    return rows
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.1f}" if a and b else "—"
+
+
+def chain_table(results: dict[str, dict[str, Any]], sizes: tuple[int, ...]) -> list[str]:
+    """Nanoseconds per op node (2 per step), forward and backward, and growth with size."""
+    rows = ["### Chain y = y·1.0001 + 0.0001", "",
+            ("Nanoseconds per op node (2 per step: a mul and an add), median (min). "
+             "`growth` = total per node at this size ÷ at the smallest size, same engine."), "",
+            "| engine | steps | forward | backward | total | growth | × micrograd | × floats |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    per_node: dict[tuple[str, int], float] = {}
+    for engine, res in results.items():
+        for n in sizes:
+            run = res.get(f"chain {n}")
+            if status(run) is None:
+                assert run is not None
+                per_node[engine, n] = statistics.median(times(run, ("forward", "backward"))) / (
+                    2 * n)
+    for engine, res in results.items():
+        for n in sizes:
+            run = res.get(f"chain {n}")
+            why = status(run)
+            if why is not None:
+                rows.append(f"| {engine} | {n:,} | {why} ||||||")
+                continue
+            assert run is not None
+            cells = [f"{statistics.median(run[p]) / (2 * n) * 1e9:,.0f} "
+                     f"({min(run[p]) / (2 * n) * 1e9:,.0f})" for p in ("forward", "backward")]
+            total = per_node[engine, n]
+            first = per_node.get((engine, sizes[0]))
+            rows.append(f"| {engine} | {n:,} | {' | '.join(cells)} | **{total * 1e9:,.0f}** | "
+                        f"{_ratio(total, first)} | {_ratio(per_node.get((ANCHOR, n)), total)} | "
+                        f"{_ratio(total, per_node.get((REFERENCE, n)))} |")
+    return rows
+
+
+def memory_table(results: dict[str, dict[str, Any]], cfg: Config) -> list[str]:
+    """Bytes per node and the peak of the long chain."""
+    rows = ["### Memory", "",
+            (f"`a·b`: bytes per product node, averaged over {cfg.memory_nodes:,} of them "
+             "(tracemalloc sees Python's heap; RSS also sees torch's C++ heap). `moons graph`: "
+             "what one forward pass holds (tracemalloc). `chain peak`: the peak resident memory "
+             f"that building and backpropagating a {cfg.peak_chain:,}-step chain adds."), "",
+            ("| engine | a·b traced B/node | a·b RSS B/node | moons graph MB | moons B/node | "
+             "chain peak MB | chain peak B/op node |"),
+            "|---|---:|---:|---:|---:|---:|---:|"]
+    for engine, res in results.items():
+        mem, peak = res.get("memory"), res.get("peak")
+        cells = []
+        why = status(mem)
+        if why is None:
+            assert mem is not None
+            nodes = mem["graph_nodes"]
+            per = f"{mem['graph_traced'] / nodes:,.0f}" if nodes else "—"
+            cells += [f"{mem['binary_traced']:,.0f}", f"{mem['binary_rss']:,.0f}",
+                      f"{mem['graph_traced'] / 1e6:.2f}", per]
+        else:
+            cells += [why, "", "", ""]
+        why = status(peak)
+        if why is None:
+            assert peak is not None
+            cells += [f"{peak['peak_bytes'] / 1e6:,.1f}",
+                      f"{peak['peak_bytes'] / (2 * cfg.peak_chain):,.0f}"]
+        else:
+            cells += [why, ""]
+        rows.append(f"| {engine} | {' | '.join(cells)} |")
+    return rows
+
+
+def report(results: dict[str, dict[str, Any]], cfg: Config, problems: list[str],
+           seconds: float, command: str) -> str:
+    """The whole markdown report."""
+    versions = []
+    for engine, res in results.items():
+        found = [r["version"] for r in res.values() if "version" in r]
+        skipped = [r["skipped"] for r in res.values() if "skipped" in r]
+        versions.append(f"- {engine}: {found[0] if found else 'skipped: ' + skipped[0]}")
+    agree = ("Every engine that ran agrees with plain floats on the chain values and gradients "
+             f"and on the moons loss and all 337 gradients, to {RTOL:.0e} relative (checked "
+             "before the timed runs).")
+    check = [agree] if not problems else ["**Disagreements:**", "", *[f"- {p}" for p in problems]]
+    if REFERENCE not in results:
+        check = [f"Not checked: {REFERENCE}, the reference, was not run."]
+    lines = ["# Benchmark results", "",
+             (f"Written by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
+              f"in {seconds / 60:.1f} min. Times are CPU time of the calling thread (the "
+              "machine is shared: wall time swings with other jobs' load). Each engine runs "
+              "each workload in a fresh process, with the cyclic GC on, as users have it. Moons "
+              "steps run back to back like a training loop, so each step also pays for "
+              "releasing the previous step's graph; chain runs are independent, with a full "
+              "collection (untimed) before each. Ratios compare engines measured in this same "
+              "run."), "",
+             "## Machine", "", *machine(), "", "## Versions", "", *versions, "",
+             "## Agreement", "", *check, "", "## Results", "",
+             *moons_table(results, cfg.moons_points), "",
+             *chain_table(results, cfg.chain_sizes), "",
+             *memory_table(results, cfg), "",
+             ("`ours-gc-off` is our engine with the cyclic GC disabled by the harness around "
+              "each timed run: a reference row showing what CPython's cycle collector costs us "
+              "(our graphs have no cycles, so reference counting frees them). It is not how "
+              "anyone should run, and no target is judged on it; micrograd cannot run this way."),
+             ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure, check, write the report; 1 if engines disagree."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="every workload once, small")
+    parser.add_argument("--engines", default=",".join(ENGINES),
+                        help=f"comma-separated, from {', '.join(ENGINES)}")
+    parser.add_argument("--out", help="write the report here (default: RESULTS.md unless --quick)")
+    args = parser.parse_args(argv)
+    engines = args.engines.split(",")
+    unknown = set(engines) - set(ENGINES)
+    if unknown:
+        parser.error(f"unknown engines: {', '.join(sorted(unknown))}")
+    cfg = QUICK if args.quick else FULL
+    start = time.perf_counter()
+    results = measure(cfg, engines)
+    problems = disagreements(results)
+    command = "make bench-quick" if args.quick else "make bench"
+    text = report(results, cfg, problems, time.perf_counter() - start, command)
+    out = args.out or (None if args.quick else str(HERE / "RESULTS.md"))
+    if out:
+        Path(out).write_text(text)
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        print(text)
+    for p in problems:
+        print(f"DISAGREEMENT: {p}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
