@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
 from dataclasses import dataclass
 from typing import Sequence
@@ -273,6 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as err:
         print(f"autograd-core: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `autograd-core trace ... | head`: the reader left, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -121,3 +121,11 @@ def test_train_bad_arguments_exit_2(argv):
 def test_train_zero_steps_exits_2(capsys, tmp_path):
     status, _, err = run(capsys, "train", "moons", "--steps", "0", "--out", str(tmp_path))
     assert status == 2 and "--steps must be at least 1" in err
+
+
+def test_output_piped_into_head_is_not_an_error():
+    shell = subprocess.run(
+        f'"{sys.executable}" -m autograd_core trace "(x + y) * z" x=-2 y=5 z=-4 | head -1',
+        shell=True, capture_output=True, text=True)
+    assert shell.stdout.split() == ["node", "op", "value", "grad"]
+    assert "Traceback" not in shell.stderr
