@@ -4,7 +4,7 @@ A new record in the op table is covered here the moment it exists.
 """
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from autograd_core import OPS, Value, gradcheck
 from autograd_core.testing import values
@@ -24,7 +24,6 @@ def _over_variables(op, xs):
 
 
 @pytest.mark.parametrize("op", OPS.values(), ids=list(OPS))
-@settings(max_examples=40)
 @given(data=st.data())
 def test_partials_match_central_differences(op, data):
     f, xs = _over_variables(op, data.draw(values(op)))
@@ -32,7 +31,6 @@ def test_partials_match_central_differences(op, data):
 
 
 @pytest.mark.parametrize("op", OPS.values(), ids=list(OPS))
-@settings(max_examples=15)
 @given(data=st.data())
 def test_second_derivatives_match_differences_of_first(op, data):
     f, xs = _over_variables(op, data.draw(values(op)))
