@@ -32,13 +32,16 @@ def values(op: Op, margin: float = KINK_MARGIN) -> st.SearchStrategy[tuple[float
 
 # --- random expression DAGs ---------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Step:
     """One node of a drawn expression: `op` applied to earlier nodes; a constant if op is None."""
 
     op: Op | None
     args: tuple[int, ...] = ()  # indices of earlier nodes; inputs are nodes 0 .. n_inputs-1
     constant: float = 0.0
+
+    def __repr__(self) -> str:
+        return f"Step({self.op.name}, {self.args})" if self.op else f"Step({self.constant!r})"
 
 
 @dataclass(frozen=True, repr=False)
@@ -94,10 +97,10 @@ def _slopes(op: Op, xs: Sequence[float]) -> tuple[float, ...]:
 
 
 class _Builder:
-    """The graph being drawn: every node's value at the inputs, depth, and sensitivity.
+    """The graph being drawn: every node's value at the inputs, its depth and its slope.
 
-    The sensitivity of a node bounds |∂node/∂inputs| (sum of |local partial| × sensitivity of
-    the argument); it tells how far a finite-difference step can move the node.
+    The slope of a node bounds |∂node/∂inputs| (the sum of |local partial| × slope of each
+    argument); it tells how far a finite-difference step can move the node.
     """
 
     def __init__(self, inputs: Sequence[float]) -> None:
