@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test test-long mutation install clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,5 +24,18 @@ demo: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
 
+# Thousands of hypothesis examples per property instead of the `ci` profile's few dozen.
+test-long: $(INSTALLED)
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest
+
+# Mutation testing of the engine and the op table (slow: minutes, so not part of `make test`).
+# mutmut keeps its results in mutants/ and resumes; `rm -rf mutants` starts afresh.
+mutation: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e ".[dev,mutation]"
+	mkdir -p mutants
+	HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children 2 > mutants/run.log 2>&1 || \
+		{ tail -c 2000 mutants/run.log; exit 1; }
+	$(BIN)/python scripts/mutation_score.py
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis
+	rm -rf $(VENV) out .pytest_cache .hypothesis mutants
