@@ -235,21 +235,24 @@ def expressions(n_inputs: int | tuple[int, int] = (1, 3), *, inputs: Sequence[fl
                 margin: float = 0.05, max_slope: float = 1e3) -> st.SearchStrategy[Expression]:
     """Random expression DAGs over every op of the table, safe for finite differences.
 
-    Each op gets arguments inside its domain (earlier nodes, reused freely, or constants; a node
-    squashed through σ when none fits), further than `margin`·(1 + slope) from its kinks, and
-    no node's |∂node/∂inputs| exceeds `max_slope`. `inputs` fixes the variables' values (to
-    draw several expressions at the same point); else `n_inputs` (a count or a (min, max)
-    range) values are drawn in [-3, 3].
+    Each op gets arguments at least `margin`·width inside its domain (earlier nodes, reused
+    freely, or constants; a node squashed through σ when none fits) and further than
+    `margin`·(1 + slope) from its kinks; no node's |∂node/∂inputs| exceeds `max_slope`. Up to `max_ops` ops are drawn, at most
+    `max_depth` deep; op nodes nothing uses are then added into the root. `inputs` fixes the
+    variables' values (to draw several expressions at the same point); else `n_inputs` (a
+    count or a (min, max) range) values are drawn in [-3, 3].
     """
     chosen = tuple(OPS.values() if table is None else table)
     if not chosen:
         raise ValueError("expressions needs at least one op")
     if max_ops < 1 or max_depth < 1:
         raise ValueError(f"max_ops and max_depth must be ≥ 1, got {max_ops} and {max_depth}")
+    lo, hi = (n_inputs, n_inputs) if isinstance(n_inputs, int) else n_inputs
+    if (len(inputs) if inputs is not None else lo) < 1 or hi < lo:
+        raise ValueError(f"expressions needs at least one input, got {inputs or n_inputs!r}")
     if inputs is not None:
         variables = st.just(tuple(float(x) for x in inputs))
     else:
-        lo, hi = (n_inputs, n_inputs) if isinstance(n_inputs, int) else n_inputs
         coordinate = st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False)
         variables = st.integers(lo, hi).flatmap(lambda n: st.tuples(*[coordinate] * n))
     return _expressions(variables, chosen, max_ops, max_depth, margin, max_slope)

@@ -206,3 +206,10 @@ def test_expression_repr_reads_as_equations():
                           "    n1 = tanh(x0)\n    n2 = mul(n1, x0)\n    root = n2")
     assert expr.build(0.5) == OPS["mul"](OPS["tanh"](0.5), 0.5)
 
+
+
+@pytest.mark.parametrize("kwargs", [{"n_inputs": 0}, {"n_inputs": (2, 1)}, {"inputs": ()},
+                                    {"max_ops": 0}, {"max_depth": 0}, {"table": []}])
+def test_expressions_refuse_empty_shapes(kwargs):
+    with pytest.raises(ValueError):
+        expressions(**kwargs)
