@@ -24,7 +24,7 @@ demo: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
 
-# Thousands of hypothesis examples per property instead of the `ci` profile's few dozen.
+# Thousands of hypothesis examples per property instead of the `ci` profile's hundred.
 test-long: $(INSTALLED)
 	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest
 

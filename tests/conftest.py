@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 
 # Derandomized so a red CI run is red again on a developer's machine; no deadline because a
 # slow shared machine is not a bug.
-settings.register_profile("ci", derandomize=True, deadline=None, max_examples=50,
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=100,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("long", deadline=None, max_examples=3000,
                           suppress_health_check=[HealthCheck.too_slow])
