@@ -237,10 +237,11 @@ def expressions(n_inputs: int | tuple[int, int] = (1, 3), *, inputs: Sequence[fl
 
     Each op gets arguments at least `margin`·width inside its domain (earlier nodes, reused
     freely, or constants; a node squashed through σ when none fits) and further than
-    `margin`·(1 + slope) from its kinks; no node's |∂node/∂inputs| exceeds `max_slope`. Up to `max_ops` ops are drawn, at most
-    `max_depth` deep; op nodes nothing uses are then added into the root. `inputs` fixes the
-    variables' values (to draw several expressions at the same point); else `n_inputs` (a
-    count or a (min, max) range) values are drawn in [-3, 3].
+    `margin`·(1 + slope) from its kinks; no node's |∂node/∂inputs| exceeds `max_slope`.
+    Up to `max_ops` ops are drawn, at most `max_depth` deep; op nodes nothing uses are then
+    added into the root. `inputs` fixes the variables' values (to draw several expressions at
+    the same point); else `n_inputs` (a count or a (min, max) range) values are drawn in
+    [-3, 3].
     """
     chosen = tuple(OPS.values() if table is None else table)
     if not chosen:
