@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test install bench bench-quick clean
+.PHONY: demo test test-long mutation install bench bench-quick clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,5 +42,23 @@ bench: $(BENCH_INSTALLED)
 bench-quick: $(INSTALLED)
 	$(BIN)/python -m benchmarks.run --quick
 
+# Thousands of hypothesis examples per property instead of the `ci` profile's hundred.
+test-long: $(INSTALLED)
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest tests
+
+# Mutation testing of the engine and the op table (slow: minutes, so not part of `make test`).
+# mutmut keeps its results in mutants/ and resumes; `rm -rf mutants` starts afresh.
+MUTATION_INSTALLED := $(VENV)/.mutation-installed
+
+$(MUTATION_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e ".[dev,mutation]"
+	touch $(MUTATION_INSTALLED)
+
+mutation: $(MUTATION_INSTALLED)
+	mkdir -p mutants
+	HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children 2 > mutants/run.log 2>&1 || \
+		{ tail -c 2000 mutants/run.log; exit 1; }
+	$(BIN)/python tests/mutation_score.py
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis
+	rm -rf $(VENV) out .pytest_cache .hypothesis mutants
