@@ -132,14 +132,15 @@ def _op_method(op: Op, reflected: bool = False) -> Callable[..., Value]:
 
 
 def apply(op: Op, *args: Any) -> Value:
-    """Apply any op of the table to Values or numbers: `apply(ops.TANH, x)`."""
+    """Apply an op record to Values or numbers: `apply(ops.TANH, x)`, or a record of your own."""
     if len(args) != op.arity:
         raise TypeError(f"{op.name} takes {op.arity} inputs, got {len(args)}")
+    method = _METHODS.get(op) or _op_method(op)  # a record of your own works too
     if op.arity == 1:
         x = _lift(args[0])
-        out = _METHODS[op](x) if x is not None else NotImplemented
+        out = method(x) if x is not None else NotImplemented
     else:
-        out = _METHODS[op](*args)
+        out = method(*args)
     if out is NotImplemented:
         names = ", ".join(type(a).__name__ for a in args)
         raise TypeError(f"{op.name} needs numbers or Values, got {names}")
