@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test test-long mutation install bench bench-quick clean
+.PHONY: demo test lint test-long mutation install bench bench-quick clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,9 +30,13 @@ demo: $(INSTALLED)
 	$(BIN)/autograd-core train moons --out out
 	@echo "pictures: out/graph.svg out/steps/steps.html out/moons_boundary.png"
 
-# tests/ as usual, plus every notebook executed top to bottom (nbmake): a failing assert fails.
-test: $(INSTALLED)
+# Lint and type-check, then tests/ plus every notebook executed top to bottom (nbmake).
+test: $(INSTALLED) lint
 	$(BIN)/python -m pytest tests notebooks --nbmake
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check autograd_core nn benchmarks tests
+	$(BIN)/mypy autograd_core nn
 
 # Every engine, every workload, repeated; writes benchmarks/RESULTS.md (about 15 minutes).
 bench: $(BENCH_INSTALLED)

@@ -160,10 +160,10 @@ def _evaluate(node: ast.expr, text: str, inputs: dict[str, Value]) -> Value:
         return inputs[node.id]
     if isinstance(node, ast.BinOp):
         left = _evaluate(node.left, text, inputs)
-        right: Value | float = _evaluate(node.right, text, inputs)
-        if isinstance(node.op, ast.Pow) and not _has_variables(node.right):
-            right = right.data  # a constant exponent: x ** n, with no gradient for n
-        out = getattr(left, _BINARY[type(node.op)])(right)
+        right = _evaluate(node.right, text, inputs)
+        # A constant exponent stays a number: x ** n, with no gradient for n.
+        constant = isinstance(node.op, ast.Pow) and not _has_variables(node.right)
+        out = getattr(left, _BINARY[type(node.op)])(right.data if constant else right)
     elif isinstance(node, ast.UnaryOp):
         operand = _evaluate(node.operand, text, inputs)
         out = -operand if isinstance(node.op, ast.USub) else operand
@@ -184,7 +184,8 @@ def format_table(root: Value) -> str:
     """One row per node, inputs first: label, op, value and gradient."""
     rows = [("node", "op", "value", "grad")]
     for node in topological_order(root):
-        rows.append((node.label or f"{node.data:g}", node.op or "", f"{node.data:.4f}", f"{node.grad:.4f}"))
+        name = node.label or f"{node.data:g}"  # constants are shown by their value
+        rows.append((name, node.op or "", f"{node.data:.4f}", f"{node.grad:.4f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join(
         f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}"

@@ -151,7 +151,7 @@ _METHODS = {op: _op_method(op) for op in ops.OPS.values()}
 
 
 class Value:
-    """A scalar in the graph: `data` from the forward pass, `grad` = d(root)/d(self) after backward."""
+    """A graph scalar: `data` from the forward pass; `grad` = d(root)/d(self) after backward."""
 
     # The inputs sit in two slots, not in a tuple: a tuple per node is a second object for the
     # cycle collector to track, and its passes over big graphs were most of the forward time.
@@ -336,7 +336,7 @@ def _propagate_floats(order: list[Value]) -> None:
             if op is None:
                 continue
             g = node.grad
-            x = node._x
+            x: Any = node._x  # a Value: only leaves have none, and they were skipped
             y = node._y
             if y is not None:
                 dx, dy = op.partials(node.data, x.data, y.data)

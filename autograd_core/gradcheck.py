@@ -55,7 +55,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float], eps: float = 1e-6,
         if not _close(a, n, atol, rtol):
             raise GradcheckError(
                 f"gradient of input {i} (x={xs[i]!r}): backward gives {a!r}, central differences "
-                f"give {n!r}; difference {abs(a - n):.3g} exceeds atol={atol} + rtol={rtol}·|numeric|")
+                f"give {n!r}; difference {abs(a - n):.3g} exceeds atol={atol} + "
+                f"rtol={rtol}·|numeric|")
     if second_order:
         for i in argnums:
             # Row i of the Hessian: backward through the graph of ∂f/∂xᵢ ...

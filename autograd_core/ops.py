@@ -85,12 +85,13 @@ DIV = Op("div", "÷", SCALER, "f = x / y; ∂f/∂x = 1/y, ∂f/∂y = −x/y² 
          operator.truediv, lambda out, x, y: (1.0 / y, -out / y), ((-5.0, 5.0), (-5.0, 5.0)),
          needs="x / y needs y ≠ 0", kink=lambda x, y: abs(y))
 
+# Records whose rules call themselves or a later record are annotated, for mypy.
 # x ** c with c a number: the exponent is a constant, so its partial is 0 by definition, and
 # the rule calls POWC again so that second derivatives stay defined for negative x.
-POWC = Op("powc", "xⁿ", SCALER, "f = xⁿ (n a number); ∂f/∂x = n·xⁿ⁻¹",
-          _power, lambda out, x, n: (n * POWC(x, n - 1), 0.0), ((0.2, 4.0), (-3.0, 3.0)),
-          needs="x ** n needs x > 0, or an integer n when x < 0, or n ≥ 0 when x = 0",
-          constant=(1,))
+POWC: Op = Op("powc", "xⁿ", SCALER, "f = xⁿ (n a number); ∂f/∂x = n·xⁿ⁻¹",
+              _power, lambda out, x, n: (n * POWC(x, n - 1), 0.0), ((0.2, 4.0), (-3.0, 3.0)),
+              needs="x ** n needs x > 0, or an integer n when x < 0, or n ≥ 0 when x = 0",
+              constant=(1,))
 
 # x ** y with y a Value: real only for x > 0 (the y-partial needs log x).
 POW = Op("pow", "xʸ", SCALER, "f = xʸ; ∂f/∂x = y·xʸ⁻¹, ∂f/∂y = xʸ·ln x",
@@ -125,8 +126,8 @@ ABS = Op("abs", "|x|", SCALER, "f = |x|; ∂f/∂x = sign x (0 at x = 0)",
 EXP = Op("exp", "exp", SCALER, "f = eˣ; ∂f/∂x = eˣ = f",
          math.exp, lambda out, x: (out,), ((-5.0, 5.0),))
 
-LOG = Op("log", "log", SCALER, "f = ln x; ∂f/∂x = 1/x",
-         math.log, lambda out, x: (1.0 / x,), ((0.1, 10.0),), needs="log x needs x > 0")
+LOG: Op = Op("log", "log", SCALER, "f = ln x; ∂f/∂x = 1/x",
+             math.log, lambda out, x: (1.0 / x,), ((0.1, 10.0),), needs="log x needs x > 0")
 
 SQRT = Op("sqrt", "√", SCALER, "f = √x; ∂f/∂x = 1/(2√x) = 1/(2f)",
           math.sqrt, lambda out, x: (0.5 / out,), ((0.1, 10.0),),
@@ -146,8 +147,8 @@ RELU = Op("relu", "relu", ROUTER, "f = max(0, x); ∂f/∂x = [x > 0]",
 SIN = Op("sin", "sin", SCALER, "f = sin x; ∂f/∂x = cos x",
          math.sin, lambda out, x: (COS(x),), ((-5.0, 5.0),))
 
-COS = Op("cos", "cos", SCALER, "f = cos x; ∂f/∂x = −sin x",
-         math.cos, lambda out, x: (-SIN(x),), ((-5.0, 5.0),))
+COS: Op = Op("cos", "cos", SCALER, "f = cos x; ∂f/∂x = −sin x",
+             math.cos, lambda out, x: (-SIN(x),), ((-5.0, 5.0),))
 
 # The slides' perceptron: step(0) = 0, and the gradient is 0 everywhere, so it cannot learn.
 STEP = Op("step", "step", BLOCKER, "f = [x > 0]; ∂f/∂x = 0",

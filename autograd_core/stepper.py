@@ -15,7 +15,7 @@ from .ops import OPS
 
 @dataclass(frozen=True)
 class Step:
-    """One step of backward: parent grad += partial · grad for each parent (step 0: d root/d root = 1)."""
+    """One step of backward: each parent grad += partial · grad (step 0: d root/d root = 1)."""
 
     index: int
     node: Value
@@ -31,7 +31,7 @@ class Step:
 
 
 def local_partials(node: Value) -> tuple[float, ...]:
-    """∂node/∂parent for each parent at the forward values: the op record's rule, as backward uses."""
+    """∂node/∂parent for each parent at the forward values: the op record's rule, as in backward."""
     if node.op is None:
         return ()
     rec = OPS[node.op]

@@ -21,7 +21,7 @@ class Moons:
     weights: list[tuple[np.ndarray, np.ndarray]]
 
     def flat_weights(self) -> list[float]:
-        """All parameters in the engines' order: per layer, per neuron, its weights then its bias."""
+        """All parameters in the engines' order: per layer, per neuron, its weights, then bias."""
         return [float(v) for W, b in self.weights for j in range(len(b))
                 for v in (*W[:, j], b[j])]
 

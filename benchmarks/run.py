@@ -96,7 +96,7 @@ def disagreements(results: dict[str, dict[str, Any]]) -> list[str]:
             if engine == REFERENCE or "error" in run or "skipped" in run or "error" in base:
                 continue
             keys = ("value", "grad") if name.startswith("chain") else ("loss", "grads")
-            if not keys[0] in run or not keys[0] in base:
+            if keys[0] not in run or keys[0] not in base:
                 continue
             ours = [run[keys[0]], *_list(run[keys[1]])]
             want = [base[keys[0]], *_list(base[keys[1]])]
@@ -158,7 +158,8 @@ def moons_table(results: dict[str, dict[str, Any]], points: int) -> list[str]:
             ("Milliseconds per step, median (min) of the runs; nodes = graph size of one step. "
              "`× micrograd` = how many times faster than micrograd; `× floats` = how many times "
              "slower than plain floats (the floor)."), "",
-            "| engine | nodes | forward | backward | update | step | runs | × micrograd | × floats |",
+            "| engine | nodes | forward | backward | update | step | runs | × micrograd "
+            "| × floats |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for engine, res in results.items():
         run = res.get("moons")

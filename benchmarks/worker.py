@@ -92,7 +92,7 @@ def traced_bytes(make: Callable[[], Any]) -> tuple[int, Any]:
 
 
 def memory(engine: Engine, nodes: int, points: int) -> dict[str, Any]:
-    """Bytes per a·b node (tracemalloc, and RSS for what tracemalloc cannot see) and the moons graph."""
+    """Bytes per a·b node (tracemalloc, and RSS for what it cannot see) and for the moons graph."""
     rss_out: list[Any] = [None] * nodes  # allocated before measuring: not part of a node
     gc.collect()
     rss0 = rss_kib()

@@ -55,7 +55,7 @@ def mse(predictions: Scores | Scalar, targets: Sequence[float] | float) -> Value
 def l1(predictions: Scores | Scalar, targets: Sequence[float] | float) -> Value:
     """Mean absolute error: (1/n) Σ |ŷᵢ − yᵢ|."""
     ps, ts = _batch("l1", predictions, targets)
-    return _mean([abs(p - t) for p, t in zip(ps, ts)])
+    return _mean([_as_value(p - t).abs() for p, t in zip(ps, ts)])
 
 
 def hinge(scores: Scores | Scalar, labels: Sequence[float] | float, margin: float = 1.0) -> Value:
@@ -75,8 +75,9 @@ def binary_cross_entropy(probabilities: Scores | Scalar,
     terms = []
     for i, (p, y) in enumerate(zip(ps, ys)):
         if not 0.0 < _data(p) < 1.0:
-            raise ValueError(f"binary_cross_entropy needs probabilities in (0, 1), got {_data(p)!r} "
-                             f"at index {i}; for raw scores use binary_cross_entropy_with_logits")
+            raise ValueError(f"binary_cross_entropy needs probabilities in (0, 1), got "
+                             f"{_data(p)!r} at index {i}; for raw scores use "
+                             "binary_cross_entropy_with_logits")
         # A hard label leaves one term, so log(1 − p) is never built when p is near 1 for y = 1.
         term: Scalar = 0.0
         if y != 0.0:
@@ -138,7 +139,7 @@ def l2_regularization(parameters: Iterable[Value], alpha: float = 1.0) -> Value:
     squares = [p * p for p in parameters]
     if not squares:
         raise ValueError("l2_regularization needs at least one parameter, got none")
-    return alpha * _total(squares)
+    return _as_value(alpha * _total(squares))
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -213,4 +214,4 @@ def _multiclass_hinge(scores: list[Scalar], y: int, margin: float) -> Value:
     correct = scores[y]
     if len(scores) == 1:  # no wrong class, so nothing to violate
         return _as_value(correct) * 0.0
-    return _total([_relu(s - correct + margin) for j, s in enumerate(scores) if j != y])
+    return _as_value(_total([_relu(s - correct + margin) for j, s in enumerate(scores) if j != y]))

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 MUTMUT = os.path.join(os.path.dirname(sys.executable), "mutmut")
 # The million-node chain adds only time: the graph-shape tests cover the same code.
-TESTS = ["tests", "-k", "not chain_of_a_million"]
+TESTS = ["tests", "--ignore=tests/test_benchmarks.py", "-k", "not chain_of_a_million"]
 DETECTED = ("killed", "timeout")
 
 

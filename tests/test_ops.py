@@ -6,7 +6,8 @@ A new record in the op table is covered here the moment it exists.
 import dataclasses
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from autograd_core import OPS, GradcheckError, Value, gradcheck
 from autograd_core.testing import values

@@ -5,7 +5,8 @@ drops x*x's second parent), so each property runs on DAGs with fan-out, diamonds
 """
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd_core import OPS, Value, grad, no_grad, topological_order, value_and_grad
 from autograd_core.testing import Expression, Step, assert_gradients_close, expressions
