@@ -93,3 +93,24 @@ def test_undefined_derivative_message_lists_inputs_and_the_domain():
                                         (Value.__mul__, "mul"), (Value.exp, "exp")])
 def test_op_methods_carry_the_records_maths_doc(method, op):
     assert (method.__name__, method.__doc__) == (op, OPS[op].doc)
+
+
+def test_functional_grad_leaves_fresh_captured_nodes_at_zero():
+    k = Value(2.0)
+    inner = k * 3  # built outside f, used inside it: its grad must read 0 again afterwards
+    assert grad(lambda x: x * inner)(4.0) == 6.0
+    assert (k.grad, inner.grad) == (0.0, 0.0)
+
+
+def test_a_new_node_has_an_empty_label():
+    assert (Value(1.0, "a") * 2).label == ""
+
+
+def test_one_input_method_refuses_an_argument_by_name():
+    with pytest.raises(TypeError, match=r"exp\(\) takes no arguments"):
+        Value(1.0).exp(2.0)
+
+
+def test_negative_overflow_raises_too():
+    with pytest.raises(OverflowError, match=r"mul\(-1e\+200, 1e\+200\)"):
+        Value(-1e200) * 1e200
