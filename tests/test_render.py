@@ -23,8 +23,7 @@ from autograd_core import (
     to_dot,
     topological_order,
 )
-from autograd_core.demo import main as demo_main
-from autograd_core.demo import slides_graph
+from autograd_core.examples import slides_graph
 from autograd_core.render import RENDERER_HINT, DotText, renderer
 
 _NODE = shutil.which("node")  # looked up before any test hides PATH
@@ -352,9 +351,3 @@ def test_slides_save_steps_forward_then_backward(pure_renderer, tmp_path):
     assert captions == [f"{p} step {k} of 2" for p in ("forward", "backward") for k in range(3)]
 
 
-def test_demo_prints_the_table_and_the_paths_it_wrote(pure_renderer, tmp_path, capsys):
-    assert demo_main(tmp_path) == 0
-    printed = capsys.readouterr().out
-    assert "x: data -2.0000  grad -4.0000" in printed and "z: data -4.0000  grad +3.0000" in printed
-    for path in (tmp_path / "graph.svg", tmp_path / "steps" / "steps.html"):
-        assert str(path) in printed and path.is_file()
