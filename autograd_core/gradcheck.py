@@ -11,31 +11,42 @@ class GradcheckError(AssertionError):
     """Backward and finite differences disagree; the message names the input and both numbers."""
 
 
-def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
-    return abs(analytic - numeric) <= atol + rtol * abs(numeric)
-
-
 def _evaluate(f: Callable[..., Any], xs: Sequence[float]) -> float:
     with no_grad():
         out = f(*(Value(x) for x in xs))
     return out.data if isinstance(out, Value) else _as_float(out)
 
 
+def _shift(xs: Sequence[float], j: int, by: float) -> list[float]:
+    moved = list(xs)
+    moved[j] += by
+    return moved
+
+
+def _central(g: Callable[[list[float]], float], xs: Sequence[float], j: int, eps: float) -> float:
+    """(g(x + εeⱼ) − g(x − εeⱼ)) / 2ε."""
+    return (g(_shift(xs, j, eps)) - g(_shift(xs, j, -eps))) / (2 * eps)
+
+
 def numerical_gradient(f: Callable[..., Any], inputs: Sequence[float], eps: float = 1e-6
                        ) -> list[float]:
     """∂f/∂xᵢ ≈ (f(x + εeᵢ) − f(x − εeᵢ)) / 2ε for every input i: 2N forward passes."""
     xs = [_as_float(x) for x in inputs]
-    result = []
-    for i in range(len(xs)):
-        up, down = list(xs), list(xs)
-        up[i] += eps
-        down[i] -= eps
-        result.append((_evaluate(f, up) - _evaluate(f, down)) / (2 * eps))
-    return result
+    return [_central(lambda p: _evaluate(f, p), xs, i, eps) for i in range(len(xs))]
 
 
-def _as_tuple(g: Any) -> tuple[float, ...]:
+def _as_floats(g: Any) -> tuple[float, ...]:
     return tuple(x.data if isinstance(x, Value) else float(x) for x in g)
+
+
+def _compare(name: Callable[[int], str], analytic: Sequence[float], numeric: Sequence[float],
+             atol: float, rtol: float, source: str) -> None:
+    """Raise GradcheckError at the first i with |analytic − numeric| > atol + rtol·|numeric|."""
+    for i, (a, n) in enumerate(zip(analytic, numeric)):
+        if not abs(a - n) <= atol + rtol * abs(n):
+            raise GradcheckError(
+                f"{name(i)}: backward gives {a!r}, {source} give {n!r}; difference "
+                f"{abs(a - n):.3g} exceeds atol={atol} + rtol={rtol}·|numeric|")
 
 
 def gradcheck(f: Callable[..., Any], inputs: Sequence[float], eps: float = 1e-6,
@@ -46,38 +57,22 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float], eps: float = 1e-6,
     of the first derivatives. Raises GradcheckError naming the input and both numbers.
     """
     xs = [_as_float(x) for x in inputs]
-    argnums = tuple(range(len(xs)))
     if not xs:
         raise ValueError("gradcheck needs at least one input")
-    analytic = _as_tuple(grad(f, argnums)(*xs))
-    numeric = numerical_gradient(f, xs, eps)
-    for i, (a, n) in enumerate(zip(analytic, numeric)):
-        if not _close(a, n, atol, rtol):
-            raise GradcheckError(
-                f"gradient of input {i} (x={xs[i]!r}): backward gives {a!r}, central differences "
-                f"give {n!r}; difference {abs(a - n):.3g} exceeds atol={atol} + "
-                f"rtol={rtol}·|numeric|")
+    argnums = tuple(range(len(xs)))
+    gradient = grad(f, argnums)
+    _compare(lambda i: f"gradient of input {i} (x={xs[i]!r})", _as_floats(gradient(*xs)),
+             numerical_gradient(f, xs, eps), atol, rtol, "central differences")
     if second_order:
         for i in argnums:
             # Row i of the Hessian: backward through the graph of ∂f/∂xᵢ ...
             def first(*vs: Any, i: int = i) -> Any:
-                return grad(f, argnums)(*vs)[i]
+                return gradient(*vs)[i]
 
-            row = _as_tuple(grad(first, argnums)(*xs))
+            row = _as_floats(grad(first, argnums)(*xs))
             # ... against central differences of ∂f/∂xᵢ itself.
-            fd_row = [(_as_tuple(grad(f, argnums)(*_shift(xs, j, eps)))[i]
-                       - _as_tuple(grad(f, argnums)(*_shift(xs, j, -eps)))[i]) / (2 * eps)
+            fd_row = [_central(lambda p, i=i: _as_floats(gradient(*p))[i], xs, j, eps)
                       for j in argnums]
-            for j, (a, n) in enumerate(zip(row, fd_row)):
-                if not _close(a, n, atol, rtol):
-                    raise GradcheckError(
-                        f"second derivative d²f/dx{i}dx{j} at x={xs!r}: backward gives {a!r}, "
-                        f"differences of first derivatives give {n!r}; difference "
-                        f"{abs(a - n):.3g} exceeds atol={atol} + rtol={rtol}·|numeric|")
+            _compare(lambda j, i=i: f"second derivative d²f/dx{i}dx{j} at x={xs!r}", row, fd_row,
+                     atol, rtol, "differences of first derivatives")
     return True
-
-
-def _shift(xs: list[float], j: int, by: float) -> list[float]:
-    moved = list(xs)
-    moved[j] += by
-    return moved
