@@ -65,14 +65,15 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float], eps: float = 1e-6,
              numerical_gradient(f, xs, eps), atol, rtol, "central differences")
     if second_order:
         for i in argnums:
-            # Row i of the Hessian: backward through the graph of ∂f/∂xᵢ ...
-            def first(*vs: Any, i: int = i) -> Any:
-                return gradient(*vs)[i]
-
-            row = _as_floats(grad(first, argnums)(*xs))
-            # ... against central differences of ∂f/∂xᵢ itself.
-            fd_row = [_central(lambda p, i=i: _as_floats(gradient(*p))[i], xs, j, eps)
-                      for j in argnums]
-            _compare(lambda j, i=i: f"second derivative d²f/dx{i}dx{j} at x={xs!r}", row, fd_row,
-                     atol, rtol, "differences of first derivatives")
+            _check_hessian_row(gradient, xs, i, eps, atol, rtol)
     return True
+
+
+def _check_hessian_row(gradient: Callable[..., Any], xs: list[float], i: int, eps: float,
+                       atol: float, rtol: float) -> None:
+    """Row i of the Hessian: backward through the graph of ∂f/∂xᵢ vs differences of ∂f/∂xᵢ."""
+    argnums = tuple(range(len(xs)))
+    row = _as_floats(grad(lambda *vs: gradient(*vs)[i], argnums)(*xs))
+    fd_row = [_central(lambda p: _as_floats(gradient(*p))[i], xs, j, eps) for j in argnums]
+    _compare(lambda j: f"second derivative d²f/dx{i}dx{j} at x={xs!r}", row, fd_row, atol, rtol,
+             "differences of first derivatives")
