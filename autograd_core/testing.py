@@ -34,15 +34,15 @@ def values(op: Op, margin: float = KINK_MARGIN) -> st.SearchStrategy[tuple[float
 # --- random expression DAGs ---------------------------------------------------------------
 
 @dataclass(frozen=True, repr=False)
-class Step:
-    """One node of a drawn expression: `op` applied to earlier nodes; a constant if op is None."""
+class Term:
+    """One term of a drawn expression: `op` applied to earlier terms; a constant if op is None."""
 
     op: Op | None
     args: tuple[int, ...] = ()  # indices of earlier nodes; inputs are nodes 0 .. n_inputs-1
     constant: float = 0.0
 
     def __repr__(self) -> str:
-        return f"Step({self.op.name}, {self.args})" if self.op else f"Step({self.constant!r})"
+        return f"Term({self.op.name}, {self.args})" if self.op else f"Term({self.constant!r})"
 
 
 @dataclass(frozen=True, repr=False)
@@ -53,18 +53,18 @@ class Expression:
     """
 
     inputs: tuple[float, ...]
-    steps: tuple[Step, ...]
+    terms: tuple[Term, ...]
 
     def build(self, *xs: Any) -> Any:
         """The root, computed from xs: a Value graph on Values, a float on floats."""
         if len(xs) != len(self.inputs):
             raise TypeError(f"expression takes {len(self.inputs)} inputs, got {len(xs)}")
         nodes = list(xs)
-        for step in self.steps:
-            if step.op is None:
-                nodes.append(step.constant)
+        for term in self.terms:
+            if term.op is None:
+                nodes.append(term.constant)
             else:
-                nodes.append(step.op(*(nodes[i] for i in step.args)))
+                nodes.append(term.op(*(nodes[i] for i in term.args)))
         return nodes[-1]
 
     __call__ = build
@@ -72,19 +72,19 @@ class Expression:
     @property
     def ops(self) -> list[Op]:
         """The ops of the graph in build order, repeats kept."""
-        return [step.op for step in self.steps if step.op is not None]
+        return [term.op for term in self.terms if term.op is not None]
 
     def __repr__(self) -> str:
         n = len(self.inputs)
         names = [f"x{i}" for i in range(n)]
         lines = [f"Expression(inputs={self.inputs!r}) where"]
-        for k, step in enumerate(self.steps, start=n):
-            if step.op is None:  # constants are written in place, not as nodes
-                names.append(repr(step.constant))
+        for k, term in enumerate(self.terms, start=n):
+            if term.op is None:  # constants are written in place, not as nodes
+                names.append(repr(term.constant))
                 continue
             names.append(f"n{k}")
-            args = ", ".join(names[i] for i in step.args)
-            lines.append(f"    n{k} = {step.op.name}({args})")
+            args = ", ".join(names[i] for i in term.args)
+            lines.append(f"    n{k} = {term.op.name}({args})")
         lines.append(f"    root = {names[-1]}")
         return "\n".join(lines)
 
@@ -106,7 +106,7 @@ class _Builder:
 
     def __init__(self, inputs: Sequence[float]) -> None:
         self.inputs = tuple(inputs)
-        self.steps: list[Step] = []
+        self.terms: list[Term] = []
         self.data = list(self.inputs)
         self.depth = [0] * len(self.inputs)
         self.slope = [1.0] * len(self.inputs)
@@ -114,15 +114,15 @@ class _Builder:
     def variables(self) -> list[int]:
         """Indices of the inputs and op nodes (constants are numbers in the built graph)."""
         return [k for k in range(len(self.data))
-                if k < len(self.inputs) or self.steps[k - len(self.inputs)].op is not None]
+                if k < len(self.inputs) or self.terms[k - len(self.inputs)].op is not None]
 
     def rollback(self, size: int) -> None:
         """Forget every node from index `size` on."""
-        del self.steps[size - len(self.inputs):], self.data[size:], self.depth[size:]
+        del self.terms[size - len(self.inputs):], self.data[size:], self.depth[size:]
         del self.slope[size:]
 
     def constant(self, c: float) -> int:
-        self.steps.append(Step(None, (), c))
+        self.terms.append(Term(None, (), c))
         self.data.append(c)
         self.depth.append(0)
         self.slope.append(0.0)
@@ -134,7 +134,7 @@ class _Builder:
         slope = sum(d * self.slope[i] for d, i in zip(_slopes(op, xs), args))
         if not slope <= max_slope:
             return None
-        self.steps.append(Step(op, args))
+        self.terms.append(Term(op, args))
         self.data.append(op.forward(*xs))
         self.depth.append(1 + max(self.depth[i] for i in args))
         self.slope.append(slope)
@@ -228,14 +228,14 @@ def _expressions(draw: Any, inputs: st.SearchStrategy[tuple[float, ...]], table:
             made.append(node)
     # Sum the unused op nodes into the root, so no drawn op is dead code (while the sum stays
     # inside add's domain). Each sum is the newest node, so the root stays the last node.
-    used = {k for step in g.steps for k in step.args}
+    used = {k for term in g.terms for k in term.args}
     if not made:  # every attempt was near a kink or too steep: the root is x0 + 0
         made.append(g.apply(ops.ADD, (0, g.constant(0.0)), max_slope) or 0)
     root = made[-1]
     for k in made[:-1]:
         if k not in used and _inside(ops.ADD, 0, g.data[root]) and _inside(ops.ADD, 1, g.data[k]):
             root = g.apply(ops.ADD, (root, k), max_slope) or root
-    return Expression(g.inputs, tuple(g.steps))
+    return Expression(g.inputs, tuple(g.terms))
 
 
 def expressions(n_inputs: int | tuple[int, int] = (1, 3), *, inputs: Sequence[float] | None = None,

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_core import OPS, Value, grad, no_grad, topological_order, value_and_grad
-from autograd_core.testing import Expression, Step, assert_gradients_close, expressions
+from autograd_core.testing import Expression, Term, assert_gradients_close, expressions
 
 # Second derivatives cost 1 + 2n backward passes per input: smaller graphs, fewer inputs.
 SMALL = expressions(n_inputs=(1, 2), max_ops=5, max_depth=4)
@@ -166,21 +166,21 @@ def test_random_dag_topological_order_each_node_once_parents_first(expr):
 def _node_values(expr: Expression) -> list[float]:
     """The value of every node at expr.inputs, on floats."""
     values = list(expr.inputs)
-    for step in expr.steps:
-        values.append(step.constant if step.op is None
-                      else step.op(*(values[i] for i in step.args)))
+    for term in expr.terms:
+        values.append(term.constant if term.op is None
+                      else term.op(*(values[i] for i in term.args)))
     return values
 
 
 @given(expressions())
 def test_expressions_keep_every_op_inside_its_domain_and_off_its_kinks(expr):
     values = _node_values(expr)
-    for step in expr.steps:
-        if step.op is None:
+    for term in expr.terms:
+        if term.op is None:
             continue
-        xs = [values[i] for i in step.args]
-        assert all(lo <= x <= hi for x, (lo, hi) in zip(xs, step.op.domain)), (step, xs)
-        assert step.op.kink is None or step.op.kink(*xs) > 0.05, (step, xs)
+        xs = [values[i] for i in term.args]
+        assert all(lo <= x <= hi for x, (lo, hi) in zip(xs, term.op.domain)), (term, xs)
+        assert term.op.kink is None or term.op.kink(*xs) > 0.05, (term, xs)
 
 
 def test_expressions_draw_every_op_fanout_and_diamonds():
@@ -192,9 +192,9 @@ def test_expressions_draw_every_op_fanout_and_diamonds():
     def collect(expr):
         nonlocal fanout, repeated
         seen.update(op.name for op in expr.ops)
-        uses = [k for step in expr.steps for k in set(step.args)]
+        uses = [k for term in expr.terms for k in set(term.args)]
         fanout += len(uses) != len(set(uses))  # a node feeding two ops: a diamond below root
-        repeated += any(len(set(s.args)) < len(s.args) for s in expr.steps)  # x∘x
+        repeated += any(len(set(s.args)) < len(s.args) for s in expr.terms)  # x∘x
 
     collect()
     assert seen == set(OPS)
@@ -202,7 +202,7 @@ def test_expressions_draw_every_op_fanout_and_diamonds():
 
 
 def test_expression_repr_reads_as_equations():
-    expr = Expression((0.5,), (Step(OPS["tanh"], (0,)), Step(OPS["mul"], (1, 0))))
+    expr = Expression((0.5,), (Term(OPS["tanh"], (0,)), Term(OPS["mul"], (1, 0))))
     assert repr(expr) == ("Expression(inputs=(0.5,)) where\n"
                           "    n1 = tanh(x0)\n    n2 = mul(n1, x0)\n    root = n2")
     assert expr.build(0.5) == OPS["mul"](OPS["tanh"](0.5), 0.5)
