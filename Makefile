@@ -15,12 +15,11 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-# The benchmark engines (micrograd, torch CPU) are an extra, so a normal install stays light.
-BENCH_INSTALLED := $(VENV)/.bench-installed
-
-$(BENCH_INSTALLED): $(INSTALLED)
-	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
-	touch $(BENCH_INSTALLED)
+# Extras are installed on first use, so a normal install stays light: `bench` (micrograd and
+# torch CPU, the engines to race) and `mutation` (mutmut).
+$(VENV)/.%-installed: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e ".[dev,$*]"
+	touch $@
 
 # The slides' (x+y)z: its table, out/graph.svg and out/steps/steps.html; then micrograd's
 # moons demo: out/moons_boundary.png, out/moons_loss.png and out/moons_model.json.
@@ -39,7 +38,7 @@ lint: $(INSTALLED)
 	$(BIN)/mypy autograd_core nn
 
 # Every engine, every workload, repeated; writes benchmarks/RESULTS.md (about 15 minutes).
-bench: $(BENCH_INSTALLED)
+bench: $(VENV)/.bench-installed
 	$(BIN)/python -m benchmarks.run
 
 # Every workload once at a small size; engines whose package is missing are skipped.
@@ -52,13 +51,7 @@ test-long: $(INSTALLED)
 
 # Mutation testing of the engine and the op table (slow: minutes, so not part of `make test`).
 # mutmut keeps its results in mutants/ and resumes; `rm -rf mutants` starts afresh.
-MUTATION_INSTALLED := $(VENV)/.mutation-installed
-
-$(MUTATION_INSTALLED): $(INSTALLED)
-	$(BIN)/python -m pip install --quiet -e ".[dev,mutation]"
-	touch $(MUTATION_INSTALLED)
-
-mutation: $(MUTATION_INSTALLED)
+mutation: $(VENV)/.mutation-installed
 	mkdir -p mutants
 	HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children 2 > mutants/run.log 2>&1 || \
 		{ tail -c 2000 mutants/run.log; exit 1; }
