@@ -21,9 +21,8 @@ MAX_DEPTH = 32  # nesting of the expression tree (parentheses, calls, operators)
 
 _BINARY = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__",
            ast.Pow: "__pow__"}
-_ARITHMETIC = {"add", "sub", "mul", "div", "pow", "powc", "neg"}
-FUNCTIONS: dict[str, Op] = {name: op for name, op in OPS.items() if name not in _ARITHMETIC}
-"""The functions an expression may call: every op of the table that is not an operator."""
+FUNCTIONS: dict[str, Op] = {name: op for name, op in OPS.items() if hasattr(Value, name)}
+"""The functions an expression may call: every op that Value offers as a method of its name."""
 
 
 class UsageError(Exception):

@@ -36,7 +36,6 @@ _KIND_FILL = {OUTPUT: "#bbf7d0", PARAMETER: "#fde68a", INPUT: "#bfdbfe", CONSTAN
               INTERMEDIATE: "#ffffff"}
 _GATE_FILL = {DISTRIBUTOR: "#c7d2fe", SWAPPER: "#fbcfe8", ROUTER: "#fed7aa", SCALER: "#e9d5ff",
               BLOCKER: "#d1d5db"}
-_INFIX = ("+", "−", "×", "÷")  # gate labels written between their operands
 _ACTIVE = "#dc2626"  # the node, gate and edges of the step being shown
 _RECEIVING = "#f97316"  # the parents the shown step adds to
 _FORWARD = "#2563eb"  # the node, gate and edges a forward frame computes
@@ -335,7 +334,8 @@ class _Picture:
         rec = OPS[node.op]  # type: ignore[index]
         args = [self._num(p.data) if numbers or self.kind[p] == CONSTANT else self.name[p]
                 for p in node.parents]
-        if rec.label in _INFIX and len(args) == 2:
+        # A gate whose label is one operator symbol (+ − × ÷) is written between its operands.
+        if len(rec.label) == 1 and not rec.label.isalnum() and len(args) == 2:
             return f"{args[0]} {rec.label} {args[1]}"
         return f"{rec.name}({', '.join(args)})"
 
