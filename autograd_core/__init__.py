@@ -3,6 +3,7 @@
 from .engine import (
     Value,
     apply,
+    collector_paused,
     enable_grad,
     grad,
     is_grad_enabled,
@@ -24,6 +25,7 @@ __all__ = [
     "Value",
     "apply",
     "backward_steps",
+    "collector_paused",
     "draw",
     "enable_grad",
     "grad",

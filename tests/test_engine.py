@@ -8,7 +8,16 @@ import weakref
 import numpy as np
 import pytest
 
-from autograd_core import Value, grad, no_grad, topological_order, value_and_grad
+from autograd_core import (
+    Value,
+    collector_paused,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    topological_order,
+    value_and_grad,
+)
 
 
 def test_slides_xplusy_times_z():
@@ -174,6 +183,68 @@ def test_graph_freed_by_refcount_without_gc():
         probes = [weakref.ref(v) for v in topological_order(y)]
         del x, y
         assert all(p() is None for p in probes)
+    finally:
+        gc.enable()
+
+
+def test_grad_mode_decorators_restore_the_mode_on_recursion():
+    # One decorator instance, entered again by a recursive call: the outer call must still
+    # restore the mode it found, not the one the inner call found.
+    @no_grad()
+    def down(n):
+        return down(n - 1) if n else is_grad_enabled()
+
+    @enable_grad()
+    def up(n):
+        return up(n - 1) if n else is_grad_enabled()
+
+    assert down(3) is False and is_grad_enabled()
+    with no_grad():
+        assert up(3) is True and not is_grad_enabled()
+    assert is_grad_enabled()
+
+
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_collector_paused_restores_what_it_found(enabled_before):
+    (gc.enable if enabled_before else gc.disable)()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+            with collector_paused():  # nested: the inner block must not switch it back on
+                pass
+            assert not gc.isenabled()
+        assert gc.isenabled() is enabled_before
+        with pytest.raises(ZeroDivisionError), collector_paused():
+            1 / 0
+        assert gc.isenabled() is enabled_before
+
+        @collector_paused()
+        def depth(n):  # re-entered by recursion: still restored once, at the outermost exit
+            return depth(n - 1) if n else gc.isenabled()
+
+        assert depth(3) is False and gc.isenabled() is enabled_before
+    finally:
+        gc.enable()
+
+
+def test_value_and_grad_frees_its_graph_before_the_collector_resumes():
+    probes = []
+
+    def f(x):
+        assert not gc.isenabled()  # f and its backward run with the collector paused
+        y = (x * x).tanh() + x.exp()
+        probes.extend(weakref.ref(v) for v in topological_order(y))
+        return y
+
+    value, dx = value_and_grad(f)(0.5)
+    assert gc.isenabled()
+    assert value == pytest.approx(math.tanh(0.25) + math.exp(0.5))
+    assert dx == pytest.approx((1 - math.tanh(0.25) ** 2) + math.exp(0.5))
+    probes.clear()
+    gc.disable()  # now only reference counting can free the graph
+    try:
+        value_and_grad(f)(0.5)
+        assert probes and all(p() is None for p in probes)
     finally:
         gc.enable()
 

@@ -1,6 +1,7 @@
 """nn.data, nn.train, nn.plot and the moons demo: datasets, fit, accuracy, learning the slides'
 toy problems, pictures."""
 
+import gc
 import math
 
 import numpy as np
@@ -132,6 +133,8 @@ def test_fit_records_history_calls_back_and_evaluates_without_grad():
     def loss_fn(model, Xb, yb):
         if not model.training:
             seen.append(("eval", is_grad_enabled()))
+        else:
+            assert not gc.isenabled()  # each training step runs with the collector paused
         return objective(mse, classify=False)(model, Xb, yb)
 
     def callback(step, loss, acc):
@@ -145,6 +148,7 @@ def test_fit_records_history_calls_back_and_evaluates_without_grad():
     assert history.loss[-1] < history.loss[0]
     assert seen == [(0, None), (1, None), (2, None), (3, None), (4, None), ("eval", False)]
     assert model.training  # fit leaves the model in training mode
+    assert gc.isenabled()
     assert history.final_accuracy is None and math.isfinite(history.final_loss)
 
 
