@@ -22,13 +22,22 @@ class ChainRun:
     grad: float
 
 
+PARTS = ("forward", "backward", "update", "release")  # the timed parts of a training step
+
+
 @dataclass
 class StepRun:
-    """One moons training step: times, the loss and every parameter's gradient before the update."""
+    """One moons training step: times, the loss and every parameter's gradient before the update.
+
+    `release` is the time to drop the step's graph (or tape), as a training loop does before the
+    next step; reference counting frees ours and torch's there, micrograd's cycles wait for
+    the collector, whose passes land in later allocations.
+    """
 
     forward: float
     backward: float
     update: float
+    release: float
     loss: float
     grads: list[float] = field(repr=False)
 
@@ -37,7 +46,7 @@ class Trainer(Protocol):
     """An engine's model on the moons data, ready to take SGD steps."""
 
     def step(self) -> StepRun:
-        """Forward, backward and update, each timed."""
+        """Forward, backward, update and dropping the graph, each timed."""
         ...
 
     def graph(self) -> tuple[Any, int]:

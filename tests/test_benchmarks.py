@@ -9,7 +9,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_quick_benchmark_runs_and_engines_agree():
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--quick", "--engines", "ours,floats,numpy"],
+        [sys.executable, "-m", "benchmarks.run", "--quick",
+         "--engines", "ours,ours-plain,floats,numpy"],
         cwd=ROOT, check=False, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "Every engine that ran agrees" in proc.stdout
