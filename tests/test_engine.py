@@ -3,6 +3,7 @@
 import gc
 import math
 import sys
+import threading
 import weakref
 
 import numpy as np
@@ -185,6 +186,27 @@ def test_graph_freed_by_refcount_without_gc():
         assert all(p() is None for p in probes)
     finally:
         gc.enable()
+
+
+def test_grad_mode_is_per_thread():
+    inside, done, seen = threading.Event(), threading.Event(), []
+
+    def other_thread():
+        seen.append((Value(1.0) * 2).op)  # a new thread records, whatever this one does
+        with no_grad():
+            inside.set()
+            done.wait(10)
+
+    with no_grad():
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        assert inside.wait(10)
+    try:  # the other thread is inside no_grad now; this one records again
+        assert (Value(1.0) * 2).op == "mul"
+    finally:
+        done.set()
+        thread.join()
+    assert seen == ["mul"]
 
 
 def test_grad_mode_decorators_restore_the_mode_on_recursion():
