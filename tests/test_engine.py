@@ -1,5 +1,6 @@
 """The engine: lecture examples, graph shapes, grad modes, freeing, bad input."""
 
+import asyncio
 import gc
 import math
 import sys
@@ -207,6 +208,24 @@ def test_grad_mode_is_per_thread():
         done.set()
         thread.join()
     assert seen == ["mul"]
+
+
+def test_grad_mode_is_per_asyncio_task():
+    async def quiet(inside, done):
+        with no_grad():
+            inside.set()
+            await done.wait()  # the other task runs while this one is inside no_grad
+            return (Value(1.0) * 2).op
+
+    async def main():
+        inside, done = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(quiet(inside, done))
+        await inside.wait()
+        recorded = (Value(1.0) * 2).op
+        done.set()
+        return recorded, await task
+
+    assert asyncio.run(main()) == ("mul", None)
 
 
 def test_grad_mode_decorators_restore_the_mode_on_recursion():
