@@ -64,47 +64,48 @@ def worker(engine: str, task: str, size: int, *args: str, timeout: float) -> dic
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def timed(engine: str, task: str, size: int, repeat: int, cfg: Config) -> dict[str, Any]:
-    """A timed task's runs, spread over cfg.processes fresh processes and pooled.
-
-    On this shared 2-core machine one process can run up to 2× slower than the next for its
-    whole life (where it lands), however many repeats it makes; pooling the runs of a few
-    processes keeps one unlucky process from deciding a median, or a ratio between sizes.
-    """
-    share = -(-repeat // cfg.processes)  # ceil: at least the runs asked for
-    pooled: dict[str, Any] = {}
-    for _ in range(cfg.processes):
-        run = worker(engine, task, size, "--repeat", str(share),
-                     "--budget", str(cfg.budget / cfg.processes), timeout=cfg.timeout)
-        if status(run) is not None:  # skipped or failed: no point in more processes
-            return run
-        if not pooled:
-            pooled = run
-            continue
-        for part in PARTS:
-            if part in pooled:
-                pooled[part] = pooled[part] + run[part]
-    return pooled
+def pool(into: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    """Another process's runs of the same task added to `into` (a failure or skip wins)."""
+    if not into or status(into) is not None:
+        return into or run
+    if status(run) is not None:
+        return run
+    for part in PARTS:
+        if part in into:
+            into[part] = into[part] + run[part]
+    return into
 
 
 def measure(cfg: Config, engines: list[str]) -> dict[str, dict[str, Any]]:
-    """results[engine][workload] for every engine and workload."""
-    results: dict[str, dict[str, Any]] = {}
-    for engine in engines:
-        res: dict[str, Any] = {}
-        for n in cfg.chain_sizes:
-            res[f"chain {n}"] = timed(engine, "chain", n, cfg.chain_repeat[n], cfg)
-            if "skipped" in res[f"chain {n}"]:  # not installed: say so in every table
-                skipped = res[f"chain {n}"]
-                res = {name: skipped for name in (*(f"chain {m}" for m in cfg.chain_sizes),
-                                                  "moons", "memory", "peak")}
-                break
-        else:
-            res["moons"] = timed(engine, "moons", cfg.moons_points, cfg.moons_repeat, cfg)
-            res["memory"] = worker(engine, "memory", cfg.memory_nodes, "--points",
-                                   str(cfg.moons_points), timeout=cfg.timeout)
-            res["peak"] = worker(engine, "peak", cfg.peak_chain, timeout=cfg.timeout)
-        results[engine] = res
+    """results[engine][workload] for every engine and workload.
+
+    Timed tasks run in cfg.processes rounds, each round going through every engine, each run
+    in a fresh process: this shared machine has slow spells lasting minutes, and one process
+    can be 2× slower than the next for its whole life, so every engine samples every part of
+    the run and no single process decides a median or a ratio.
+    """
+    results: dict[str, dict[str, Any]] = {engine: {} for engine in engines}
+    timed = [(f"chain {n}", "chain", n, cfg.chain_repeat[n]) for n in cfg.chain_sizes]
+    timed.append(("moons", "moons", cfg.moons_points, cfg.moons_repeat))
+    for _ in range(cfg.processes):
+        for engine, res in results.items():
+            for name, task, size, repeat in timed:
+                if any("skipped" in run for run in res.values()):
+                    break  # not installed
+                if "error" in res.get(name, {}):
+                    continue  # failed once: enough
+                share = -(-repeat // cfg.processes)  # ceil: at least the runs asked for
+                res[name] = pool(res.get(name, {}), worker(
+                    engine, task, size, "--repeat", str(share),
+                    "--budget", str(cfg.budget / cfg.processes), timeout=cfg.timeout))
+    for engine, res in results.items():
+        skipped = next((run for run in res.values() if "skipped" in run), None)
+        if skipped is not None:  # not installed: say so in every table
+            res.update({name: skipped for name in (*res, "memory", "peak")})
+            continue
+        res["memory"] = worker(engine, "memory", cfg.memory_nodes, "--points",
+                               str(cfg.moons_points), timeout=cfg.timeout)
+        res["peak"] = worker(engine, "peak", cfg.peak_chain, timeout=cfg.timeout)
     return results
 
 
@@ -288,9 +289,10 @@ def report(results: dict[str, dict[str, Any]], cfg: Config, problems: list[str],
              (f"Written by `{command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
               f"in {seconds / 60:.1f} min. Times are CPU time of the calling thread (the "
               "machine is shared: wall time swings with other jobs' load). Each engine runs "
-              "each workload in fresh processes with the cyclic GC on; a timed workload's "
-              f"runs are spread over {cfg.processes} processes and pooled, because one process "
-              "can be up to 2× slower than the next for its whole life. Moons steps run back to "
+              "each workload in fresh processes with the cyclic GC on; timed workloads run in "
+              f"{cfg.processes} rounds through every engine, their runs pooled, because this "
+              "machine has slow spells and one process can be up to 2× slower than the next. "
+              "Moons steps run back to "
               "back like a training loop, each dropping its graph, with no collection forced "
               "between them; chain runs are independent, with a full collection (untimed) "
               "before each. Ratios compare engines measured in this same run."), "",
