@@ -71,8 +71,8 @@ class collector_paused(_Scoped):
     """Pause CPython's cycle collector in this block (or decorated function), then restore it.
 
     Our graphs hold no reference cycles, so reference counting frees them, yet while a graph
-    is alive the collector rescans its nodes every 700 allocations: on a moons training step
-    that is a third of the time, and per-node cost grows with the graph. Wrap a whole step
+    is alive the collector rescans its nodes every 700 allocations: a fifth to a quarter of a
+    moons training step, and the cost per node grows with the graph. Wrap a whole step
     (build, backward, update, drop the graph) so its nodes die before the collector wakes;
     `fit`, `grad` and `value_and_grad` do. A collector already off (the caller's choice, or
     an outer block) stays off. Like `gc.disable`, it holds for every thread while it lasts.
