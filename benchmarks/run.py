@@ -66,9 +66,7 @@ def worker(engine: str, task: str, size: int, *args: str, timeout: float) -> dic
 
 def pool(into: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
     """Another process's runs of the same task added to `into` (a failure or skip wins)."""
-    if not into or status(into) is not None:
-        return into or run
-    if status(run) is not None:
+    if not into or status(run) is not None:
         return run
     for part in PARTS:
         if part in into:
@@ -101,7 +99,7 @@ def measure(cfg: Config, engines: list[str]) -> dict[str, dict[str, Any]]:
     for engine, res in results.items():
         skipped = next((run for run in res.values() if "skipped" in run), None)
         if skipped is not None:  # not installed: say so in every table
-            res.update({name: skipped for name in (*res, "memory", "peak")})
+            res.update({name: skipped for name in (*(t[0] for t in timed), "memory", "peak")})
             continue
         res["memory"] = worker(engine, "memory", cfg.memory_nodes, "--points",
                                str(cfg.moons_points), timeout=cfg.timeout)

@@ -17,3 +17,13 @@ def test_quick_benchmark_runs_and_engines_agree():
     for workload in ("Moons training step", "Chain", "Memory"):
         assert workload in proc.stdout
     assert "failed:" not in proc.stdout
+
+
+def test_rounds_pool_their_runs_and_a_failure_wins():
+    from benchmarks.run import pool
+
+    first = {"forward": [1.0], "backward": [2.0], "value": 3.0}
+    pooled = pool(first, {"forward": [4.0], "backward": [5.0], "value": 3.0})
+    assert pooled == {"forward": [1.0, 4.0], "backward": [2.0, 5.0], "value": 3.0}
+    assert pool({}, first) is first
+    assert pool(pooled, {"error": "exit code 1: boom"}) == {"error": "exit code 1: boom"}
