@@ -313,8 +313,8 @@ def topological_order(root: Value) -> list[Value]:
     # Depth-first with an explicit stack: a node waiting for a parent is pushed again under a
     # marker (None) and placed when the marker comes back up, after its parents were placed.
     # A visited parent is already placed (in a DAG it cannot still be waiting below us), so a
-    # node with no unvisited parent, a leaf or e.g. w·x of a weight and a seen input, is placed
-    # at once: half of an MLP's nodes skip the marker round trip.
+    # leaf, or a node whose parents are all visited (w·x of a weight and a seen input), is
+    # placed at once: half of an MLP's nodes skip the marker round trip.
     order: list[Value] = []
     visited: set[Value] = set()
     stack: list[Any] = [root]
