@@ -1,12 +1,15 @@
 """autograd-core: a scalar reverse-mode autodiff engine you can see and trust."""
 
 from .engine import (
+    Constant,
     Value,
     apply,
+    chain_rule,
     collector_paused,
     enable_grad,
     grad,
     is_grad_enabled,
+    local_partials,
     no_grad,
     topological_order,
     value_and_grad,
@@ -19,18 +22,21 @@ from .stepper import Step, backward_steps
 
 __all__ = [
     "OPS",
+    "Constant",
     "GradcheckError",
     "Op",
     "Step",
     "Value",
     "apply",
     "backward_steps",
+    "chain_rule",
     "collector_paused",
     "draw",
     "enable_grad",
     "grad",
     "gradcheck",
     "is_grad_enabled",
+    "local_partials",
     "no_grad",
     "numerical_gradient",
     "save",

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from typing import Sequence
 
-from .engine import Value, topological_order
+from .engine import Constant, Value, apply, topological_order
 from .ops import OPS, Op
 
 MAX_LENGTH = 500  # characters in an expression
@@ -21,7 +21,7 @@ MAX_DEPTH = 32  # nesting of the expression tree (parentheses, calls, operators)
 
 _BINARY = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__",
            ast.Pow: "__pow__"}
-FUNCTIONS: dict[str, Op] = {name: op for name, op in OPS.items() if hasattr(Value, name)}
+FUNCTIONS: dict[str, Op] = {op.name: op for op in OPS if op.method}
 """The functions an expression may call: every op that Value offers as a method of its name."""
 
 
@@ -154,7 +154,7 @@ def trace(text: str, variables: dict[str, float]) -> Trace:
 def _evaluate(node: ast.expr, text: str, inputs: dict[str, Value]) -> Value:
     # Recursion is bounded by MAX_DEPTH, checked before evaluation.
     if isinstance(node, ast.Constant):
-        return Value(node.value, ast.get_source_segment(text, node) or "")
+        return Constant(node.value, ast.get_source_segment(text, node) or "")
     if isinstance(node, ast.Name):
         return inputs[node.id]
     if isinstance(node, ast.BinOp):
@@ -169,7 +169,7 @@ def _evaluate(node: ast.expr, text: str, inputs: dict[str, Value]) -> Value:
     else:
         assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
         args = [_evaluate(arg, text, inputs) for arg in node.args]
-        out = FUNCTIONS[node.func.id](*args)
+        out = apply(FUNCTIONS[node.func.id], *args)
     if not out.label:
         out.label = ast.get_source_segment(text, node) or ""
     return out
@@ -184,7 +184,7 @@ def format_table(root: Value) -> str:
     rows = [("node", "op", "value", "grad")]
     for node in topological_order(root):
         name = node.label or f"{node.data:g}"  # constants are shown by their value
-        rows.append((name, node.op or "", f"{node.data:.4f}", f"{node.grad:.4f}"))
+        rows.append((name, node.op.name if node.op else "", f"{node.data:.4f}", f"{node.grad:.4f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join(
         f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}"

@@ -1,273 +1,277 @@
-"""Value, the iterative topological order, backward, grad modes, the collector pause and the
-functional grad API.
+"""Value and its one node builder `apply`, the iterative topological order, the one chain-rule
+walk (backward, the stepper and the pictures all consume it), grad modes, the collector pause
+and the functional grad API.
 
-The engine knows ops only through their records in `autograd_core.ops`.
+The engine knows ops only through the records in `autograd_core.ops`, read from each node.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
+import inspect
 import math
 import numbers
-from contextlib import ContextDecorator
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
 
 from . import ops
-from .ops import Op
+from .ops import ABS, ADD, DIV, MUL, NEG, POS, POW, POWC, SUB, Op
 
-_ZERO = 0.0  # the zero every fresh node starts with: `grad is _ZERO` means "nothing yet"
+_finite = math.isfinite
 _new = object.__new__
-_finite = math.isfinite  # one C call: half the time of the chained comparison -inf < x < inf
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-# --- grad modes (the only mutable global state: per thread) ---------------------------------
+# --- grad modes: the only mutable global state, per thread and per asyncio task ---------------
 
-# A ContextVar, not a threading.local: every thread starts in a context of its own, so the
-# mode is per thread (and per asyncio task), and it is read for every node built, where
-# `get()` takes ~30 ns and a threading.local attribute ~90 ns.
+# A ContextVar, not a threading.local: every thread starts in a context of its own, so the mode
+# is per thread and per asyncio task; it is read for every node built.
 _grad_enabled: ContextVar[bool] = ContextVar("autograd_core.grad_enabled", default=True)
+# How many `grad`/`value_and_grad` calls are running in this context: inside one, an inner grad
+# must build the graph of its result, so the outer one can differentiate it (a trace level).
+_grad_level: ContextVar[int] = ContextVar("autograd_core.grad_level", default=0)
 
 
-class _Scoped(ContextDecorator):
-    # As a decorator, every call enters a fresh instance: a recursive or concurrent call
-    # sharing one instance would overwrite the state the outer call restores on exit.
-    def _recreate_cm(self) -> _Scoped:
-        return type(self)()
+@contextmanager
+def _grad_mode(enabled: bool) -> Iterator[None]:
+    token = _grad_enabled.set(enabled)
+    try:
+        yield
+    finally:
+        _grad_enabled.reset(token)
 
 
-class _SetGradMode(_Scoped):
-    enabled: bool
+def _mode_decorator(enabled: bool, func: F) -> F:
+    """func, run in the given grad mode: also across the awaits of a coroutine function."""
+    if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+        # A generator runs in its caller's context between resumptions: the mode cannot hold.
+        raise TypeError(f"{func.__qualname__} is a generator: use `with` inside its body, "
+                        f"around the code that must run without (or with) grad")
+    if inspect.iscoroutinefunction(func):
+        @functools.wraps(func)
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            with _grad_mode(enabled):
+                return await func(*args, **kwargs)
+        return run_async  # type: ignore[return-value]
 
-    def __enter__(self) -> _SetGradMode:
-        self._prev = _grad_enabled.get()
-        _grad_enabled.set(self.enabled)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        _grad_enabled.set(self._prev)
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with _grad_mode(enabled):
+            return func(*args, **kwargs)
+    return run  # type: ignore[return-value]
 
 
-class no_grad(_SetGradMode):
-    """Within this block (or decorated function) ops record nothing: results are leaves."""
+def no_grad(func: F | None = None) -> Any:
+    """Ops record nothing (results are leaves): `with no_grad():`, `@no_grad()` or `@no_grad`."""
+    return _grad_mode(False) if func is None else _mode_decorator(False, func)
 
-    enabled = False
 
-
-class enable_grad(_SetGradMode):
-    """Within this block ops record the graph again, even inside `no_grad`."""
-
-    enabled = True
+def enable_grad(func: F | None = None) -> Any:
+    """Ops record the graph again, even inside no_grad: `with`, `@enable_grad()` or bare."""
+    return _grad_mode(True) if func is None else _mode_decorator(True, func)
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside `no_grad` (per thread)."""
+    """True unless inside `no_grad` (per thread and asyncio task)."""
     return _grad_enabled.get()
 
 
 # --- the cycle collector ----------------------------------------------------------------------
 
-class collector_paused(_Scoped):
+_collector_lock = threading.Lock()
+_collector_pauses = 0  # pauses in progress, over every thread
+_collector_was_enabled = False  # the state the first pause found
+
+
+@contextmanager
+def _pause_collector() -> Iterator[None]:
+    global _collector_pauses, _collector_was_enabled
+    with _collector_lock:
+        if _collector_pauses == 0:
+            _collector_was_enabled = gc.isenabled()
+        _collector_pauses += 1
+        gc.disable()
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_pauses -= 1
+            if _collector_pauses == 0 and _collector_was_enabled:
+                gc.enable()
+
+
+def collector_paused(func: F | None = None) -> Any:
     """Pause CPython's cycle collector in this block (or decorated function), then restore it.
 
-    Our graphs hold no reference cycles, so reference counting frees them, yet while a graph
-    is alive the collector rescans its nodes every 700 allocations: a fifth to a quarter of a
-    moons training step, and the cost per node grows with the graph. Wrap a whole step
-    (build, backward, update, drop the graph) so its nodes die before the collector wakes;
-    `fit`, `grad` and `value_and_grad` do. A collector already off (the caller's choice, or
-    an outer block) stays off. Like `gc.disable`, it holds for every thread while it lasts.
+    Our graphs hold no reference cycles, so reference counting frees them, yet while a graph is
+    alive the collector keeps rescanning its nodes. Wrap a whole step (build, backward, update,
+    drop the graph) so its nodes die before the collector wakes; `fit`, `grad` and
+    `value_and_grad` do. The pause is process-wide, like `gc.disable`, and counted: the last
+    pause to end, in any thread, restores the state the first one found.
     """
+    if func is None:
+        return _pause_collector()
 
-    def __enter__(self) -> collector_paused:
-        self._was_enabled = gc.isenabled()
-        gc.disable()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._was_enabled:
-            gc.enable()
-
-
-# --- making nodes -----------------------------------------------------------------------------
-
-def _as_float(x: Any) -> float:
-    """Coerce ints, floats and numpy real scalars; refuse everything else by name."""
-    if type(x) is float:
-        return x
-    if isinstance(x, numbers.Real):
-        return float(x)
-    raise TypeError(f"Value needs a real number, got {type(x).__name__}: {x!r}")
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with _pause_collector():
+            return func(*args, **kwargs)
+    return run
 
 
-def _forward_error(op: Op, x: Value, y: Value | None, err: Exception | None) -> Exception:
-    """The error for a bad input: names the op, the values and where the op is defined."""
-    args = (x.data,) if y is None else (x.data, y.data)
-    call = f"{op.name}({', '.join(repr(a) for a in args)})"
-    if err is None or isinstance(err, OverflowError):
-        return OverflowError(f"{call} overflows a float (|result| > 1.8e308)")
-    return type(err)(f"{call} is undefined: {op.needs or err}")
+# --- values -----------------------------------------------------------------------------------
 
-
-def _lift(x: Any) -> Value | None:
-    """A Value as it is; a real number as a constant leaf; None for anything else."""
-    if isinstance(x, Value):
-        return x
-    if type(x) is float or type(x) is int or isinstance(x, numbers.Real):
-        return Value(x)
-    return None
-
-
-_ONE_INPUT = object()  # the default second argument of a one-input op's method
-
-
-def _op_method(op: Op, reflected: bool = False) -> Callable[..., Value]:
-    """`x.f()` for a one-input op, `x ∘ y` for a two-input one; reflected gives `y ∘ x`.
-
-    Forward, overflow check and node construction are inline in this one function: building
-    a graph is mostly these calls, and a helper call per node cost ~15% of the forward pass.
-    """
-    forward = op.forward
-    binary = op.arity == 2
-
-    def method(x: Any, y: Any = _ONE_INPUT) -> Value:
-        if reflected:
-            x, y = y, x
-        if not binary:
-            if y is not _ONE_INPUT:
-                raise TypeError(f"{op.name}() takes no arguments")
-            y = None
-        elif type(x) is not Value or type(y) is not Value:
-            x, y = _lift(x), _lift(y)
-            if x is None or y is None:
-                return NotImplemented
+def _real(x: Any, what: str) -> float:
+    """x as a finite float; a TypeError or ValueError naming `what` and the value otherwise."""
+    if type(x) is not float:
+        if isinstance(x, bool) or not isinstance(x, numbers.Real):
+            raise TypeError(f"{what} needs a real number, got {type(x).__name__}: {x!r}")
         try:
-            data = forward(x.data) if y is None else forward(x.data, y.data)
-        except (ArithmeticError, ValueError) as err:
-            raise _forward_error(op, x, y, err) from None
-        if not _finite(data):  # finite inputs, non-finite result: an overflow
-            raise _forward_error(op, x, y, None)
-        out = _new(Value)
-        out.data = data
-        out.grad = _ZERO
-        out.label = ""
-        if _grad_enabled.get():
-            out._op = op
-            out._x = x
-            out._y = y
-        else:  # under no_grad the result is a plain leaf
-            out._op = out._x = out._y = None
-        return out
-
-    method.__name__ = op.name
-    method.__doc__ = op.doc
-    return method
-
-
-def apply(op: Op, *args: Any) -> Value:
-    """Apply an op record to Values or numbers: `apply(ops.TANH, x)`, or a record of your own."""
-    if len(args) != op.arity:
-        raise TypeError(f"{op.name} takes {op.arity} inputs, got {len(args)}")
-    method = _METHODS.get(op) or _op_method(op)  # a record of your own works too
-    if op.arity == 1:
-        x = _lift(args[0])
-        out = method(x) if x is not None else NotImplemented
-    else:
-        out = method(*args)
-    if out is NotImplemented:
-        names = ", ".join(type(a).__name__ for a in args)
-        raise TypeError(f"{op.name} needs numbers or Values, got {names}")
-    return out
-
-
-_METHODS = {op: _op_method(op) for op in ops.OPS.values()}
+            x = float(x)
+        except OverflowError:
+            raise ValueError(f"{what} needs a finite number, got {x!r:.40} (too large for a "
+                             f"float)") from None
+    if not _finite(x):
+        raise ValueError(f"{what} needs a finite number, got {x!r}")
+    return x
 
 
 class Value:
     """A graph scalar: `data` from the forward pass; `grad` = d(root)/d(self) after backward."""
 
-    # The inputs sit in two slots, not in a tuple: a tuple per node is a second object for the
-    # cycle collector to track, and its passes over big graphs were most of the forward time.
-    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "__weakref__")
+    __slots__ = ("_data", "_grad", "label", "_op", "_parents", "_constant", "__weakref__")
 
     def __init__(self, data: Any, label: str = "") -> None:
-        data = _as_float(data)
-        # No NaN or inf ever enters a graph, so none can come out of a forward pass silently.
-        if not _finite(data):
-            raise ValueError(f"Value needs a finite number, got {data!r}")
-        self.data = data
-        self.grad: Any = _ZERO  # a float; a Value after backward(create_graph=True)
+        # A leaf. Op nodes are made by `apply`, which sets the same six fields.
+        self._data = data if type(data) is float and _finite(data) else _real(data, "Value")
+        self._grad: Any = 0.0  # a float; a Value after backward(create_graph=True)
         self.label = label
         self._op: Op | None = None
-        self._x: Value | None = None  # first input (None for a leaf)
-        self._y: Value | None = None  # second input (None for a leaf or a one-input op)
+        self._parents: tuple[Value, ...] = ()
+        self._constant = False
 
     @property
-    def op(self) -> str | None:
-        """The name of the op that made this value; None for a leaf."""
-        return self._op.name if self._op is not None else None
+    def data(self) -> float:
+        """The number this node holds: always a finite float."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = _real(value, "data")
+
+    @property
+    def grad(self) -> Any:
+        """d(root)/d(self) after root.backward(): a float, or a Value with create_graph=True."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        self._grad = value if isinstance(value, Value) else _real(value, "grad")
+
+    @property
+    def op(self) -> Op | None:
+        """The op record that made this node (`node.op.name`, `.partials`, ...); None for a leaf."""
+        return self._op
 
     @property
     def parents(self) -> tuple[Value, ...]:
         """The inputs of the op, in order, repeats kept (x*x has two entries)."""
-        if self._op is None:
-            return ()
-        return (self._x,) if self._y is None else (self._x, self._y)  # type: ignore[return-value]
+        return self._parents
+
+    @property
+    def constant(self) -> bool:
+        """True for a number lifted into the graph (the 2 of x * 2): it takes no gradient."""
+        return self._constant
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data:.6g}, grad={_fmt(self.grad)}{label})"
+        return f"Value(data={self._data:.6g}, grad={_fmt(self._grad)}{label})"
 
-    # Hashed by identity (the default) so a Value can key a dict; == stays identity too.
-    # Ordering compares data, so kink rules read like maths (`x > 0`) on floats and Values.
+    # --- Python and PyTorch habits ---------------------------------------------------------
+    # Hashed and compared (==) by identity, so a Value can key a dict; ordering compares data,
+    # so kink rules read like maths (`x > 0`) on floats and Values. Truth is by value, as for
+    # PyTorch's 0-d tensors: `if v:` means v.data != 0.
     def __lt__(self, other: Any) -> bool:
-        return self.data < _data(other)
+        return self._data < _data(other)
 
     def __le__(self, other: Any) -> bool:
-        return self.data <= _data(other)
+        return self._data <= _data(other)
 
     def __gt__(self, other: Any) -> bool:
-        return self.data > _data(other)
+        return self._data > _data(other)
 
     def __ge__(self, other: Any) -> bool:
-        return self.data >= _data(other)
+        return self._data >= _data(other)
+
+    def __bool__(self) -> bool:
+        return self._data != 0.0
+
+    def __float__(self) -> float:
+        return self._data
+
+    def item(self) -> float:
+        """The data as a Python float (as PyTorch's `tensor.item()`)."""
+        return self._data
+
+    def __format__(self, spec: str) -> str:
+        return format(self._data, spec) if spec else repr(self)
+
+    def __round__(self, ndigits: int | None = None) -> float:
+        return round(self._data, ndigits)
 
     # numpy: never turn a Value into an array; defer to our reflected operators instead.
     __array_ufunc__ = None
 
-    # --- the op table as operators and methods -----------------------------------------------
-    __add__ = _METHODS[ops.ADD]
-    __radd__ = _op_method(ops.ADD, reflected=True)
-    __sub__ = _METHODS[ops.SUB]
-    __rsub__ = _op_method(ops.SUB, reflected=True)
-    __mul__ = _METHODS[ops.MUL]
-    __rmul__ = _op_method(ops.MUL, reflected=True)
-    __truediv__ = _METHODS[ops.DIV]
-    __rtruediv__ = _op_method(ops.DIV, reflected=True)
-    __rpow__ = _op_method(ops.POW, reflected=True)
-    __neg__ = _METHODS[ops.NEG]
-    __abs__ = abs = _METHODS[ops.ABS]
-    exp = _METHODS[ops.EXP]
-    log = _METHODS[ops.LOG]
-    sqrt = _METHODS[ops.SQRT]
-    tanh = _METHODS[ops.TANH]
-    sigmoid = _METHODS[ops.SIGMOID]
-    relu = _METHODS[ops.RELU]
-    sin = _METHODS[ops.SIN]
-    cos = _METHODS[ops.COS]
-    step = _METHODS[ops.STEP]
-    max = _METHODS[ops.MAX]
-    min = _METHODS[ops.MIN]
+    if TYPE_CHECKING:  # for mypy and IDEs: the table's methods (x.tanh(), ...) made below
+        def __getattr__(self, name: str) -> Callable[..., Value]: ...
+
+    # --- operators: each one record of the op table, applied --------------------------------
+    # Other named ops (x.tanh(), x.max(y), ...) are methods made from the table below the class.
+    def __add__(self, other: Any) -> Value:
+        return apply(ADD, self, other) if isinstance(other, _OPERAND) else NotImplemented
+
+    def __radd__(self, other: Any) -> Value:
+        return apply(ADD, other, self) if isinstance(other, _OPERAND) else NotImplemented
+
+    def __sub__(self, other: Any) -> Value:
+        return apply(SUB, self, other) if isinstance(other, _OPERAND) else NotImplemented
+
+    def __rsub__(self, other: Any) -> Value:
+        return apply(SUB, other, self) if isinstance(other, _OPERAND) else NotImplemented
+
+    def __mul__(self, other: Any) -> Value:
+        return apply(MUL, self, other) if isinstance(other, _OPERAND) else NotImplemented
+
+    def __rmul__(self, other: Any) -> Value:
+        return apply(MUL, other, self) if isinstance(other, _OPERAND) else NotImplemented
+
+    def __truediv__(self, other: Any) -> Value:
+        return apply(DIV, self, other) if isinstance(other, _OPERAND) else NotImplemented
+
+    def __rtruediv__(self, other: Any) -> Value:
+        return apply(DIV, other, self) if isinstance(other, _OPERAND) else NotImplemented
 
     def __pow__(self, other: Any) -> Value:
-        """x ** y: `powc` when y is a number (no gradient for it), `pow` when y is a Value."""
-        return _METHODS[ops.POW if isinstance(other, Value) else ops.POWC](self, other)
+        """x ** n with n a number is `powc` (no gradient for n); x ** y with y a Value, `pow`."""
+        if not isinstance(other, _OPERAND):
+            return NotImplemented
+        return apply(POW if isinstance(other, Value) else POWC, self, other)
 
-    def leaky_relu(self, slope: Any = 0.01) -> Value:
-        """x for x > 0, slope·x otherwise (slope may be a Value, to learn it)."""
-        return _METHODS[ops.LEAKY_RELU](self, slope)
+    def __rpow__(self, other: Any) -> Value:
+        return apply(POW, other, self) if isinstance(other, _OPERAND) else NotImplemented
+
+    def __neg__(self) -> Value:
+        return apply(NEG, self)
 
     def __pos__(self) -> Value:
-        return self
+        return apply(POS, self)
+
+    def __abs__(self) -> Value:
+        return apply(ABS, self)
 
     @staticmethod
     def apply(op: Op, *args: Any) -> Value:
@@ -275,46 +279,194 @@ class Value:
         return apply(op, *args)
 
     # --- graph-wide operations -----------------------------------------------------------
-    def backward(self, create_graph: bool = False) -> None:
-        """Add d(self)/d(node) to `grad` of every node below self (grads accumulate, as in PyTorch).
+    def backward(self, gradient: Any = 1.0, *, create_graph: bool = False) -> None:
+        """Add gradient · d(self)/d(node) to the grad of every node below self (grads accumulate).
 
-        With create_graph=True the grads are Values, so they can be differentiated again.
+        With create_graph=True the grads are Values, so they can be differentiated again; each
+        grad is then a graph that refers back to its node (x.grad depends on x): call
+        zero_grad() or drop both to free them without the cycle collector.
         """
-        _, saved = _backward_pass(self, create_graph)
-        for node, g in saved:
-            node.grad = g + node.grad
+        if not isinstance(gradient, Value):
+            gradient = _real(gradient, "backward's gradient")
+        if not create_graph:
+            _backward_floats(self, gradient, keep=True)
+            return
+        grads = _graph_grads(self, gradient)
+        with _walk_lock:  # nothing is changed until every grad is known
+            for node, g in grads.items():
+                old = node._grad
+                node._grad = g if type(old) is float and not old else old + g
 
     def zero_grad(self) -> None:
         """Set `grad` to 0 on every node of the graph below (and including) self."""
         for node in topological_order(self):
-            node.grad = _ZERO
+            node._grad = 0.0
 
     def detach(self) -> Value:
         """A new leaf with the same data, cut from the graph."""
-        return Value(self.data, self.label)
+        return Value(self._data, self.label)
 
 
-def _as_value(x: Any) -> Value:
-    return x if isinstance(x, Value) else Value(x)
+class Constant(Value):
+    """A number lifted into the graph from a Python literal (the 2 of x * 2): it takes no grad."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, label: str = "") -> None:
+        super().__init__(data, label)
+        self._constant = True
+
+
+# What an operator accepts; anything else gets NotImplemented, so Python asks the other side.
+_OPERAND = (Value, float, int, numbers.Real)
 
 
 def _data(x: Any) -> float:
-    return x.data if isinstance(x, Value) else x
+    return x._data if isinstance(x, Value) else x
 
 
 def _fmt(x: Any) -> str:
-    return f"{x.data:.6g}" if isinstance(x, Value) else f"{x:.6g}"
+    return f"{x._data:.6g}" if isinstance(x, Value) else f"{x:.6g}"
 
 
-# --- backward -------------------------------------------------------------------------------
+# --- the one node builder --------------------------------------------------------------------
+
+def apply(op: Op, *args: Any) -> Value:
+    """op.forward(*inputs) as a new node with parents = inputs (numbers become Constants).
+
+    Under no_grad the result is a leaf. Any op record works, the table's or one of your own.
+    """
+    if type(op) is not Op and not isinstance(op, Op):
+        raise TypeError(f"apply needs an op record (autograd_core.Op), got {op!r}")
+    n = len(args)
+    if n != op.arity:
+        raise TypeError(f"{op.name} takes {op.arity} input{'s' * (op.arity > 1)} "
+                        f"({', '.join(op.inputs)}), got {n}")
+    # One and two inputs (nearly every node) are spelled out: unpacking a list costs more.
+    if n == 2:
+        x, y = args
+        if type(x) is not Value or type(y) is not Value:
+            args = x, y = _inputs(op, args)
+        try:
+            data = op.forward(x._data, y._data)
+        except (ArithmeticError, ValueError) as err:
+            raise _forward_error(op, args, err) from None
+    else:
+        if n != 1 or type(args[0]) is not Value:
+            args = _inputs(op, args)
+        try:
+            data = op.forward(*[a._data for a in args]) if n > 1 else op.forward(args[0]._data)
+        except (ArithmeticError, ValueError) as err:
+            raise _forward_error(op, args, err) from None
+    if type(data) is not float or not _finite(data):
+        data = _result(op, args, data)
+    # Built here rather than by Value(...): a Python __init__ per node is a tenth of a training
+    # step. Leaves come from Value.__init__, which sets the same six fields.
+    out = _new(Value)
+    out._data = data
+    out._grad = 0.0
+    out.label = ""
+    out._constant = False
+    if _grad_enabled.get():
+        out._op = op
+        out._parents = args
+    else:  # under no_grad the result is a plain leaf
+        out._op = None
+        out._parents = ()
+    return out
+
+
+def _inputs(op: Op, args: tuple[Any, ...]) -> tuple[Value, ...]:
+    """The inputs as Values: numbers lifted into Constants; anything else refused by name."""
+    try:
+        return tuple([a if isinstance(a, Value) else Constant(a) for a in args])
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{op.written(*op.inputs)}: {err}") from None
+
+
+def _result(op: Op, parents: tuple[Value, ...], data: Any) -> float:
+    """A forward result that is not a finite float: an overflow, an int, or a broken record."""
+    if isinstance(data, bool) or not isinstance(data, numbers.Real):
+        raise TypeError(f"op record {op.name!r}: forward returned {data!r}, not a real number")
+    try:
+        data = float(data)
+    except OverflowError:
+        raise _forward_error(op, parents, None) from None
+    if not _finite(data):  # from finite inputs: an overflow
+        raise _forward_error(op, parents, None)
+    return data
+
+
+def _call(op: Op, args: tuple[Any, ...]) -> str:
+    """The op as the user wrote it, at these inputs: `0.0 ** -1.0`, `log(-1.0)`."""
+    return op.written(*(repr(_data(a)) for a in args))
+
+
+def _forward_error(op: Op, parents: tuple[Value, ...], err: Exception | None) -> Exception:
+    """The error for a bad input: names the op as written, the values and where it is defined."""
+    call = _call(op, parents)
+    if err is None or isinstance(err, OverflowError):
+        return OverflowError(f"{call} overflows a float (|result| > 1.8e308)")
+    return type(err)(f"{call} is undefined: {op.defined or err}")
+
+
+def _make_method(op: Op) -> Callable[..., Value]:
+    """`x.name(...)` for a record: x is the first input, the others follow (with defaults)."""
+    method: Any = _one_input_method(op) if op.arity == 1 else _inputs_method(op)
+    # help() and IDEs show the record's input names: leaky_relu(self, slope=0.01).
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    defaults = dict(zip(op.inputs[op.arity - len(op.defaults):], op.defaults))
+    method.__signature__ = inspect.Signature(
+        [inspect.Parameter("self", kind)]
+        + [inspect.Parameter(name, kind, default=defaults.get(name, inspect.Parameter.empty))
+           for name in op.inputs[1:]],
+        return_annotation="Value")
+    method.__name__ = op.name
+    method.__qualname__ = f"Value.{op.name}"  # so pickle finds it, as it would a def
+    method.__doc__ = op.doc
+    return method
+
+
+def _one_input_method(op: Op) -> Callable[[Value], Value]:
+    def method(self: Value) -> Value:
+        return apply(op, self)
+    return method
+
+
+def _inputs_method(op: Op) -> Callable[..., Value]:
+    rest = op.arity - 1
+
+    def method(self: Value, *others: Any) -> Value:
+        missing = rest - len(others)
+        if 0 < missing <= len(op.defaults):
+            others += op.defaults[-missing:]
+        elif missing:
+            raise TypeError(f"{op.name}() takes {rest} argument{'s' * (rest > 1)} "
+                            f"({', '.join(op.inputs[1:])}), got {len(others)}")
+        return apply(op, self, *others)
+    return method
+
+
+# Every record with a method gets one: adding a record to the table adds `x.name()`.
+for _op in ops.OPS:
+    if _op.method:
+        setattr(Value, _op.name, _make_method(_op))
+for _name, _op in (("__add__", ADD), ("__sub__", SUB), ("__mul__", MUL), ("__truediv__", DIV),
+                   ("__neg__", NEG), ("__pos__", POS), ("__abs__", ABS)):
+    getattr(Value, _name).__doc__ = _op.doc
+
+
+# --- the graph, in order ------------------------------------------------------------------------
 
 def topological_order(root: Value) -> list[Value]:
     """Every node below root exactly once, parents before children (iterative, no recursion)."""
-    # Depth-first with an explicit stack: a node waiting for a parent is pushed again under a
-    # marker (None) and placed when the marker comes back up, after its parents were placed.
-    # A visited parent is already placed (in a DAG it cannot still be waiting below us), so a
-    # leaf, or a node whose parents are all visited (w·x of a weight and a seen input), is
-    # placed at once: half of an MLP's nodes skip the marker round trip.
+    # Depth-first with an explicit stack: a node that must wait for a parent is pushed back
+    # under a marker (None), then the parents it waits for; when the marker comes back up, they
+    # have all been placed, so the node is. A visited parent is already placed (in a DAG it
+    # cannot still be waiting below us), so a node whose parents are all visited (w·x of a
+    # weight and a seen input: half of an MLP) is placed at once, and so is a leaf.
+    if not isinstance(root, Value):
+        raise TypeError(f"topological_order needs a Value, got {type(root).__name__}: {root!r}")
     order: list[Value] = []
     visited: set[Value] = set()
     stack: list[Any] = [root]
@@ -322,128 +474,239 @@ def topological_order(root: Value) -> list[Value]:
         node = stack.pop()
         if node is None:
             order.append(stack.pop())
-        elif node not in visited:
-            visited.add(node)
-            x = node._x
-            if x is None:
-                order.append(node)
-                continue
-            y = node._y
-            wait_y = y is not None and y not in visited
-            wait_x = x not in visited
-            if not (wait_x or wait_y):
-                order.append(node)
-                continue
-            stack.append(node)
-            stack.append(None)
-            if wait_y:  # pushed before x, so x (the first parent) is placed first
-                stack.append(y)
-            if wait_x:
-                stack.append(x)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        parents = node._parents
+        if len(parents) == 2:  # most nodes: spelled out, the fastest form
+            x, y = parents
+            if x in visited:
+                if y in visited:
+                    order.append(node)
+                else:
+                    stack += (node, None, y)
+            elif y in visited:
+                stack += (node, None, x)
+            else:
+                stack += (node, None, y, x)  # x on top: the first parent is placed first
+        elif any(p not in visited for p in parents):
+            stack += (node, None, *reversed(parents))
+        else:
+            order.append(node)
     return order
 
 
-def _backward_pass(root: Value, create_graph: bool
-                   ) -> tuple[list[Value], list[tuple[Value, Any]]]:
-    """Put this pass's d(root)/d(node) in every node's grad.
+# --- the chain rule, once ----------------------------------------------------------------------
 
-    Returns the nodes, and (node, old grad) for each node whose grad was not the fresh zero.
+def local_partials(node: Value, *, create_graph: bool = False) -> tuple[Any, ...]:
+    """∂node/∂parent for each parent, by the rules of node.op at the forward values.
+
+    None where a parent takes no gradient (a Constant, or an input the record marks constant):
+    its rule is never evaluated. With create_graph=True the partials are Values.
     """
-    order = topological_order(root)
-    # A fresh node holds _ZERO already; only the others (leaves from an earlier step, every
-    # node on a second backward) need their grad saved and zeroed, so one filtering pass
-    # replaces a save pass and a zeroing pass over every node.
-    saved = [(node, node.grad) for node in order if node.grad is not _ZERO]
-    for node, _ in saved:
-        node.grad = _ZERO
-    root.grad = 1.0
-    if create_graph:
-        with enable_grad():
-            _propagate_values(order)
-    else:
-        _propagate_floats(order)
-    return order, saved
+    op = node._op
+    if op is None:
+        return ()
+    parents = node._parents
+    args = parents if create_graph else [p._data for p in parents]
+    out = node if create_graph else node._data
+    try:
+        with _grad_mode(True) if create_graph else nullcontext():
+            return tuple(None if rule is None or parent.constant else rule(out, *args)
+                         for parent, rule in zip(parents, op.partials))
+    except (ArithmeticError, ValueError) as err:
+        raise _backward_error(node, err) from None
 
 
-def _propagate_floats(order: list[Value]) -> None:
-    # The hot loop: the chain rule, parent.grad += ∂node/∂parent · node.grad, on floats.
+class Link(NamedTuple):
+    """One node's step of the chain rule: parent.grad += partial · grad, for each parent."""
+
+    node: Value
+    grad: Any  # d(root)/d(node), complete: every node that uses `node` came before it
+    partials: tuple[Any, ...]  # ∂node/∂parent, from node.op; None where a parent takes no grad
+    contributions: tuple[Any, ...]  # partial · grad, what this step adds; None likewise
+
+
+def chain_rule(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
+               grads: dict[Value, Any] | None = None) -> Iterator[Link]:
+    """The chain rule over the graph below root, one Link per op node in reversed topological
+    order: grads[parent] += ∂node/∂parent · grads[node], with grads[root] = seed.
+
+    The running sums live in `grads` (a dict you may pass in), never in the nodes. On floats;
+    with create_graph=True the partials are graph nodes, so the grads can be differentiated
+    again. Backward, the stepper and the pictures all consume this walk.
+    """
+    grads = {} if grads is None else grads
+    grads[root] = seed
+    for node in reversed(topological_order(root)):
+        op = node._op
+        if op is None:
+            continue
+        g = grads.get(node, 0.0)  # nothing yet: reached only through inputs taking no grad
+        partials = local_partials(node, create_graph=create_graph)
+        try:
+            with _grad_mode(True) if create_graph else nullcontext():
+                contributions = tuple(None if d is None else d * g for d in partials)
+                for parent, c in zip(node._parents, contributions):
+                    if c is not None:
+                        old = grads.get(parent)
+                        grads[parent] = c if old is None else old + c
+        except ArithmeticError as err:  # on Values: a product or a sum overflowed
+            raise OverflowError(f"backward through {_call(op, node._parents)}: {err}") from None
+        yield Link(node, g, partials, contributions)
+
+
+def _chain_rule_floats(order: list[Value]) -> None:
+    """`chain_rule` on floats, specialised for speed: the same steps, in order, with the
+    running sums kept in the nodes' grad slots (twice as fast as a dict) and nothing yielded;
+    the one- and two-input cases (nearly every node) spelled out.
+
+    Proven equal to the general walk by tests/test_chain_rule.py on random DAGs.
+    """
     node = None
     try:
         for node in reversed(order):
             op = node._op
             if op is None:
                 continue
-            g = node.grad
-            x: Any = node._x  # a Value: only leaves have none, and they were skipped
-            y = node._y
-            if y is not None:
-                dx, dy = op.partials(node.data, x.data, y.data)
-                x.grad += dx * g
-                y.grad += dy * g
+            g = node._grad
+            parents = node._parents
+            out = node._data
+            if len(parents) == 2:
+                x, y = parents
+                rx, ry = op.partials
+                xd, yd = x._data, y._data
+                if rx is not None and not x._constant:
+                    x._grad += rx(out, xd, yd) * g
+                if ry is not None and not y._constant:
+                    y._grad += ry(out, xd, yd) * g
+            elif len(parents) == 1:
+                x = parents[0]
+                rx = op.partials[0]
+                if rx is not None and not x._constant:
+                    x._grad += rx(out, x._data) * g
             else:
-                x.grad += op.partials(node.data, x.data)[0] * g
+                args = [p._data for p in parents]
+                for parent, rule in zip(parents, op.partials):
+                    if rule is not None and not parent._constant:
+                        parent._grad += rule(out, *args) * g
     except (ArithmeticError, ValueError) as err:
         raise _backward_error(node, err) from None
 
 
-def _propagate_values(order: list[Value]) -> None:
-    # The same chain rule on Values: the partials become graph nodes, so grads can be
-    # differentiated again.
-    node = None
-    try:
-        for node in reversed(order):
-            if node._op is None:
+# One float walk at a time: it keeps its running sums in the nodes, so two threads walking a
+# shared graph at once would mix them. Reentrant, for a rule of a user's own that walks too.
+_walk_lock = threading.RLock()
+
+
+def _backward_floats(root: Value, seed: float, keep: bool) -> dict[Value, float]:
+    """Run the float walk in the nodes' grad slots: with keep, add its grads to the old ones
+    (backward); without, return them all and leave every grad as it was (functional grad).
+
+    A walk that fails, or yields a grad that is not finite, changes nothing and raises.
+    """
+    order = topological_order(root)
+    with _walk_lock:
+        # Only grads that are not 0 need keeping aside: fresh nodes (most of them) skip it.
+        saved = [(n, n._grad) for n in order if n._grad != 0.0]  # a Value grad is != 0.0
+        for node, _ in saved:
+            node._grad = 0.0
+        root._grad = seed
+        try:
+            _chain_rule_floats(order)
+            if not all([_finite(n._grad) for n in order]):
+                _raise_first_non_finite(root, seed)
+        except BaseException:
+            _restore(order, saved)
+            raise
+        if not keep:
+            grads = {n: n._grad for n in order if not n._constant}
+            _restore(order, saved)
+            return grads
+        for node, old in saved:
+            node._grad = old + node._grad
+        return {}
+
+
+def _restore(order: list[Value], saved: list[tuple[Value, Any]]) -> None:
+    for node in order:
+        node._grad = 0.0
+    for node, old in saved:
+        node._grad = old
+
+
+def _graph_grads(root: Value, seed: Any) -> dict[Value, Any]:
+    """Every grad of the walk with create_graph=True: Values, each checked finite when built."""
+    grads: dict[Value, Any] = {}
+    for _ in chain_rule(root, seed, create_graph=True, grads=grads):
+        pass
+    return grads
+
+
+def _raise_first_non_finite(root: Value, seed: Any) -> None:
+    """Walk again and name the first step whose partial, contribution or sum is not finite."""
+    grads: dict[Value, Any] = {}
+    for link in chain_rule(root, seed, grads=grads):  # changes no node
+        for parent, d, c in zip(link.node._parents, link.partials, link.contributions):
+            if c is None or (_finite(c) and _finite(grads[parent])):
                 continue
-            g = node.grad
-            parents = node.parents
-            for parent, d in zip(parents, node._op.partials(node, *parents)):
-                step = d * g
-                parent.grad = step if parent.grad is _ZERO else parent.grad + step
-    except (ArithmeticError, ValueError) as err:
-        raise _backward_error(node, err) from None
+            what = (f"its partial ∂/∂{_input_name(link.node, parent)} = {d!r}" if not _finite(d)
+                    else f"the contribution {d!r} · {link.grad!r} = {c!r}" if not _finite(c)
+                    else f"the grads of its input add up to {grads[parent]!r}")
+            raise OverflowError(f"backward through {_call(link.node._op, link.node._parents)}: "  # type: ignore[arg-type]
+                                f"{what}, not a finite number")
+    raise AssertionError("a non-finite grad that no step of the chain rule produced")
+
+
+def _input_name(node: Value, parent: Value) -> str:
+    assert node._op is not None
+    return node._op.inputs[node._parents.index(parent)]
 
 
 def _backward_error(node: Value | None, err: Exception) -> Exception:
     assert node is not None and node._op is not None
-    args = ", ".join(repr(p.data) for p in node.parents)
-    return type(err)(f"backward through {node._op.name}({args}): the derivative is undefined "
-                     f"there ({node._op.needs or err})")
+    op = node._op
+    return type(err)(f"backward through {_call(op, node._parents)}: the derivative is undefined "
+                     f"there ({op.defined or err})")
 
 
 # --- functional API (HIPS autograd / JAX style) ---------------------------------------------
 
 def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0
                    ) -> Callable[..., tuple[Any, Any]]:
-    """(f(*args), ∂f/∂args[argnums]): an int gives one gradient, a tuple gives a tuple."""
+    """(f(*args), ∂f/∂args[argnums]): an int gives one gradient, a tuple gives a tuple.
+
+    Composes: inside another grad (or given Values) it returns Values connected to the graph,
+    so the outer grad differentiates through it. No node's grad is changed.
+    """
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
-    @collector_paused()  # the graph lives and dies inside the call (unless a grad is nested)
+    @functools.wraps(f)
     def wrapped(*args: Any) -> tuple[Any, Any]:
         for i in nums:
             if not -len(args) <= i < len(args):
                 raise IndexError(f"argnums {i} is out of range for {len(args)} arguments")
-        # Values passed in (from an outer grad) are used as they are, so the result stays
-        # connected to them and the outer grad can differentiate through it.
-        nested = any(isinstance(args[i], Value) for i in nums)
+        # Inside an outer differentiation (or handed its Values) the result must stay a graph
+        # the outer one can differentiate; otherwise plain numbers are returned.
+        nested = _grad_level.get() > 0 or any(isinstance(a, Value) for a in args)
         inputs = list(args)
-        for i in nums:
-            inputs[i] = _as_value(inputs[i])
-        with enable_grad():
-            out = _as_value(f(*inputs))
-        wrt = [inputs[i] for i in nums]
-        saved = [x.grad for x in wrt]
-        for x in wrt:  # an input that f ignored is not in the graph: it must read 0
-            x.grad = _ZERO
-        order, held = _backward_pass(out, create_graph=nested)
-        grads = tuple(x.grad for x in wrt)
-        for node in order:  # leave every grad as it was: this is functional
-            node.grad = _ZERO
-        for node, g in held:
-            node.grad = g
-        for x, g in zip(wrt, saved):
-            x.grad = g
-        value = out if nested else out.data
-        return value, grads[0] if isinstance(argnums, int) else grads
+        for i in set(i % len(args) for i in nums):
+            # A fresh node per input, even for a Value: this derivative is with respect to
+            # it alone, not to the outer variable it was made from.
+            a = args[i]
+            inputs[i] = apply(POS, a) if isinstance(a, Value) else Value(_real(a, "grad's input"))
+        level = _grad_level.set(_grad_level.get() + 1)
+        try:
+            with _pause_collector(), _grad_mode(True):
+                out = f(*inputs)
+                if not isinstance(out, Value):
+                    out = Value(_real(out, f"the result of {getattr(f, '__name__', 'f')}"))
+                grads = _graph_grads(out, 1.0) if nested else _backward_floats(out, 1.0, False)
+        finally:
+            _grad_level.reset(level)
+        result = tuple(grads.get(inputs[i], 0.0) for i in nums)
+        return (out if nested else out._data), (result[0] if isinstance(argnums, int) else result)
 
     return wrapped
 
@@ -452,6 +715,7 @@ def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[
     """The function args ↦ ∂f/∂args[argnums]; composes with itself for higher derivatives."""
     vg = value_and_grad(f, argnums)
 
+    @functools.wraps(f)
     def grad_f(*args: Any) -> Any:
         return vg(*args)[1]
 

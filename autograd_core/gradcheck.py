@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from .engine import Value, _as_float, grad, no_grad
+from .engine import Value, grad, no_grad
 
 
 class GradcheckError(AssertionError):
@@ -14,7 +14,7 @@ class GradcheckError(AssertionError):
 def _evaluate(f: Callable[..., Any], xs: Sequence[float]) -> float:
     with no_grad():
         out = f(*(Value(x) for x in xs))
-    return out.data if isinstance(out, Value) else _as_float(out)
+    return out.data if isinstance(out, Value) else Value(out).data
 
 
 def _shift(xs: Sequence[float], j: int, by: float) -> list[float]:
@@ -31,7 +31,7 @@ def _central(g: Callable[[list[float]], float], xs: Sequence[float], j: int, eps
 def numerical_gradient(f: Callable[..., Any], inputs: Sequence[float], eps: float = 1e-6
                        ) -> list[float]:
     """∂f/∂xᵢ ≈ (f(x + εeᵢ) − f(x − εeᵢ)) / 2ε for every input i: 2N forward passes."""
-    xs = [_as_float(x) for x in inputs]
+    xs = [Value(x).data for x in inputs]
     return [_central(lambda p: _evaluate(f, p), xs, i, eps) for i in range(len(xs))]
 
 
@@ -56,7 +56,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float], eps: float = 1e-6,
     With second_order=True also checks ∂²f/∂xᵢ∂xⱼ (create_graph) against central differences
     of the first derivatives. Raises GradcheckError naming the input and both numbers.
     """
-    xs = [_as_float(x) for x in inputs]
+    xs = [Value(x).data for x in inputs]
     if not xs:
         raise ValueError("gradcheck needs at least one input")
     argnums = tuple(range(len(xs)))

@@ -1,13 +1,15 @@
-"""The op table: one record per op — forward, local partials, gate label, role, maths doc, domain.
+"""The op table: one record per op — forward, one local-derivative rule per input, gate label,
+role in backward, maths doc, where it is defined and its conventions at kinks.
 
-Everything else (backward, higher-order gradients, drawings, property tests) reads these records.
+Everything else (Value's methods, backward, higher-order gradients, the stepper, drawings, the
+CLI's functions, the table-driven tests) reads these records, from the node that carries one.
 """
 
 from __future__ import annotations
 
 import math
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 # Roles say what a gate does to the gradient flowing back through it (the slides' names).
@@ -17,30 +19,62 @@ ROUTER = "router"  # the whole gradient goes to one input, the rest get 0 (max, 
 SCALER = "scaler"  # multiplies the upstream gradient by a local slope (exp, tanh, ...)
 BLOCKER = "blocker"  # passes no gradient at all (step)
 
+Rule = Callable[..., Any]  # (out, *inputs) -> ∂out/∂(one input), on floats or on Values
 
-@dataclass(frozen=True, eq=False)
+
+@dataclass(frozen=True, eq=False, repr=False)
 class Op:
-    """One op: f = forward(*inputs), ∂f/∂inputs = partials(out, *inputs).
+    """One op: out = forward(*inputs); ∂out/∂inputᵢ = partials[i](out, *inputs).
 
-    `partials` is written once with arithmetic that works on floats (plain backward) and on
-    Values (create_graph=True), so higher-order derivatives come from the same rule.
+    Each rule is written once with arithmetic that works on floats (plain backward) and on
+    Values (create_graph=True), so higher-order derivatives come from the same rule. A rule of
+    None marks an input that is a number by definition (the n of xⁿ): it takes no gradient.
     """
 
     name: str
     label: str  # the gate's symbol in drawings
     role: str  # what the gate does to the gradient (see the role constants above)
     doc: str  # one line of maths: f and its partials
-    forward: Callable[..., float]
-    partials: Callable[..., tuple[Any, ...]]
-    domain: tuple[tuple[float, float], ...]  # per-input test range: smooth, no overflow
-    needs: str = ""  # where f is defined, for error messages ("x > 0")
-    kink: Callable[..., float] | None = None  # distance from the inputs to a kink or pole
-    constant: tuple[int, ...] = ()  # inputs that are numbers by definition: partial 0, unchecked
+    forward: Callable[..., float] = field(kw_only=True)
+    partials: tuple[Rule | None, ...] = field(kw_only=True)
+    test_range: tuple[tuple[float, float], ...] = field(kw_only=True)  # per input: smooth, finite
+    defined: str = field(default="", kw_only=True)  # where f is defined: "log x needs x > 0"
+    kink: Callable[..., float] | None = field(default=None, kw_only=True)  # distance to a kink
+    convention: str = field(default="", kw_only=True)  # the partials chosen at a kink or edge
+    syntax: str = field(default="", kw_only=True)  # as a user writes it: "{} ** {}"
+    method: bool = field(default=True, kw_only=True)  # Value gets a method of this name
+    inputs: tuple[str, ...] = field(default=(), kw_only=True)  # input names: ("x", "lo", "hi")
+    defaults: tuple[float, ...] = field(default=(), kw_only=True)  # for the last inputs
+    arity: int = field(init=False)  # number of inputs: one partial rule each
+
+    def __post_init__(self) -> None:
+        n = len(self.partials)
+        object.__setattr__(self, "arity", n)
+        if not self.inputs:
+            object.__setattr__(self, "inputs", ("x", "y", "z")[:n] if n <= 3 else
+                               tuple(f"x{i}" for i in range(n)))
+        if not self.syntax:
+            object.__setattr__(self, "syntax", f"{self.name}({', '.join(['{}'] * n)})")
+        if not (len(self.inputs) == len(self.test_range) == n >= 1):
+            raise ValueError(f"op record {self.name!r}: {n} partials, {len(self.inputs)} input "
+                             f"names and {len(self.test_range)} test ranges must agree (≥ 1)")
+        if not callable(self.forward) or not all(r is None or callable(r) for r in self.partials):
+            raise TypeError(f"op record {self.name!r}: forward and every partial rule must be "
+                            f"callable (a partial of None marks a constant input)")
+        if len(self.defaults) >= n:
+            raise ValueError(f"op record {self.name!r}: the first input cannot have a default")
 
     @property
-    def arity(self) -> int:
-        """Number of inputs."""
-        return len(self.domain)
+    def constant(self) -> tuple[int, ...]:
+        """Inputs that are numbers by definition: no gradient, never checked against one."""
+        return tuple(i for i, rule in enumerate(self.partials) if rule is None)
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}, {self.written(*self.inputs)})"
+
+    def written(self, *args: str) -> str:
+        """The op as the user writes it, with args in place: `written("x", "2")` → "x ** 2"."""
+        return self.syntax.format(*args)
 
     def __call__(self, *args: Any) -> Any:
         """On numbers, the forward; if any argument is a Value, a new graph node."""
@@ -65,95 +99,195 @@ def _sigmoid(x: float) -> float:
     return z / (1.0 + z)
 
 
-def _leaky_relu_partials(out: Any, x: Any, slope: Any) -> tuple[Any, Any]:
-    # At x = 0 we take the left branch, like relu: ∂/∂x = slope.
-    return (1.0, 0.0) if x > 0 else (slope, x)
+def _softplus(x: float) -> float:
+    # log(1 + eˣ) = max(x, 0) + log(1 + e^-|x|): no overflow for large x, no loss for small.
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
+
+def _clamp(x: float, lo: float, hi: float) -> float:
+    if lo > hi:
+        raise ValueError(f"lo = {lo!r} is above hi = {hi!r}")
+    return min(max(x, lo), hi)
+
+
+def _tan_pole(x: float) -> float:
+    return abs(math.cos(x))
+
+
+# Rules compare inputs with `<`, `>`, and test them with `not x` (zero): both read the data of a
+# Value, so one rule serves floats and Values. Never `x == 0`: Values compare by identity.
 
 # --- binary arithmetic ---------------------------------------------------------------------
 
 ADD = Op("add", "+", DISTRIBUTOR, "f = x + y; ∂f/∂x = 1, ∂f/∂y = 1",
-         operator.add, lambda out, x, y: (1.0, 1.0), ((-5.0, 5.0), (-5.0, 5.0)))
+         forward=operator.add, partials=(lambda out, x, y: 1.0, lambda out, x, y: 1.0),
+         test_range=((-5.0, 5.0), (-5.0, 5.0)), syntax="{} + {}", method=False)
 
 SUB = Op("sub", "−", DISTRIBUTOR, "f = x − y; ∂f/∂x = 1, ∂f/∂y = −1",
-         operator.sub, lambda out, x, y: (1.0, -1.0), ((-5.0, 5.0), (-5.0, 5.0)))
+         forward=operator.sub, partials=(lambda out, x, y: 1.0, lambda out, x, y: -1.0),
+         test_range=((-5.0, 5.0), (-5.0, 5.0)), syntax="{} - {}", method=False)
 
 MUL = Op("mul", "×", SWAPPER, "f = x·y; ∂f/∂x = y, ∂f/∂y = x",
-         operator.mul, lambda out, x, y: (y, x), ((-5.0, 5.0), (-5.0, 5.0)))
+         forward=operator.mul, partials=(lambda out, x, y: y, lambda out, x, y: x),
+         test_range=((-5.0, 5.0), (-5.0, 5.0)), syntax="{} * {}", method=False)
 
+# The test range keeps y away from 0 through `kink`, the distance to the pole.
 DIV = Op("div", "÷", SCALER, "f = x / y; ∂f/∂x = 1/y, ∂f/∂y = −x/y² = −f/y",
-         operator.truediv, lambda out, x, y: (1.0 / y, -out / y), ((-5.0, 5.0), (-5.0, 5.0)),
-         needs="x / y needs y ≠ 0", kink=lambda x, y: abs(y))
+         forward=operator.truediv,
+         partials=(lambda out, x, y: 1.0 / y, lambda out, x, y: -out / y),
+         test_range=((-5.0, 5.0), (-5.0, 5.0)), defined="x / y needs y ≠ 0",
+         kink=lambda x, y: abs(y), syntax="{} / {}", method=False)
 
-# Records whose rules call themselves or a later record are annotated, for mypy.
-# x ** c with c a number: the exponent is a constant, so its partial is 0 by definition, and
-# the rule calls POWC again so that second derivatives stay defined for negative x.
+# x ** n with n a number: no gradient for n. The rule calls POWC again, so second derivatives
+# stay defined for negative x; n = 0 is a constant function, slope 0 everywhere (even at x = 0,
+# where n·x⁻¹ would divide by zero).
 POWC: Op = Op("powc", "xⁿ", SCALER, "f = xⁿ (n a number); ∂f/∂x = n·xⁿ⁻¹",
-              _power, lambda out, x, n: (n * POWC(x, n - 1), 0.0), ((0.2, 4.0), (-3.0, 3.0)),
-              needs="x ** n needs x > 0, or an integer n when x < 0, or n ≥ 0 when x = 0",
-              constant=(1,))
+              forward=_power, partials=(lambda out, x, n: n * POWC(x, n - 1) if n else 0.0, None),
+              test_range=((0.2, 4.0), (-3.0, 3.0)),
+              defined="x ** n needs x > 0, or an integer n when x < 0, or n ≥ 0 when x = 0",
+              convention="∂(x ** 0)/∂x = 0 everywhere, x = 0 included",
+              syntax="{} ** {}", method=False, inputs=("x", "n"))
 
-# x ** y with y a Value: real only for x > 0 (the y-partial needs log x).
-POW = Op("pow", "xʸ", SCALER, "f = xʸ; ∂f/∂x = y·xʸ⁻¹, ∂f/∂y = xʸ·ln x",
-         _power, lambda out, x, y: (y * x ** (y - 1), out * LOG(x)), ((0.2, 4.0), (-3.0, 3.0)),
-         needs="x ** y needs x > 0 (or an integer y when x < 0, with no gradient for y)")
+# x ** y with y a Value: ∂/∂y = xʸ·ln x is real only for x > 0; at x = 0 (y > 0) xʸ is 0 on a
+# whole side of y, and PyTorch takes 0 there. At x = y = 0, x⁰ = 1 is flat in x: ∂/∂x = 0 (the
+# rule y·xʸ⁻¹ would divide by zero); elsewhere that rule stays a graph in y, for ∂²/∂x∂y.
+POW: Op = Op("pow", "xʸ", SCALER, "f = xʸ; ∂f/∂x = y·xʸ⁻¹, ∂f/∂y = xʸ·ln x",
+             forward=_power,
+             partials=(lambda out, x, y: y * x ** (y - 1) if x or y else 0.0,
+                       lambda out, x, y: 0.0 if not x and y > 0 else out * LOG(x)),
+             test_range=((0.2, 4.0), (-3.0, 3.0)),
+             defined="x ** y needs x > 0, or an integer y when x < 0 (then y has no gradient)",
+             convention="∂/∂x = 0 at x = y = 0; ∂/∂y = 0 when x = 0 and y > 0 (as PyTorch)",
+             syntax="{} ** {}", method=False)
 
 # Ties go to x: the whole gradient is routed to exactly one input, never 1 to both.
 MAX = Op("max", "max", ROUTER, "f = max(x, y); ∂f/∂x = [x ≥ y], ∂f/∂y = [x < y]",
-         max, lambda out, x, y: (1.0, 0.0) if x >= y else (0.0, 1.0),
-         ((-5.0, 5.0), (-5.0, 5.0)), kink=lambda x, y: abs(x - y))
+         forward=max,
+         partials=(lambda out, x, y: 1.0 if x >= y else 0.0,
+                   lambda out, x, y: 0.0 if x >= y else 1.0),
+         test_range=((-5.0, 5.0), (-5.0, 5.0)), kink=lambda x, y: abs(x - y),
+         convention="a tie routes the whole gradient to x")
 
 MIN = Op("min", "min", ROUTER, "f = min(x, y); ∂f/∂x = [x ≤ y], ∂f/∂y = [x > y]",
-         min, lambda out, x, y: (1.0, 0.0) if x <= y else (0.0, 1.0),
-         ((-5.0, 5.0), (-5.0, 5.0)), kink=lambda x, y: abs(x - y))
+         forward=min,
+         partials=(lambda out, x, y: 1.0 if x <= y else 0.0,
+                   lambda out, x, y: 0.0 if x <= y else 1.0),
+         test_range=((-5.0, 5.0), (-5.0, 5.0)), kink=lambda x, y: abs(x - y),
+         convention="a tie routes the whole gradient to x")
 
 # leaky_relu(x, a) = x for x > 0, a·x otherwise; the slope a is an input, so it can be learned.
 LEAKY_RELU = Op("leaky_relu", "lrelu", ROUTER,
                 "f = x if x > 0 else a·x; ∂f/∂x = 1 or a, ∂f/∂a = 0 or x",
-                lambda x, a: x if x > 0.0 else a * x, _leaky_relu_partials,
-                ((-5.0, 5.0), (0.0, 0.5)), kink=lambda x, a: abs(x))
+                forward=lambda x, a: x if x > 0.0 else a * x,
+                partials=(lambda out, x, a: 1.0 if x > 0 else a,
+                          lambda out, x, a: 0.0 if x > 0 else x),
+                test_range=((-5.0, 5.0), (0.0, 0.5)), kink=lambda x, a: abs(x),
+                convention="x = 0 takes the left branch, like relu: ∂f/∂x = a",
+                inputs=("x", "slope"), defaults=(0.01,))
+
+# --- three inputs ----------------------------------------------------------------------------
+
+# As PyTorch's clamp: x at either bound still passes its gradient; a bound gets it only when x
+# is beyond it.
+CLAMP = Op("clamp", "clamp", ROUTER,
+           "f = min(max(x, lo), hi); ∂f/∂x = [lo ≤ x ≤ hi], ∂f/∂lo = [x < lo], ∂f/∂hi = [x > hi]",
+           forward=_clamp,
+           partials=(lambda out, x, lo, hi: 1.0 if lo <= x <= hi else 0.0,
+                     lambda out, x, lo, hi: 1.0 if x < lo else 0.0,
+                     lambda out, x, lo, hi: 1.0 if x > hi else 0.0),
+           test_range=((-5.0, 5.0), (-3.0, -1.0), (1.0, 3.0)),
+           defined="clamp(x, lo, hi) needs lo ≤ hi",
+           kink=lambda x, lo, hi: min(abs(x - lo), abs(x - hi)),
+           convention="x on a bound routes the gradient to x", inputs=("x", "lo", "hi"))
 
 # --- unary -------------------------------------------------------------------------------
 
-NEG = Op("neg", "−x", SCALER, "f = −x; ∂f/∂x = −1",
-         operator.neg, lambda out, x: (-1.0,), ((-5.0, 5.0),))
+# +x: a new node equal to x. `grad` wraps each argument that is already a Value in one, so an
+# inner derivative is taken with respect to its own input, never to the outer one it came from.
+POS = Op("pos", "+x", DISTRIBUTOR, "f = +x; ∂f/∂x = 1",
+         forward=operator.pos, partials=(lambda out, x: 1.0,), test_range=((-5.0, 5.0),),
+         syntax="+{}", method=False)
 
-# |x| at 0: the partial is 0 (the subgradient PyTorch and JAX also pick).
+NEG = Op("neg", "−x", SCALER, "f = −x; ∂f/∂x = −1",
+         forward=operator.neg, partials=(lambda out, x: -1.0,), test_range=((-5.0, 5.0),),
+         syntax="-{}", method=False)
+
 ABS = Op("abs", "|x|", SCALER, "f = |x|; ∂f/∂x = sign x (0 at x = 0)",
-         abs, lambda out, x: (1.0 if x > 0 else -1.0 if x < 0 else 0.0,), ((-5.0, 5.0),),
-         kink=lambda x: abs(x))
+         forward=abs, partials=(lambda out, x: 1.0 if x > 0 else -1.0 if x < 0 else 0.0,),
+         test_range=((-5.0, 5.0),), kink=lambda x: abs(x),
+         convention="∂f/∂x = 0 at x = 0 (the subgradient PyTorch and JAX pick)")
 
 EXP = Op("exp", "exp", SCALER, "f = eˣ; ∂f/∂x = eˣ = f",
-         math.exp, lambda out, x: (out,), ((-5.0, 5.0),))
+         forward=math.exp, partials=(lambda out, x: out,), test_range=((-5.0, 5.0),))
+
+EXPM1 = Op("expm1", "expm1", SCALER, "f = eˣ − 1; ∂f/∂x = eˣ = f + 1",
+           forward=math.expm1, partials=(lambda out, x: out + 1.0,), test_range=((-5.0, 5.0),))
 
 LOG: Op = Op("log", "log", SCALER, "f = ln x; ∂f/∂x = 1/x",
-             math.log, lambda out, x: (1.0 / x,), ((0.1, 10.0),), needs="log x needs x > 0")
+             forward=math.log, partials=(lambda out, x: 1.0 / x,), test_range=((0.1, 10.0),),
+             defined="log x needs x > 0")
+
+LOG1P = Op("log1p", "log1p", SCALER, "f = ln(1 + x); ∂f/∂x = 1/(1 + x)",
+           forward=math.log1p, partials=(lambda out, x: 1.0 / (1.0 + x),),
+           test_range=((-0.9, 10.0),), defined="log1p x needs x > −1")
 
 SQRT = Op("sqrt", "√", SCALER, "f = √x; ∂f/∂x = 1/(2√x) = 1/(2f)",
-          math.sqrt, lambda out, x: (0.5 / out,), ((0.1, 10.0),),
-          needs="√x needs x ≥ 0, and its derivative x > 0")
-
-TANH = Op("tanh", "tanh", SCALER, "f = tanh x; ∂f/∂x = 1 − f²",
-          math.tanh, lambda out, x: (1.0 - out * out,), ((-3.0, 3.0),))
+          forward=math.sqrt, partials=(lambda out, x: 0.5 / out,), test_range=((0.1, 10.0),),
+          defined="√x needs x ≥ 0, and its derivative x > 0")
 
 SIGMOID = Op("sigmoid", "σ", SCALER, "f = σ(x) = 1/(1+e⁻ˣ); ∂f/∂x = σ(1−σ) = f(1−f)",
-             _sigmoid, lambda out, x: (out * (1.0 - out),), ((-5.0, 5.0),))
+             forward=_sigmoid, partials=(lambda out, x: out * (1.0 - out),),
+             test_range=((-5.0, 5.0),))
 
-# relu at 0: the partial is 0 (x = 0 counts as the flat side), as in PyTorch.
+SOFTPLUS = Op("softplus", "softplus", SCALER, "f = ln(1 + eˣ); ∂f/∂x = σ(x)",
+              forward=_softplus, partials=(lambda out, x: SIGMOID(x),), test_range=((-5.0, 5.0),))
+
+TANH = Op("tanh", "tanh", SCALER, "f = tanh x; ∂f/∂x = 1 − f²",
+          forward=math.tanh, partials=(lambda out, x: 1.0 - out * out,),
+          test_range=((-3.0, 3.0),))
+
 RELU = Op("relu", "relu", ROUTER, "f = max(0, x); ∂f/∂x = [x > 0]",
-          lambda x: x if x > 0.0 else 0.0, lambda out, x: (1.0 if x > 0 else 0.0,),
-          ((-5.0, 5.0),), kink=lambda x: abs(x))
-
-SIN = Op("sin", "sin", SCALER, "f = sin x; ∂f/∂x = cos x",
-         math.sin, lambda out, x: (COS(x),), ((-5.0, 5.0),))
-
-COS: Op = Op("cos", "cos", SCALER, "f = cos x; ∂f/∂x = −sin x",
-             math.cos, lambda out, x: (-SIN(x),), ((-5.0, 5.0),))
+          forward=lambda x: x if x > 0.0 else 0.0, partials=(lambda out, x: 1.0 if x > 0 else 0.0,),
+          test_range=((-5.0, 5.0),), kink=lambda x: abs(x),
+          convention="∂f/∂x = 0 at x = 0 (the flat side), as in PyTorch")
 
 # The slides' perceptron: step(0) = 0, and the gradient is 0 everywhere, so it cannot learn.
 STEP = Op("step", "step", BLOCKER, "f = [x > 0]; ∂f/∂x = 0",
-          lambda x: 1.0 if x > 0.0 else 0.0, lambda out, x: (0.0,), ((-5.0, 5.0),),
-          kink=lambda x: abs(x))
+          forward=lambda x: 1.0 if x > 0.0 else 0.0, partials=(lambda out, x: 0.0,),
+          test_range=((-5.0, 5.0),), kink=lambda x: abs(x),
+          convention="step(0) = 0; the slope is 0 everywhere, the jump included")
 
-OPS: dict[str, Op] = {op.name: op for op in list(globals().values()) if isinstance(op, Op)}
-"""Every op by name, in the order defined above."""
+SIN = Op("sin", "sin", SCALER, "f = sin x; ∂f/∂x = cos x",
+         forward=math.sin, partials=(lambda out, x: COS(x),), test_range=((-5.0, 5.0),))
+
+COS: Op = Op("cos", "cos", SCALER, "f = cos x; ∂f/∂x = −sin x",
+             forward=math.cos, partials=(lambda out, x: -SIN(x),), test_range=((-5.0, 5.0),))
+
+TAN = Op("tan", "tan", SCALER, "f = tan x; ∂f/∂x = 1 + tan² x = 1 + f²",
+         forward=math.tan, partials=(lambda out, x: 1.0 + out * out,),
+         test_range=((-1.3, 1.3),), defined="tan x needs cos x ≠ 0", kink=_tan_pole)
+
+ATAN = Op("atan", "atan", SCALER, "f = atan x; ∂f/∂x = 1/(1 + x²)",
+          forward=math.atan, partials=(lambda out, x: 1.0 / (1.0 + x * x),),
+          test_range=((-5.0, 5.0),))
+
+ASIN = Op("asin", "asin", SCALER, "f = asin x; ∂f/∂x = 1/√(1 − x²)",
+          forward=math.asin, partials=(lambda out, x: 1.0 / SQRT(1.0 - x * x),),
+          test_range=((-0.9, 0.9),), defined="asin x needs −1 ≤ x ≤ 1, and its derivative |x| < 1",
+          kink=lambda x: 1.0 - abs(x))
+
+ACOS = Op("acos", "acos", SCALER, "f = acos x; ∂f/∂x = −1/√(1 − x²)",
+          forward=math.acos, partials=(lambda out, x: -1.0 / SQRT(1.0 - x * x),),
+          test_range=((-0.9, 0.9),), defined="acos x needs −1 ≤ x ≤ 1, and its derivative |x| < 1",
+          kink=lambda x: 1.0 - abs(x))
+
+SINH: Op = Op("sinh", "sinh", SCALER, "f = sinh x; ∂f/∂x = cosh x",
+              forward=math.sinh, partials=(lambda out, x: COSH(x),), test_range=((-5.0, 5.0),))
+
+COSH: Op = Op("cosh", "cosh", SCALER, "f = cosh x; ∂f/∂x = sinh x",
+              forward=math.cosh, partials=(lambda out, x: SINH(x),), test_range=((-5.0, 5.0),))
+
+OPS: tuple[Op, ...] = (ADD, SUB, MUL, DIV, POWC, POW, MAX, MIN, LEAKY_RELU, CLAMP, POS, NEG, ABS,
+                       EXP, EXPM1, LOG, LOG1P, SQRT, SIGMOID, SOFTPLUS, TANH, RELU, STEP, SIN,
+                       COS, TAN, ATAN, ASIN, ACOS, SINH, COSH)
+"""Every op of the table: what Value, the CLI and the table-driven tests are built from."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .engine import Value, topological_order
-from .ops import BLOCKER, DISTRIBUTOR, OPS, ROUTER, SCALER, SWAPPER
+from .ops import BLOCKER, DISTRIBUTOR, ROUTER, SCALER, SWAPPER
 from .stepper import Step, backward_steps, local_partials
 
 if TYPE_CHECKING:
@@ -180,13 +180,10 @@ class _Picture:
 
     def frames(self) -> Iterator[_Frame]:
         """The picture after each step of the backward pass: running grads, active step."""
-        grads: dict[Value, float] = {}
+        grads: dict[Value, Any] = {}  # the walk's running sums, as backward adds them
         pending = dict(self.uses)
-        for s in backward_steps(self.root):
-            if s.seed:
-                grads[s.node] = s.grad
-            for parent, c in zip(s.parents, s.contributions):
-                grads[parent] = grads.get(parent, 0.0) + c
+        for s in backward_steps(self.root, grads):
+            for parent in s.parents:
                 pending[parent] -= 1
             yield _Frame(s.index, grads, pending, step=s)
 
@@ -260,7 +257,8 @@ class _Picture:
                 f"tooltip=\"{kind}\"")
 
     def _gate_lines(self, i: int, node: Value, frame: _Frame) -> list[str]:
-        rec = OPS[node.op]  # type: ignore[index]
+        rec = node.op
+        assert rec is not None
         fill = _GATE_FILL.get(rec.role, "#e5e7eb") if self.color != "none" else "#ffffff"
         active, colour = frame.active()
         seed = frame.step is not None and frame.step.seed  # the seed runs no gate
@@ -290,8 +288,10 @@ class _Picture:
         except (ArithmeticError, ValueError):  # e.g. √ at 0: draw the graph, mark the edge
             return (float("nan"),) * len(node.parents)
 
-    def _partial_text(self, node: Value, parent: Value, d: float) -> str:
-        if math.isnan(d):
+    def _partial_text(self, node: Value, parent: Value, d: Any) -> str:
+        if d is None:  # a constant input: no partial is taken
+            return ""
+        if math.isnan(_number(d)):
             return f"∂{self.name[node]}/∂{self.name[parent]} undefined"
         if self.kind[parent] == CONSTANT:
             return self._num(d)
@@ -317,12 +317,13 @@ class _Picture:
         head = f"backward step {s.index} of {last}"
         if s.seed:
             return f"{head}: the seed, d{r}/d{r} = 1"
-        rec = OPS[s.node.op]  # type: ignore[index]
+        rec = s.node.op
+        assert rec is not None
         n = self.name[s.node]
         lines = [f"{head}: {n} = {self._formula(s.node)}   ({rec.name}, a {rec.role})"]
         g = self._num(s.grad)
         for parent, d, c in zip(s.parents, s.partials, s.contributions):
-            if self.kind[parent] == CONSTANT:
+            if c is None or self.kind[parent] == CONSTANT:
                 continue
             p = self.name[parent]
             lines.append(f"d{r}/d{p} += ∂{n}/∂{p} · d{r}/d{n} = "
@@ -330,14 +331,12 @@ class _Picture:
         return "\n".join(lines)
 
     def _formula(self, node: Value, numbers: bool = False) -> str:
-        """x + y, x × y, ... for arithmetic; name(x, ...) for the rest (tanh(x), powc(x, 2))."""
-        rec = OPS[node.op]  # type: ignore[index]
+        """The node's op as the user writes it: x + y, x ** 2, tanh(x), clamp(x, lo, hi)."""
+        rec = node.op
+        assert rec is not None
         args = [self._num(p.data) if numbers or self.kind[p] == CONSTANT else self.name[p]
                 for p in node.parents]
-        # A gate whose label is one operator symbol (+ − × ÷) is written between its operands.
-        if len(rec.label) == 1 and not rec.label.isalnum() and len(args) == 2:
-            return f"{args[0]} {rec.label} {args[1]}"
-        return f"{rec.name}({', '.join(args)})"
+        return rec.written(*args)
 
     def _num(self, x: Any) -> str:
         return format(_number(x), self.fmt)
@@ -369,7 +368,7 @@ def _kind(node: Value, root: Value, params: set[Value]) -> str:
         return PARAMETER
     if node.op is not None:
         return INTERMEDIATE
-    return INPUT if node.label else CONSTANT
+    return CONSTANT if node.constant else INPUT
 
 
 def _number(x: Any) -> float:

@@ -1,16 +1,18 @@
 """The backward pass one step at a time: what `backward()` does, as records you can look at.
 
-Nothing here changes a grad: the running grads live in the caller's hands (each step says what it
-adds to each parent), so stepping through a graph never disturbs it.
+The steps are the engine's one chain-rule walk (`chain_rule`), so they agree with backward
+exactly. Nothing here changes a grad: the running sums live in a dict of the caller's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from .engine import Value, topological_order
-from .ops import OPS
+from .engine import Value, chain_rule, local_partials
+
+__all__ = ["Step", "backward_steps", "local_partials"]
 
 
 @dataclass(frozen=True)
@@ -19,10 +21,10 @@ class Step:
 
     index: int
     node: Value
-    grad: float  # d(root)/d(node), complete by now: every node that uses `node` ran before it
+    grad: Any  # d(root)/d(node), complete by now: every node that uses `node` ran before it
     parents: tuple[Value, ...]  # node.parents; () for the seed
-    partials: tuple[float, ...]  # ∂node/∂parent in parent order, from the op record
-    contributions: tuple[float, ...]  # partial · grad: what this step adds to each parent's grad
+    partials: tuple[Any, ...]  # ∂node/∂parent in parent order (None: the parent takes no grad)
+    contributions: tuple[Any, ...]  # partial · grad: what this step adds to each parent's grad
 
     @property
     def seed(self) -> bool:
@@ -30,40 +32,20 @@ class Step:
         return self.index == 0
 
 
-def local_partials(node: Value) -> tuple[float, ...]:
-    """∂node/∂parent for each parent at the forward values: the op record's rule, as in backward."""
-    if node.op is None:
-        return ()
-    rec = OPS[node.op]
-    xs = [p.data for p in node.parents]
-    try:
-        return tuple(rec.partials(node.data, *xs))
-    except (ArithmeticError, ValueError) as err:
-        args = ", ".join(repr(x) for x in xs)
-        raise type(err)(f"the derivative of {rec.name}({args}) is undefined there "
-                        f"({rec.needs or err})") from None
+def backward_steps(root: Value, grads: dict[Value, Any] | None = None) -> Iterator[Step]:
+    """The steps of `root.backward()` in its order (reversed topological), the seed first.
 
-
-def backward_steps(root: Value) -> Iterator[Step]:
-    """The steps of `root.backward()` in its order (reversed topological), the seed first."""
+    Pass a dict as `grads` to watch the running sums: after each step, grads[node] is what
+    backward has added to node.grad so far.
+    """
     if not isinstance(root, Value):
         raise TypeError(f"backward_steps needs a Value, got {type(root).__name__}: {root!r}")
-    return _steps(root)
+    return _steps(root, {} if grads is None else grads)
 
 
-def _steps(root: Value) -> Iterator[Step]:
-    order = topological_order(root)
-    grads: dict[Value, float] = {root: 1.0}
+def _steps(root: Value, grads: dict[Value, Any]) -> Iterator[Step]:
+    grads[root] = 1.0
     yield Step(0, root, 1.0, (), (), ())
-    index = 1
-    for node in reversed(order):
-        if node.op is None:  # a leaf passes nothing on: backward skips it too
-            continue
-        g = grads[node]
-        partials = local_partials(node)
-        contributions = tuple(d * g for d in partials)
-        for parent, c in zip(node.parents, contributions):
-            # Same additions in the same order as backward, so the floats agree exactly.
-            grads[parent] = grads.get(parent, 0.0) + c
-        yield Step(index, node, g, node.parents, partials, contributions)
-        index += 1
+    for index, link in enumerate(chain_rule(root, grads=grads), start=1):
+        yield Step(index, link.node, link.grad, link.node.parents, link.partials,
+                   link.contributions)

@@ -1,4 +1,4 @@
-"""Hypothesis strategies built from the op table's domains, for our tests and for yours.
+"""Hypothesis strategies built from the op table's test ranges, for our tests and for yours.
 
 `values(op)` draws inputs for one op; `expressions()` draws whole expression DAGs over every op.
 """
@@ -19,8 +19,9 @@ KINK_MARGIN = 1e-2  # central differences straddle a kink closer than this
 
 
 def values(op: Op, margin: float = KINK_MARGIN) -> st.SearchStrategy[tuple[float, ...]]:
-    """Input tuples for `op` inside its declared domain and at least `margin` from its kinks."""
-    per_input = [st.floats(lo, hi, allow_nan=False, allow_infinity=False) for lo, hi in op.domain]
+    """Input tuples for `op` inside its test range and at least `margin` from its kinks."""
+    per_input = [st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+                 for lo, hi in op.test_range]
 
     @st.composite
     def inputs(draw: Any) -> tuple[float, ...]:
@@ -94,7 +95,8 @@ class Expression:
 
 
 def _slopes(op: Op, xs: Sequence[float]) -> tuple[float, ...]:
-    return tuple(abs(float(d)) for d in op.partials(op.forward(*xs), *xs))
+    out = op.forward(*xs)
+    return tuple(0.0 if rule is None else abs(float(rule(out, *xs))) for rule in op.partials)
 
 
 class _Builder:
@@ -155,7 +157,7 @@ def _moderate(lo: float, hi: float) -> st.SearchStrategy[float]:
 
 
 def _inside(op: Op, i: int, x: float) -> bool:
-    lo, hi = op.domain[i]
+    lo, hi = op.test_range[i]
     return lo <= x <= hi
 
 
@@ -165,7 +167,7 @@ def _squash(g: _Builder, j: int, lo: float, hi: float, max_slope: float) -> int 
     The span is capped so that the constants and the product stay inside mul's and add's own
     domains; None if they cannot (the caller then uses a constant).
     """
-    span = min(hi - lo, 0.45 * (ops.MUL.domain[1][1] - ops.MUL.domain[1][0]))
+    span = min(hi - lo, 0.45 * (ops.MUL.test_range[1][1] - ops.MUL.test_range[1][0]))
     a = max(lo, (lo + hi - span) / 2)
     if not (_inside(ops.MUL, 1, span) and _inside(ops.ADD, 1, a) and _inside(ops.ADD, 0, span)):
         return None
@@ -183,7 +185,7 @@ def _argument(draw: Any, g: _Builder, lo: float, hi: float, max_depth: int, marg
         if fits:
             return fits[-1 - draw(st.integers(0, len(fits) - 1))]
         # Nothing fits: squash a node into the domain (three levels deeper).
-        s_lo, s_hi = _inner(*ops.SIGMOID.domain[0], margin)
+        s_lo, s_hi = _inner(*ops.SIGMOID.test_range[0], margin)
         movable = [k for k in g.variables()
                    if s_lo <= g.data[k] <= s_hi and g.depth[k] < max_depth - 3]
         if movable:
@@ -208,7 +210,7 @@ def _expressions(draw: Any, inputs: st.SearchStrategy[tuple[float, ...]], table:
         size = len(g.data)
         op = draw(st.sampled_from(table))
         args = []
-        for i, (lo, hi) in enumerate(op.domain):
+        for i, (lo, hi) in enumerate(op.test_range):
             lo, hi = _inner(lo, hi, margin)
             if i in op.constant:
                 args.append(g.constant(draw(_moderate(lo, hi))))
@@ -251,7 +253,7 @@ def expressions(n_inputs: int | tuple[int, int] = (1, 3), *, inputs: Sequence[fl
     the same point); else `n_inputs` (a count or a (min, max) range) values are drawn in
     [-3, 3].
     """
-    chosen = tuple(OPS.values() if table is None else table)
+    chosen = tuple(OPS if table is None else table)
     if not chosen:
         raise ValueError("expressions needs at least one op")
     if max_ops < 1 or max_depth < 1:

@@ -11,13 +11,20 @@ from autograd_core import Value
 
 from .module import Module
 
+
+def _method(name: str) -> Callable[..., Value]:
+    """Value's method for an op of the table (made from its record, so mypy cannot see it)."""
+    method: Callable[..., Value] = getattr(Value, name)
+    return method
+
+
 # The activation applied to a neuron's weighted sum; "linear" applies none.
 ACTIVATIONS: dict[str, Callable[..., Value] | None] = {
     "linear": None,
-    "relu": Value.relu,
-    "leaky_relu": Value.leaky_relu,  # slope 0.01 on the negative side
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
+    "relu": _method("relu"),
+    "leaky_relu": _method("leaky_relu"),  # slope 0.01 on the negative side
+    "tanh": _method("tanh"),
+    "sigmoid": _method("sigmoid"),
 }
 
 Seed = int | random.Random | None

@@ -17,6 +17,7 @@ from autograd_core import (
     grad,
     is_grad_enabled,
     no_grad,
+    ops,
     topological_order,
     value_and_grad,
 )
@@ -167,7 +168,7 @@ def test_no_grad_records_nothing_and_is_a_decorator():
         return v.exp()
 
     assert f(x).parents == ()
-    assert (x * 2).op == "mul"  # recording is back on after the block
+    assert (x * 2).op is ops.MUL  # recording is back on after the block
 
 
 def test_detach_is_a_new_leaf():
@@ -203,11 +204,11 @@ def test_grad_mode_is_per_thread():
         thread.start()
         assert inside.wait(10)
     try:  # the other thread is inside no_grad now; this one records again
-        assert (Value(1.0) * 2).op == "mul"
+        assert (Value(1.0) * 2).op is ops.MUL
     finally:
         done.set()
         thread.join()
-    assert seen == ["mul"]
+    assert seen == [ops.MUL]
 
 
 def test_grad_mode_is_per_asyncio_task():
@@ -225,7 +226,7 @@ def test_grad_mode_is_per_asyncio_task():
         done.set()
         return recorded, await task
 
-    assert asyncio.run(main()) == ("mul", None)
+    assert asyncio.run(main()) == (ops.MUL, None)
 
 
 def test_grad_mode_decorators_restore_the_mode_on_recursion():
@@ -295,7 +296,7 @@ def test_value_coercion_and_attributes():
     assert Value(np.float32(1.5)).data == 1.5 and Value(np.int64(2)).data == 2.0
     v = Value(1.0, "v")
     assert (v.grad, v.label, v.op, v.parents) == (0.0, "v", None, ())
-    v.data, v.grad = 4.0, 2.0  # plain writable attributes, as optimizers need
+    v.data, v.grad = 4.0, 2.0  # writable, as optimizers need (checked: see test_value.py)
     with pytest.raises(AttributeError):
         v.op = "mul"
     assert {v: 1}[v] == 1
@@ -326,14 +327,14 @@ def test_operators_refuse_non_reals():
         (lambda: Value(-1.0).log(), ValueError, ["log(-1.0)", "x > 0"]),
         (lambda: Value(0.0).log(), ValueError, ["log(0.0)"]),
         (lambda: Value(-4.0).sqrt(), ValueError, ["sqrt(-4.0)"]),
-        (lambda: Value(0.0) ** -1, ZeroDivisionError, ["powc(0.0, -1.0)"]),
-        (lambda: Value(-8.0) ** (1 / 3), ValueError, ["powc(-8.0"]),
-        (lambda: Value(-8.0) ** Value(0.5), ValueError, ["pow(-8.0, 0.5)"]),
-        (lambda: Value(1.0) / 0, ZeroDivisionError, ["div(1.0, 0.0)"]),
-        (lambda: 1 / Value(0.0), ZeroDivisionError, ["div(1.0, 0.0)"]),
+        (lambda: Value(0.0) ** -1, ZeroDivisionError, ["0.0 ** -1.0"]),
+        (lambda: Value(-8.0) ** (1 / 3), ValueError, ["-8.0 ** 0.333"]),
+        (lambda: Value(-8.0) ** Value(0.5), ValueError, ["-8.0 ** 0.5"]),
+        (lambda: Value(1.0) / 0, ZeroDivisionError, ["1.0 / 0.0"]),
+        (lambda: 1 / Value(0.0), ZeroDivisionError, ["1.0 / 0.0"]),
         (lambda: Value(1000.0).exp(), OverflowError, ["exp(1000.0)"]),
-        (lambda: Value(1e200) * 1e200, OverflowError, ["mul(1e+200, 1e+200)"]),
-        (lambda: Value(10.0) ** 400, OverflowError, ["powc(10.0, 400.0)"]),
+        (lambda: Value(1e200) * 1e200, OverflowError, ["1e+200 * 1e+200"]),
+        (lambda: Value(10.0) ** 400, OverflowError, ["10.0 ** 400.0"]),
     ],
 )
 def test_bad_input_names_op_and_value(make, exc, words):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from autograd_core import OPS, Value, grad, topological_order, value_and_grad
+from autograd_core import Value, grad, ops, topological_order, value_and_grad
 
 
 def test_ordering_compares_data_at_ties():
@@ -70,7 +70,7 @@ def test_create_graph_first_contribution_is_the_grad_itself():
     # No `0 + step` node: a single path gives the product of partials and nothing more.
     x = Value(0.5)
     x.exp().backward(create_graph=True)
-    assert x.grad.op == "mul"
+    assert x.grad.op is ops.MUL
     assert len(topological_order(x.grad)) == 4  # x → exp → mul(exp, 1.0)
 
 
@@ -81,18 +81,18 @@ def test_undefined_derivative_with_create_graph_is_named():
 
 
 def test_undefined_derivative_message_lists_inputs_and_the_domain():
-    x, y = Value(0.0), Value(2.0)
+    x, y = Value(0.0), Value(0.0)
     with pytest.raises(ValueError) as info:
-        (x**y).backward()
-    assert "backward through pow(0.0, 2.0)" in str(info.value)
+        (x**y).backward()  # ∂(0 ** y)/∂y at y = 0: 0 ** y jumps from 1 to 0 there
+    assert "backward through 0.0 ** 0.0" in str(info.value)
     with pytest.raises(ZeroDivisionError, match="derivative x > 0"):
         Value(0.0).sqrt().backward()
 
 
-@pytest.mark.parametrize("method, op", [(Value.tanh, "tanh"), (Value.__add__, "add"),
-                                        (Value.__mul__, "mul"), (Value.exp, "exp")])
+@pytest.mark.parametrize("method, op", [(Value.tanh, ops.TANH), (Value.__add__, ops.ADD),
+                                        (Value.__mul__, ops.MUL), (Value.exp, ops.EXP)])
 def test_op_methods_carry_the_records_maths_doc(method, op):
-    assert (method.__name__, method.__doc__) == (op, OPS[op].doc)
+    assert method.__doc__ == op.doc
 
 
 def test_functional_grad_leaves_fresh_captured_nodes_at_zero():
@@ -107,10 +107,10 @@ def test_a_new_node_has_an_empty_label():
 
 
 def test_one_input_method_refuses_an_argument_by_name():
-    with pytest.raises(TypeError, match=r"exp\(\) takes no arguments"):
+    with pytest.raises(TypeError, match=r"exp\(\) takes 1 positional argument but 2"):
         Value(1.0).exp(2.0)
 
 
 def test_negative_overflow_raises_too():
-    with pytest.raises(OverflowError, match=r"mul\(-1e\+200, 1e\+200\)"):
+    with pytest.raises(OverflowError, match=r"-1e\+200 \* 1e\+200 overflows"):
         Value(-1e200) * 1e200

@@ -37,7 +37,7 @@ def test_second_order_catches_a_rule_that_cuts_the_graph():
     # sin' = cos written on data: first derivatives are right, but the rule builds no graph,
     # so the second derivative comes out 0 instead of -sin x.
     cut = dataclasses.replace(
-        ops.SIN, partials=lambda out, x: (math.cos(x.data if isinstance(x, Value) else x),))
+        ops.SIN, partials=(lambda out, x: math.cos(x.data if isinstance(x, Value) else x),))
     f = lambda x: cut(x)  # noqa: E731
     assert gradcheck(f, [0.7])
     with pytest.raises(GradcheckError, match=r"second derivative d²f/dx0dx0 at x=\[0.7\]"):
