@@ -14,7 +14,7 @@ import math
 import numbers
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
 
@@ -65,14 +65,33 @@ def _mode_decorator(enabled: bool, func: F) -> F:
     return run  # type: ignore[return-value]
 
 
+class _GradMode:
+    """A grad mode as `with mode:` or as a decorator `@mode` (sync or async functions)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._entered: list[AbstractContextManager[None]] = []  # a stack: `with` may nest
+
+    def __enter__(self) -> None:
+        cm = _grad_mode(self.enabled)
+        cm.__enter__()
+        self._entered.append(cm)
+
+    def __exit__(self, *exc: Any) -> None:
+        self._entered.pop().__exit__(*exc)
+
+    def __call__(self, func: F) -> F:
+        return _mode_decorator(self.enabled, func)
+
+
 def no_grad(func: F | None = None) -> Any:
     """Ops record nothing (results are leaves): `with no_grad():`, `@no_grad()` or `@no_grad`."""
-    return _grad_mode(False) if func is None else _mode_decorator(False, func)
+    return _GradMode(False) if func is None else _mode_decorator(False, func)
 
 
 def enable_grad(func: F | None = None) -> Any:
     """Ops record the graph again, even inside no_grad: `with`, `@enable_grad()` or bare."""
-    return _grad_mode(True) if func is None else _mode_decorator(True, func)
+    return _GradMode(True) if func is None else _mode_decorator(True, func)
 
 
 def is_grad_enabled() -> bool:
