@@ -27,6 +27,7 @@ from .losses import (
     softplus,
 )
 from .module import CheckpointError, Module
+from .network import draw_network, save_network
 from .optim import SGD, Adam, Optimizer, linear_schedule
 from .plot import plot_decision_boundary, plot_loss
 from .train import History, accuracy, evaluate, fit, objective, predict
@@ -34,9 +35,10 @@ from .train import History, accuracy, evaluate, fit, objective, predict
 __all__ = [
     "ACTIVATIONS", "MLP", "SGD", "Adam", "CheckpointError", "History", "Layer", "LayerFlow",
     "Module", "Neuron", "Optimizer", "accuracy", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "cross_entropy", "dead_units", "evaluate", "fit",
-    "forward_layers", "gradient_flow", "hinge", "l1", "l2_regularization", "linear_schedule",
-    "log_softmax", "make_circles", "make_line", "make_moons", "make_patterns", "make_spiral",
-    "make_xor", "minibatches", "mse", "multiclass_hinge", "objective", "plot_decision_boundary",
-    "plot_loss", "predict", "saturated_units", "softmax", "softplus",
+    "binary_cross_entropy_with_logits", "cross_entropy", "dead_units", "draw_network",
+    "evaluate", "fit", "forward_layers", "gradient_flow", "hinge", "l1", "l2_regularization",
+    "linear_schedule", "log_softmax", "make_circles", "make_line", "make_moons", "make_patterns",
+    "make_spiral", "make_xor", "minibatches", "mse", "multiclass_hinge", "objective",
+    "plot_decision_boundary", "plot_loss", "predict", "saturated_units", "save_network",
+    "softmax", "softplus",
 ]
