@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -84,7 +84,11 @@ def save_network(model: Any, path: str | os.PathLike[str], x: Any = None, *,
                          f"{'no extension' if not suffix else repr(target.suffix)}")
     source = draw_network(model, x, show=show, fmt=fmt, max_edges=max_edges)
     data = source.encode() if suffix == ".dot" else image_bytes(source, suffix)
-    return atomic_write(target, lambda f: f.write(data), binary=True)
+
+    def write(f: IO[bytes]) -> None:
+        f.write(data)
+
+    return atomic_write(target, write, binary=True)
 
 
 def _check_options(model: Any, layers: list[Layer], show: Any, fmt: Any, max_edges: Any
