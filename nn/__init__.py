@@ -29,7 +29,7 @@ from .losses import (
 from .module import CheckpointError, Module
 from .network import draw_network, save_network
 from .optim import SGD, Adam, Optimizer, linear_schedule
-from .plot import plot_decision_boundary, plot_loss
+from .plot import plot_decision_boundary, plot_gradient_flow, plot_loss
 from .train import History, accuracy, evaluate, fit, objective, predict
 
 __all__ = [
@@ -39,6 +39,6 @@ __all__ = [
     "evaluate", "fit", "forward_layers", "gradient_flow", "hinge", "l1", "l2_regularization",
     "linear_schedule", "log_softmax", "make_circles", "make_line", "make_moons", "make_patterns",
     "make_spiral", "make_xor", "minibatches", "mse", "multiclass_hinge", "objective",
-    "plot_decision_boundary", "plot_loss", "predict", "saturated_units", "save_network",
-    "softmax", "softplus",
+    "plot_decision_boundary", "plot_gradient_flow", "plot_loss", "predict", "saturated_units",
+    "save_network", "softmax", "softplus",
 ]

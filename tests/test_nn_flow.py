@@ -20,6 +20,7 @@ from nn import (
     make_xor,
     mse,
     objective,
+    plot_gradient_flow,
     saturated_units,
 )
 from nn.flow import NUMPY_ACTIVATIONS
@@ -140,3 +141,18 @@ def test_fit_without_flow_records_none_and_flow_needs_an_mlp():
     with pytest.raises(TypeError, match=r"fit\(\.\.\., flow=True\) works on an nn\.MLP"):
         fit(neuron, loss_fn, (X, y), SGD(neuron.parameters(), lr=0.1), steps=1, progress=False,
             flow=True)
+
+
+def test_plot_gradient_flow_writes_a_png_atomically_and_needs_flow(tmp_path):
+    X, y = make_xor()
+    model = MLP(2, [4, 4, 1], seed=0)
+    loss_fn = objective(mse, classify=False)
+    history = fit(model, loss_fn, (X, y), SGD(model.parameters(), lr=0.1), steps=5,
+                  progress=False, flow=True)
+    fig = plot_gradient_flow(history, tmp_path / "flow.png")
+    assert (tmp_path / "flow.png").read_bytes()[:4] == b"\x89PNG"
+    assert [p.name for p in tmp_path.iterdir()] == ["flow.png"]  # no temporary file left
+    assert [len(ax.lines) for ax in fig.axes] == [3, 3, 4, 6]  # a line per layer (+ guides)
+    plain = fit(model, loss_fn, (X, y), SGD(model.parameters(), lr=0.1), steps=1, progress=False)
+    with pytest.raises(ValueError, match=r"no gradient-flow statistics.*flow=True"):
+        plot_gradient_flow(plain)
