@@ -2,6 +2,9 @@
 known, gradient statistics equal to hand-computed means, and the per-step record of training."""
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -156,3 +159,11 @@ def test_plot_gradient_flow_writes_a_png_atomically_and_needs_flow(tmp_path):
     plain = fit(model, loss_fn, (X, y), SGD(model.parameters(), lr=0.1), steps=1, progress=False)
     with pytest.raises(ValueError, match=r"no gradient-flow statistics.*flow=True"):
         plot_gradient_flow(plain)
+
+
+def test_overhead_benchmark_runs_end_to_end():
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.flow_overhead", "--rounds", "1",
+                           "--steps", "2"], cwd=Path(__file__).resolve().parent.parent,
+                          capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "overhead" in proc.stdout and "the recorder alone" in proc.stdout
