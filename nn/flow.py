@@ -174,16 +174,20 @@ class FlowRecorder:
     def before_step(self, X: Any) -> None:
         """Record the grads, dead and saturated units of the batch X, and the weights."""
         self._weights = [_weights(layer) for layer in self.layers]
-        self._flows = _layer_flows(self.layers, self._weights,
-                                   [_biases(layer) for layer in self.layers],
-                                   as_batch(X, self.layers[0].nin))
+        # A diverging run's numbers may overflow here: its statistics become inf, with no
+        # warning per step; the engine raises on the next forward pass anyway.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._flows = _layer_flows(self.layers, self._weights,
+                                       [_biases(layer) for layer in self.layers],
+                                       as_batch(X, self.layers[0].nin))
 
     def after_step(self) -> tuple[LayerFlow, ...]:
         """The step's statistics, each layer's update ratio ‖Δw‖/‖w‖ measured now."""
         flows = []
         for layer, before, flow in zip(self.layers, self._weights, self._flows):
-            norm = float(np.linalg.norm(before))
-            change = float(np.linalg.norm(_weights(layer) - before))
+            with np.errstate(over="ignore", invalid="ignore"):  # as in before_step
+                norm = float(np.linalg.norm(before))
+                change = float(np.linalg.norm(_weights(layer) - before))
             ratio = change / norm if norm > 0.0 else math.nan
             flows.append(LayerFlow(flow.grad_mean, flow.grad_max, flow.dead, flow.saturated,
                                    ratio))

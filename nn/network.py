@@ -7,6 +7,7 @@ Rendered by the Graphviz program autograd_core's own pictures use (`export.image
 
 from __future__ import annotations
 
+import html
 import os
 from pathlib import Path
 from typing import IO, Any
@@ -208,7 +209,7 @@ class _Picture:
     def _legend(self, model: Any) -> str:
         """An HTML-like table under the picture: what each colour, width and number means."""
         what = {"grad": "∂L/∂w", "weight": "w", None: ""}[self.show]
-        rows = [f"<b>{_html(repr(model))}</b>"]
+        rows = [f"<b>{html.escape(repr(model), quote=False)}</b>"]
         if self.show is None:
             rows.append("structure only: every weight drawn alike")
         else:
@@ -235,10 +236,6 @@ class _Picture:
                         f"inputs ({saturated} of {units} units)")
         cells = "".join(f'<tr><td align="left">{row}</td></tr>' for row in rows)
         return f'<<table border="0" cellspacing="1">{cells}</table>>'
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _quote(text: str) -> str:
