@@ -80,9 +80,10 @@ class History:
     loss: list[float] = field(default_factory=list)
     accuracy: list[float | None] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
-    flow: list[tuple[LayerFlow, ...]] = field(default_factory=list)
     final_loss: float = math.nan
     final_accuracy: float | None = None
+    # Last, so that positional History(loss, accuracy, lr, final_loss, ...) keeps its meaning.
+    flow: list[tuple[LayerFlow, ...]] = field(default_factory=list)
 
     def first_step_reaching(self, accuracy: float) -> int | None:
         """The first step whose training accuracy was ≥ accuracy, or None."""
