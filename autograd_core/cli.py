@@ -222,8 +222,8 @@ def _train_command(args: argparse.Namespace) -> None:
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
     try:
         result = train(args.dataset, args.out, steps=args.steps, seed=args.seed,
-                       progress=not args.no_progress)
-    except (OSError, ValueError) as err:
+                       progress=not args.no_progress, flow=args.flow)
+    except (OSError, ValueError, RuntimeError) as err:  # RuntimeError: --flow, no renderer
         raise UsageError(str(err)) from None
     report(args.dataset, result)
 
@@ -262,6 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     tn.add_argument("--seed", type=int, default=SEED, help=f"data and weights (default {SEED})")
     tn.add_argument("--out", default="out", metavar="DIR", help="output folder (default out/)")
     tn.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    tn.add_argument("--flow", action="store_true",
+                    help="record each layer's gradient flow; also write NAME_flow.png and "
+                         "NAME_network.svg")
     tn.set_defaults(run=_train_command)
     return parser
 

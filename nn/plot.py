@@ -1,5 +1,5 @@
-"""Plots with matplotlib: the loss curve of a training run and a 2-D classifier's decision
-boundary, saved to PNG atomically.
+"""Plots with matplotlib: the loss curve of a training run, a 2-D classifier's decision
+boundary and each layer's gradient flow during training, saved to PNG atomically.
 
 Figures are made with matplotlib's object API and the Agg canvas, never pyplot: no window, no
 display needed, and the caller's pyplot backend is left alone.
@@ -20,8 +20,8 @@ from .module import Module
 from .train import History, predict
 
 
-def _figure() -> Figure:
-    fig = Figure(figsize=(6, 4.5), dpi=100)
+def _figure(figsize: tuple[float, float] = (6, 4.5)) -> Figure:
+    fig = Figure(figsize=figsize, dpi=100)
     FigureCanvasAgg(fig)
     return fig
 
@@ -80,6 +80,47 @@ def plot_decision_boundary(model: Module, X: np.ndarray, y: np.ndarray,
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_title(f"decision boundary of {model!r}")
+    fig.tight_layout()
+    _save(fig, path)
+    return fig
+
+
+# The panels of plot_gradient_flow: (LayerFlow field, title, log scale).
+_FLOW_PANELS = (
+    ("grad_mean", "mean |∂L/∂w|", True),
+    ("grad_max", "max |∂L/∂w|", True),
+    ("update_ratio", "update ratio ‖Δw‖ / ‖w‖", True),
+    ("dead", "fraction dead (solid), saturated (dashed)", False),
+)
+
+
+def plot_gradient_flow(history: History, path: str | os.PathLike[str] | None = None
+                       ) -> Figure:
+    """Each layer's gradient flow per step from fit(..., flow=True): mean and max |∂L/∂w| and
+    ‖Δw‖/‖w‖ on log axes, the fractions of dead and saturated units; saved if path."""
+    if not history.flow:
+        raise ValueError("this history has no gradient-flow statistics: train with "
+                         "fit(..., flow=True)")
+    fig = _figure((10, 7))
+    axes = fig.subplots(2, 2, sharex=True).ravel()
+    colors = [f"C{k % 10}" for k in range(len(history.flow[0]))]
+    for ax, (name, title, log) in zip(axes, _FLOW_PANELS):
+        series = np.array([[getattr(layer, name) for layer in step] for step in history.flow])
+        for k, color in enumerate(colors):
+            ax.plot(series[:, k], color=color, label=f"layer {k + 1}")
+        if name == "dead":
+            saturated = np.array([[layer.saturated for layer in step] for step in history.flow])
+            for k, color in enumerate(colors):
+                ax.plot(saturated[:, k], color=color, linestyle="--")
+            ax.set_ylim(-0.05, 1.05)
+        if log and (series > 0).any():
+            ax.set_yscale("log")  # gradients span orders of magnitude; zeros are left out
+        ax.set_title(title)
+    axes[2].axhline(1e-3, color="grey", linestyle=":", linewidth=1, label="10⁻³, a rule of thumb")
+    axes[0].legend(fontsize="small")
+    axes[2].legend(handles=axes[2].lines[-1:], fontsize="small")
+    for ax in axes[2:]:
+        ax.set_xlabel("step")
     fig.tight_layout()
     _save(fig, path)
     return fig

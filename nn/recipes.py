@@ -2,7 +2,8 @@
 learns two moons with an SVM hinge loss and plain SGD.
 
 `autograd-core train NAME` runs a recipe, prints the result and writes the decision boundary,
-the loss curve and the model into the output folder.
+the loss curve and the model into the output folder (with --flow, also the gradient flow per
+layer and a picture of the network).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from .data import make_circles, make_moons, make_spiral, make_xor
+from .flow import has_gradients
 from .layers import MLP
 from .losses import cross_entropy, hinge
+from .network import save_network
 from .optim import SGD, linear_schedule
-from .plot import plot_decision_boundary, plot_loss
+from .plot import plot_decision_boundary, plot_gradient_flow, plot_loss
 from .train import History, LossFn, fit, objective
 
 SEED = 1337  # micrograd's demo seeds both of its generators with 1337
@@ -59,10 +62,11 @@ class TrainResult:
 
 
 def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int = SEED,
-          progress: bool = True, resolution: int = 60) -> TrainResult:
+          progress: bool = True, resolution: int = 60, flow: bool = False) -> TrainResult:
     """Train recipe `name` with SGD, lr 1.0 → 0.1 over `steps` (micrograd's 1.0 − 0.9·k/100);
     writes NAME_boundary.png (a resolution² grid), NAME_loss.png and NAME_model.json to `out`
-    (nothing if out is None)."""
+    (nothing if out is None); flow=True records gradient flow and adds NAME_flow.png and
+    NAME_network.svg (the trained network on the training data)."""
     if name not in RECIPES:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(RECIPES)}")
     if not isinstance(steps, int) or steps < 1:
@@ -74,7 +78,8 @@ def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int
     model = MLP(2, list(recipe.sizes), seed=seed)
     optimizer = SGD(model.parameters(), lr=linear_schedule(1.0, 0.1, steps))
     start = time.perf_counter()
-    history = fit(model, recipe.objective, (X, y), optimizer, steps=steps, progress=progress)
+    history = fit(model, recipe.objective, (X, y), optimizer, steps=steps, progress=progress,
+                  flow=flow)
     seconds = (time.perf_counter() - start) / max(len(history.loss), 1)
     files = []
     if out is not None:
@@ -82,6 +87,13 @@ def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int
         plot_decision_boundary(model, X, y, boundary, resolution=resolution)
         plot_loss(history, curve)
         files = [boundary, curve, model.save(Path(out) / f"{name}_model.json")]
+        if flow:
+            flow_plot = Path(out) / f"{name}_flow.png"
+            plot_gradient_flow(history, flow_plot)
+            files.append(flow_plot)
+            # The last step's gradients; a run whose every grad ended at 0 shows its weights.
+            show = "grad" if has_gradients(model) else "weight"
+            files.append(save_network(model, Path(out) / f"{name}_network.svg", X, show=show))
     return TrainResult(model, history, files, seconds)
 
 

@@ -20,6 +20,7 @@ from tqdm import tqdm
 from autograd_core import Value, collector_paused, no_grad
 
 from .data import RandomSeed, _random_state, minibatches
+from .flow import FlowRecorder, LayerFlow
 from .losses import l2_regularization
 from .module import Module
 from .optim import Optimizer
@@ -72,14 +73,17 @@ def objective(loss: Callable[[Any, Any], Value], alpha: float = 0.0,
 
 @dataclass
 class History:
-    """What fit() saw: per step the training loss, accuracy and learning rate; after training,
-    the loss and accuracy on all of the data, evaluated under no_grad in eval mode."""
+    """What fit() saw: per step the training loss, accuracy and learning rate (and, with
+    flow=True, each layer's gradient flow); after training, the loss and accuracy on all of the
+    data, evaluated under no_grad in eval mode."""
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float | None] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     final_loss: float = math.nan
     final_accuracy: float | None = None
+    # Last, so that positional History(loss, accuracy, lr, final_loss, ...) keeps its meaning.
+    flow: list[tuple[LayerFlow, ...]] = field(default_factory=list)
 
     def first_step_reaching(self, accuracy: float) -> int | None:
         """The first step whose training accuracy was ≥ accuracy, or None."""
@@ -115,11 +119,12 @@ def _batches(X: np.ndarray, y: np.ndarray, batch_size: int | None, seed: RandomS
 def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
         optimizer: Optimizer, steps: int | None = None, epochs: int | None = None,
         batch_size: int | None = None, progress: bool = True, callback: Callback | None = None,
-        seed: RandomSeed = None) -> History:
+        seed: RandomSeed = None, flow: bool = False) -> History:
     """Train: per step, loss = loss_fn(model, batch) → zero_grad → backward → optimizer.step().
 
     Give `steps` or `epochs` (passes over the data). batch_size=None uses all of the data every
     step. callback(step, loss, accuracy) runs after each step; returning True stops training.
+    flow=True records each layer's gradient flow per step in history.flow (an MLP's only).
     """
     X, y = data
     if len(X) != len(y):
@@ -137,6 +142,7 @@ def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
         raise ValueError(f"steps and epochs must be ints ≥ 1, got steps={steps!r}, "
                          f"epochs={epochs!r}")
 
+    recorder = FlowRecorder(model) if flow else None  # a model it cannot read fails here
     history = History()
     model.train()
     batches = _batches(X, y, batch_size, seed)
@@ -148,7 +154,11 @@ def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
                 graph, acc = loss_fn(model, Xb, yb)
                 optimizer.zero_grad()
                 graph.backward()
+                if recorder is not None:
+                    recorder.before_step(Xb)
                 optimizer.step()
+                if recorder is not None:
+                    history.flow.append(recorder.after_step())
                 loss = graph.data
                 del graph  # freed here by reference counting, while the collector still sleeps
             history.loss.append(loss)

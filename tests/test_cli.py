@@ -112,6 +112,15 @@ def test_train_writes_plot_and_model(capsys, tmp_path):
         "xor_boundary.png", "xor_loss.png", "xor_model.json"]
 
 
+def test_train_flow_writes_the_gradient_flow_plot_and_the_network_beside_them(capsys, tmp_path):
+    status, out, _ = run(capsys, "train", "xor", "--steps", "2", "--seed", "1",
+                         "--out", str(tmp_path), "--no-progress", "--flow")
+    assert status == 0 and f"wrote {tmp_path / 'xor_network.svg'}" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "xor_boundary.png", "xor_flow.png", "xor_loss.png", "xor_model.json", "xor_network.svg"]
+    assert "<svg" in (tmp_path / "xor_network.svg").read_text()
+
+
 @pytest.mark.parametrize("argv", [["train", "mnist"], ["train", "moons", "--steps", "x"]])
 def test_train_bad_arguments_exit_2(argv):
     with pytest.raises(SystemExit) as info:

@@ -250,6 +250,13 @@ def test_every_recipe_trains_a_step_and_writes_its_files(tmp_path, name):
                                               f"{name}_model.json"]
 
 
+def test_recipe_with_flow_records_every_layer_and_adds_two_pictures(tmp_path):
+    result = train("xor", tmp_path, steps=2, progress=False, resolution=4, flow=True)
+    assert [len(step) for step in result.history.flow] == [3, 3]  # MLP(2, [8, 8, 1])
+    assert [p.name for p in result.files][3:] == ["xor_flow.png", "xor_network.svg"]
+    assert all(p.exists() for p in result.files)
+
+
 @pytest.mark.parametrize("name, steps, words", [("mnist", 1, "unknown dataset 'mnist'"),
                                                 ("moons", 0, "steps must be a positive")])
 def test_recipe_bad_input(tmp_path, name, steps, words):
