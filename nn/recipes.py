@@ -14,11 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from autograd_core.files import check_folder, check_target, write_files
+
 from .data import make_circles, make_moons, make_spiral, make_xor
 from .layers import MLP
 from .losses import cross_entropy, hinge
 from .optim import SGD, linear_schedule
-from .plot import plot_decision_boundary, plot_loss
+from .plot import plot_decision_boundary, plot_loss, png_bytes
 from .train import History, LossFn, fit, objective
 
 SEED = 1337  # micrograd's demo seeds both of its generators with 1337
@@ -62,11 +64,16 @@ def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int
           progress: bool = True, resolution: int = 60) -> TrainResult:
     """Train recipe `name` with SGD, lr 1.0 → 0.1 over `steps` (micrograd's 1.0 − 0.9·k/100);
     writes NAME_boundary.png (a resolution² grid), NAME_loss.png and NAME_model.json to `out`
-    (nothing if out is None)."""
+    (nothing if out is None).
+
+    `out` and the three files are checked before training starts. The three are written as one
+    set (autograd_core.files.write_files): all from this run, or none replaced.
+    """
     if name not in RECIPES:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(RECIPES)}")
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    targets = output_files(name, out)
     recipe = RECIPES[name]
     X, y = recipe.data(seed)
     if recipe.binary:
@@ -76,13 +83,26 @@ def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int
     start = time.perf_counter()
     history = fit(model, recipe.objective, (X, y), optimizer, steps=steps, progress=progress)
     seconds = (time.perf_counter() - start) / max(len(history.loss), 1)
-    files = []
-    if out is not None:
-        boundary, curve = Path(out) / f"{name}_boundary.png", Path(out) / f"{name}_loss.png"
-        plot_decision_boundary(model, X, y, boundary, resolution=resolution)
-        plot_loss(history, curve)
-        files = [boundary, curve, model.save(Path(out) / f"{name}_model.json")]
+    files: list[Path] = []
+    if targets:
+        # Everything is made in memory first, so a failure here replaces no file.
+        boundary, curve, checkpoint = targets
+        contents = {boundary: png_bytes(plot_decision_boundary(model, X, y,
+                                                               resolution=resolution)),
+                    curve: png_bytes(plot_loss(history)),
+                    checkpoint: model.dumps()}
+        files = write_files(contents, make_folders=True)
     return TrainResult(model, history, files, seconds)
+
+
+def output_files(name: str, out: str | Path | None) -> list[Path]:
+    """The files `train(name, out)` writes (none if out is None), checked: out is a folder or
+    can be made one, we can write in it, and no file there is a folder or a device."""
+    if out is None:
+        return []
+    folder = check_folder(out)
+    return [check_target(folder / f"{name}_{kind}")
+            for kind in ("boundary.png", "loss.png", "model.json")]
 
 
 def train_moons(out: str | Path | None = "out", steps: int = 100, seed: int = SEED,
