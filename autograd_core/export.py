@@ -90,7 +90,8 @@ def check_output(path: str | os.PathLike[str]) -> Path:
     existing folder, and a regular file or nothing yet (see files.check_target)."""
     target = check_target(path)
     if target.suffix.lower() not in FORMATS:
-        raise ValueError(f"save writes {', '.join(FORMATS)} files; {str(target)!r} has "
+        raise ValueError(f"cannot write {str(target)!r}: save writes {', '.join(FORMATS)} "
+                         f"files; it has "
                          f"{'no extension' if not target.suffix else repr(target.suffix)}")
     if not target.parent.is_dir():
         raise ValueError(f"cannot write {str(target)!r}: the folder {str(target.parent)!r} "
