@@ -241,10 +241,14 @@ def read_regular(path: PathLike, max_bytes: int) -> bytes:
     # on a regular file it changes nothing.
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(_as_path(path, "a file"), flags)
-    with open(fd, "rb") as source:
+    try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             raise ValueError(f"{str(path)!r} is {_kind(mode)}, not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    with open(fd, "rb") as source:
         data = source.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise ValueError(f"{str(path)!r} is larger than {max_bytes} bytes, the limit here")
