@@ -191,7 +191,7 @@ def test_sigint_exits_130_with_one_line(tmp_path, argv):
 @pytest.mark.parametrize("kwargs, words", [
     ({"eps": 0.0}, "eps must be a positive finite step, got 0.0"),
     ({"eps": -1e-6}, "got -1e-06"),
-    ({"eps": math.nan}, "got nan"),
+    ({"eps": math.nan}, "eps must be a positive finite step, got nan"),
     ({"rtol": -1.0}, "rtol must be ≥ 0, got -1.0"),
     ({"atol": -1e-5}, "atol must be ≥ 0, got -1e-05"),
     ({"atol": math.nan}, "atol must be ≥ 0, got nan"),

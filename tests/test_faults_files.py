@@ -183,14 +183,15 @@ def test_dangling_symlink_creates_the_file_it_names(tmp_path):
 
 
 def test_existing_mode_is_kept_and_umask_read_by_the_kernel_not_changed(tmp_path, monkeypatch):
-    private = tmp_path / "private.json"
-    private.write_bytes(b"old")
+    private = MLP(2, [1]).save(tmp_path / "private.json")
     private.chmod(0o600)
     old_umask = os.umask(0o077)  # set after import: it must still be honoured
     try:
         monkeypatch.setattr(os, "umask", lambda *_: pytest.fail("the umask was changed"))
-        write_atomic(private, b"new")
         fresh = write_atomic(tmp_path / "fresh.json", b"new")
+        monkeypatch.undo()
+        os.umask(0o022)  # a 0600 file stays 0600 under a wider umask
+        MLP(2, [1]).save(private)
     finally:
         monkeypatch.undo()
         os.umask(old_umask)
