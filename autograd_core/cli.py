@@ -1,7 +1,8 @@
 """The `autograd-core` command line: `trace` and `train`, and a safe expression parser; no maths.
 
 Expressions are parsed with `ast` and checked against a whitelist; they are never passed to
-eval or exec. Every user error prints one line and exits with status 2.
+eval or exec. Every user error prints one line and exits with status 2; every output path is
+checked before any work; Ctrl-C prints one line and exits with status 130.
 """
 
 from __future__ import annotations
@@ -11,16 +12,22 @@ import ast
 import os
 import sys
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .engine import Constant, Value, apply, topological_order
 from .ops import OPS, Op
 
 MAX_LENGTH = 500  # characters in an expression
-MAX_DEPTH = 32  # nesting of the expression tree (parentheses, calls, operators)
+MAX_DEPTH = 32  # nesting: parentheses, calls, unary signs; a flat chain like a+b-c is one level
+MAX_STEP_FRAMES = 60  # --steps draws the whole graph once per node: files grow as nodes²
+INTERRUPTED = 130  # the shell's status for a command ended by SIGINT (128 + 2)
 
 _BINARY = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__",
            ast.Pow: "__pow__"}
+# Operators of one precedence chain without nesting: a - b + c parses as ((a - b) + c), and
+# a ** b ** c as a ** (b ** c); what a reader sees as one level is one level.
+_LEVEL = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.Div: "product",
+          ast.Pow: "power"}
 FUNCTIONS: dict[str, Op] = {op.name: op for op in OPS if op.method}
 """The functions an expression may call: every op that Value offers as a method of its name."""
 
@@ -43,6 +50,14 @@ def parse(text: str) -> tuple[ast.expr, set[str]]:
         raise UsageError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
     if not text.strip():
         raise UsageError("expression is empty")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        # Bytes that are not UTF-8 reach us as lone surrogates (U+DC80 + byte), by PEP 383.
+        char = ord(text[err.start])
+        what = f"byte {char - 0xDC00:#04x}" if 0xDC80 <= char <= 0xDCFF else f"U+{char:04X}"
+        raise UsageError(f"expression is not valid UTF-8 text ({what} at character "
+                         f"{err.start + 1})") from None
     try:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError as err:
@@ -70,7 +85,10 @@ def _check(tree: ast.expr) -> set[str]:
         elif isinstance(node, ast.BinOp):
             if type(node.op) not in _BINARY:
                 raise UsageError(f"operator {_symbol(node.op)} is not allowed; use + - * / **")
-            stack += [(node.left, depth + 1), (node.right, depth + 1)]
+            chained = node.right if isinstance(node.op, ast.Pow) else node.left
+            for child in (node.left, node.right):
+                flat = child is chained and _same_level(node, child)
+                stack.append((child, depth if flat else depth + 1))
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, (ast.USub, ast.UAdd)):
                 raise UsageError(f"operator {_symbol(node.op)} is not allowed")
@@ -81,6 +99,11 @@ def _check(tree: ast.expr) -> set[str]:
         else:
             raise UsageError(f"{_describe(node)} is not allowed in an expression")
     return names
+
+
+def _same_level(node: ast.BinOp, child: ast.expr) -> bool:
+    return (isinstance(child, ast.BinOp)
+            and _LEVEL.get(type(child.op)) == _LEVEL.get(type(node.op)))
 
 
 def _check_call(node: ast.Call) -> None:
@@ -151,24 +174,48 @@ def trace(text: str, variables: dict[str, float]) -> Trace:
     return Trace(root, inputs)
 
 
-def _evaluate(node: ast.expr, text: str, inputs: dict[str, Value]) -> Value:
-    # Recursion is bounded by MAX_DEPTH, checked before evaluation.
+def _evaluate(tree: ast.expr, text: str, inputs: dict[str, Value]) -> Value:
+    # Iterative post-order: a flat 250-term sum is one level to MAX_DEPTH but 250 deep as a
+    # tree, and evaluating must not depend on how deep the caller's stack already is.
+    done: dict[int, Value] = {}  # id(ast node) → its Value; the tree is alive throughout
+    stack: list[tuple[ast.expr, bool]] = [(tree, False)]
+    while stack:
+        node, children_done = stack.pop()
+        children = _operands(node)
+        if not children_done and children:
+            stack.append((node, True))
+            stack += [(child, False) for child in reversed(children)]
+            continue
+        done[id(node)] = _evaluate_node(node, text, inputs, [done[id(c)] for c in children])
+    return done[id(tree)]
+
+
+def _operands(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.Call):
+        return list(node.args)
+    return []
+
+
+def _evaluate_node(node: ast.expr, text: str, inputs: dict[str, Value], args: list[Value]
+                   ) -> Value:
+    """One node of the checked tree, its operands already evaluated (in order) into args."""
     if isinstance(node, ast.Constant):
         return Constant(node.value, ast.get_source_segment(text, node) or "")
     if isinstance(node, ast.Name):
         return inputs[node.id]
     if isinstance(node, ast.BinOp):
-        left = _evaluate(node.left, text, inputs)
-        right = _evaluate(node.right, text, inputs)
+        left, right = args
         # A constant exponent stays a number: x ** n, with no gradient for n.
         constant = isinstance(node.op, ast.Pow) and not _has_variables(node.right)
         out = getattr(left, _BINARY[type(node.op)])(right.data if constant else right)
     elif isinstance(node, ast.UnaryOp):
-        operand = _evaluate(node.operand, text, inputs)
-        out = -operand if isinstance(node.op, ast.USub) else operand
+        out = -args[0] if isinstance(node.op, ast.USub) else args[0]
     else:
         assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-        args = [_evaluate(arg, text, inputs) for arg in node.args]
         out = apply(FUNCTIONS[node.func.id], *args)
     if not out.label:
         out.label = ast.get_source_segment(text, node) or ""
@@ -184,7 +231,8 @@ def format_table(root: Value) -> str:
     rows = [("node", "op", "value", "grad")]
     for node in topological_order(root):
         name = node.label or f"{node.data:g}"  # constants are shown by their value
-        rows.append((name, node.op.name if node.op else "", f"{node.data:.4f}", f"{node.grad:.4f}"))
+        op = node.op.name if node.op else ""
+        rows.append((name, op, f"{node.data:.4f}", f"{node.grad:.4f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join(
         f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}"
@@ -192,20 +240,50 @@ def format_table(root: Value) -> str:
 
 
 def _trace_command(args: argparse.Namespace) -> None:
+    # Every output path is checked before any work: a typo must not cost a render.
+    if args.output is not None:
+        from .export import check_output
+
+        _check_path(check_output, args.output)
+    if args.steps is not None:
+        from .files import check_folder
+
+        _check_path(check_folder, args.steps)
     result = trace(args.expression, parse_variables(args.variables))
+    if args.steps is not None:
+        _check_frames(result.root)
     try:
         result.root.backward()
     except (ArithmeticError, ValueError) as err:
         raise UsageError(str(err)) from None
     print(format_table(result.root))
-    if args.output:
+    if args.output is not None:
         from .export import save
 
         print(f"graph: {_report(save, result.root, args.output)}")
-    if args.steps:
+    if args.steps is not None:
         from .export import save_steps
 
         print(f"steps: {_report(save_steps, result.root, args.steps)}")
+
+
+def _check_path(check: Callable[[str], object], path: str) -> None:
+    try:
+        check(path)
+    except (OSError, ValueError) as err:
+        message = str(err)
+        if not path or path not in message:  # the checks' own messages mostly name it
+            message = f"cannot write {path!r}: {message}"
+        raise UsageError(message) from None
+
+
+def _check_frames(root: Value) -> None:
+    nodes = topological_order(root)
+    frames = 1 + sum(1 for node in nodes if node.parents)  # the seed, then one per op node
+    if frames > MAX_STEP_FRAMES:
+        raise UsageError(f"--steps would draw {frames} frames of all {len(nodes)} nodes each; "
+                         f"the limit is {MAX_STEP_FRAMES} frames: step through a smaller "
+                         f"expression, or leave out --steps")
 
 
 def _report(writer, root: Value, path: str) -> str:  # type: ignore[no-untyped-def]
@@ -220,6 +298,7 @@ def _train_command(args: argparse.Namespace) -> None:
 
     if args.steps < 1:
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
+    # train() checks --out and its three files before the first step, and writes them last.
     try:
         result = train(args.dataset, args.out, steps=args.steps, seed=args.seed,
                        progress=not args.no_progress, flow=args.flow)
@@ -240,12 +319,16 @@ def build_parser() -> argparse.ArgumentParser:
                     "of every node's value and gradient. Functions: " + ", ".join(FUNCTIONS),
         epilog='examples:\n  autograd-core trace "(x + y) * z" x=-2 y=5 z=-4\n'
                '  autograd-core trace "sigmoid(w0*x0 + w1*x1 + w2)" w0=2 x0=-1 w1=-3 x1=-2 '
-               "w2=-3 -o neuron.svg --steps steps/",
+               "w2=-3 -o neuron.svg --steps steps/\n"
+               'an expression that starts with "-" goes after "--", which ends the options:\n'
+               '  autograd-core trace -o g.svg -- "-x * y" x=2 y=3',
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    tr.add_argument("expression", help='e.g. "(x + y) * z"')
+    tr.add_argument("expression", help='e.g. "(x + y) * z"; put "--" before one starting with "-"')
     tr.add_argument("variables", nargs="*", metavar="NAME=NUMBER", help="e.g. x=-2 y=5 z=-4")
     tr.add_argument("-o", "--output", metavar="FILE", help="write the graph (.svg, .png or .dot)")
-    tr.add_argument("--steps", metavar="DIR", help="write the backward step-through (HTML + SVGs)")
+    tr.add_argument("--steps", metavar="DIR",
+                    help=f"write the backward step-through (HTML + SVGs; at most "
+                         f"{MAX_STEP_FRAMES} frames)")
     tr.set_defaults(run=_trace_command)
 
     from nn.recipes import RECIPES, SEED
@@ -270,10 +353,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 for any user error)."""
-    args = build_parser().parse_args(argv)
+    """Run the command line; returns the exit status (0 ok, 2 for any user error, 130 after
+    Ctrl-C)."""
     try:
+        args = build_parser().parse_args(argv)
         args.run(args)
+    except KeyboardInterrupt:
+        # The user asked to stop: say so in one line, not a traceback. Files being written are
+        # left as they were (autograd_core.files).
+        print("autograd-core: interrupted", file=sys.stderr)
+        return INTERRUPTED
     except UsageError as err:
         print(f"autograd-core: error: {err}", file=sys.stderr)
         return 2

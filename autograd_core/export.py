@@ -1,17 +1,18 @@
 """Pictures to files: one drawing as SVG, PNG or DOT, and a backward pass as SVG frames plus one
-self-contained HTML page that steps through them. Every file is written atomically.
+self-contained HTML page that steps through them. Every file is written atomically, and a
+stepper's frames and page as one set (autograd_core.files).
 """
 
 from __future__ import annotations
 
 import html
 import os
-import secrets
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from .engine import Value
+from .files import check_folder, check_target, write_atomic, write_files
 from .render import RENDERER_HINT, renderer, steps_dot, to_dot
 
 FORMATS = (".svg", ".png", ".dot")
@@ -21,12 +22,11 @@ HTML_NAME = "steps.html"
 def save(root: Value, path: str | os.PathLike[str], *, step: int | None = None,
          **options: Any) -> Path:
     """Write the drawing of root (arguments as `to_dot`) to a .svg, .png or .dot file; its path."""
-    target = _file_target(path)
+    target = check_output(path)
     source = to_dot(root, step=step, **options)
     suffix = target.suffix.lower()
     data = source.encode() if suffix == ".dot" else image_bytes(source, suffix)
-    _write_atomic(target, data)
-    return target
+    return write_atomic(target, data)
 
 
 def save_steps(root: Value, folder: str | os.PathLike[str], *, forward: bool = False,
@@ -36,20 +36,17 @@ def save_steps(root: Value, folder: str | os.PathLike[str], *, forward: bool = F
     forward=True adds the forward pass first (forward-000.svg ...). Options are those of
     `to_dot`. The folder is created if it does not exist.
     """
-    target = Path(folder)
-    if target.exists() and not target.is_dir():
-        raise ValueError(f"save_steps needs a folder, but {str(target)!r} is a file")
+    target = check_folder(folder)
     steps = [(name, k, image_bytes(source, ".svg"))
              for name, k, source in steps_dot(root, forward=forward, **options)]
-    target.mkdir(parents=True, exist_ok=True)
     last = max(k for _, k, _ in steps)  # both passes have the same number of steps
     width = max(3, len(str(last)))
-    frames = []
-    for name, k, svg in steps:
-        _write_atomic(target / f"{name}-{k:0{width}d}.svg", svg)
-        frames.append((f"{name} step {k} of {last}", svg))
+    files = {target / f"{name}-{k:0{width}d}.svg": svg for name, k, svg in steps}
+    frames = [(f"{name} step {k} of {last}", svg) for name, k, svg in steps]
     page = target / HTML_NAME
-    _write_atomic(page, steps_html(frames, title=f"{root.label or 'the graph'}, step by step"))
+    files[page] = steps_html(frames, title=f"{root.label or 'the graph'}, step by step")
+    # Every frame is rendered before any file is touched; then frames and page go as a set.
+    write_files(files, make_folders=True)
     return page
 
 
@@ -88,31 +85,19 @@ def _inline_svg(svg: bytes) -> str:
     return text[start:].strip()
 
 
-def _file_target(path: str | os.PathLike[str]) -> Path:
-    """The path to write, checked: a known extension and an existing folder."""
-    target = Path(path)
+def check_output(path: str | os.PathLike[str]) -> Path:
+    """The path `save` would write, checked before any work: a .svg, .png or .dot name in an
+    existing folder, and a regular file or nothing yet (see files.check_target)."""
+    target = check_target(path)
     if target.suffix.lower() not in FORMATS:
-        raise ValueError(f"save writes {', '.join(FORMATS)} files; {str(target)!r} has "
+        raise ValueError(f"cannot write {str(target)!r}: save writes {', '.join(FORMATS)} "
+                         f"files; it has "
                          f"{'no extension' if not target.suffix else repr(target.suffix)}")
-    if target.is_dir():
-        raise ValueError(f"save needs a file path, but {str(target)!r} is a folder")
     if not target.parent.is_dir():
         raise ValueError(f"cannot write {str(target)!r}: the folder {str(target.parent)!r} "
                          f"does not exist")
+    check_folder(target.parent)
     return target
-
-
-def _write_atomic(target: Path, data: bytes) -> None:
-    """Write data to a temporary file beside target, then rename it: never a half-written file."""
-    # Not mkstemp: its files are private (0600); a picture gets the usual umask permissions.
-    tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    try:
-        with open(tmp, "xb") as out:
-            out.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 _PAGE = """<!DOCTYPE html>

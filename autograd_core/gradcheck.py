@@ -24,13 +24,27 @@ def _shift(xs: Sequence[float], j: int, by: float) -> list[float]:
 
 
 def _central(g: Callable[[list[float]], float], xs: Sequence[float], j: int, eps: float) -> float:
-    """(g(x + εeⱼ) − g(x − εeⱼ)) / 2ε."""
-    return (g(_shift(xs, j, eps)) - g(_shift(xs, j, -eps))) / (2 * eps)
+    """(g(x + heⱼ) − g(x − heⱼ)) / 2h with h = ε·max(1, |xⱼ|)."""
+    # A step relative to the input: at x = 1e10 an absolute 1e-6 is below float spacing
+    # (x + h == x) and a correct derivative would read as 0.
+    h = eps * max(1.0, abs(xs[j]))
+    return (g(_shift(xs, j, h)) - g(_shift(xs, j, -h))) / (2 * h)
+
+
+def _check_tolerances(eps: float, atol: float = 0.0, rtol: float = 0.0) -> None:
+    # `not x > 0` also refuses NaN, which every comparison would silently let through.
+    if not eps > 0 or eps == float("inf"):
+        raise ValueError(f"eps must be a positive finite step, got {eps!r}")
+    for name, tol in (("atol", atol), ("rtol", rtol)):
+        if not tol >= 0:
+            raise ValueError(f"{name} must be ≥ 0, got {tol!r}")
 
 
 def numerical_gradient(f: Callable[..., Any], inputs: Sequence[float], eps: float = 1e-6
                        ) -> list[float]:
-    """∂f/∂xᵢ ≈ (f(x + εeᵢ) − f(x − εeᵢ)) / 2ε for every input i: 2N forward passes."""
+    """∂f/∂xᵢ ≈ (f(x + hᵢeᵢ) − f(x − hᵢeᵢ)) / 2hᵢ, hᵢ = ε·max(1, |xᵢ|), for every input i:
+    2N forward passes."""
+    _check_tolerances(eps)
     xs = [Value(x).data for x in inputs]
     return [_central(lambda p: _evaluate(f, p), xs, i, eps) for i in range(len(xs))]
 
@@ -53,9 +67,11 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float], eps: float = 1e-6,
               atol: float = 1e-5, rtol: float = 1e-3, second_order: bool = False) -> bool:
     """True if backward's ∂f/∂xᵢ match central differences within atol + rtol·|numeric|.
 
-    With second_order=True also checks ∂²f/∂xᵢ∂xⱼ (create_graph) against central differences
-    of the first derivatives. Raises GradcheckError naming the input and both numbers.
+    The step for input i is ε·max(1, |xᵢ|). With second_order=True also checks ∂²f/∂xᵢ∂xⱼ
+    (create_graph) against central differences of the first derivatives. Raises
+    GradcheckError naming the input and both numbers; ValueError for eps ≤ 0, atol or rtol < 0.
     """
+    _check_tolerances(eps, atol, rtol)
     xs = [Value(x).data for x in inputs]
     if not xs:
         raise ValueError("gradcheck needs at least one input")

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
@@ -20,6 +22,8 @@ KINK_MARGIN = 1e-2  # central differences straddle a kink closer than this
 
 def values(op: Op, margin: float = KINK_MARGIN) -> st.SearchStrategy[tuple[float, ...]]:
     """Input tuples for `op` inside its test range and at least `margin` from its kinks."""
+    if not 0 <= margin < float("inf"):
+        raise ValueError(f"margin must be a finite distance ≥ 0, got {margin!r}")
     per_input = [st.floats(lo, hi, allow_nan=False, allow_infinity=False)
                  for lo, hi in op.test_range]
 
@@ -253,6 +257,18 @@ def expressions(n_inputs: int | tuple[int, int] = (1, 3), *, inputs: Sequence[fl
     the same point); else `n_inputs` (a count or a (min, max) range) values are drawn in
     [-3, 3].
     """
+    # Checked here, where the caller passed them: inside the strategy a bad value would surface
+    # as a puzzling hypothesis error far from its cause.
+    if not 0 <= margin < 0.5:
+        raise ValueError(f"margin is a fraction of each domain's width in [0, 0.5), "
+                         f"got {margin!r}")
+    if not max_slope > 0:
+        raise ValueError(f"max_slope must be > 0 (inf for no limit), got {max_slope!r}")
+    if inputs is not None:
+        bad = [x for x in inputs if not isinstance(x, numbers.Real) or isinstance(x, bool)
+               or not math.isfinite(x)]
+        if bad:
+            raise ValueError(f"inputs must be finite numbers, got {bad[0]!r} in {list(inputs)!r}")
     chosen = tuple(OPS if table is None else table)
     if not chosen:
         raise ValueError("expressions needs at least one op")

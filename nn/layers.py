@@ -71,7 +71,6 @@ class Neuron(Module):
         rng = _rng(seed)
         self.w = [Value(rng.uniform(-1.0, 1.0)) for _ in range(nin)]
         self.b = Value(0.0)
-        self._act = ACTIVATIONS[self.activation]
         self._label_parameters()
 
     def __call__(self, x: Inputs) -> Value:
@@ -83,7 +82,10 @@ class Neuron(Module):
         out = self.b
         for wi, xi in zip(self.w, x):
             out = out + wi * xi
-        return out if self._act is None else self._act(out)
+        # Looked up by name, not kept as an attribute: Value's methods are made by a factory,
+        # so a stored one would be a local function that pickle cannot name.
+        act = ACTIVATIONS[self.activation]
+        return out if act is None else act(out)
 
     def __repr__(self) -> str:
         return f"Neuron({len(self.w)}, {self.activation})"

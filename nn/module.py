@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 import numbers
@@ -12,12 +13,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograd_core import Value
-
-from ._io import atomic_write
+from autograd_core.files import read_regular, write_atomic
 
 CHECKPOINT_FORMAT = "autograd-core.nn"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 1  # "architecture" was added later; files without it still load
+MAX_CHECKPOINT_BYTES = 64 * 2**20
+"""The default cap on a checkpoint file's size: about 1.5 million parameters at ~40 bytes each,
+far beyond what a scalar engine trains; anything larger is refused before it is parsed."""
 _SHOWN = 5  # how many offending names an error message lists before "and N more"
+# A finite float has at most 309 integer digits; a longer integer is a tampered number (and
+# Python refuses to parse one over 4300 digits with a message that names no file).
+_MAX_INT_DIGITS = 400
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self needs Python 3.11
@@ -108,6 +114,13 @@ class Module:
         for name, p in self.named_parameters():
             p.label = name
 
+    def architecture(self) -> list[str]:
+        """"name: description" of self (named "(model)") and every sub-module, the description
+        being its repr (its class name if it has no repr of its own): what a checkpoint of this
+        model records and what `load` requires to match."""
+        return [f"{name or '(model)'}: {_describe(module)}"
+                for name, module in self.named_modules()]
+
     # --- checkpoints -----------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, float]:
@@ -127,35 +140,45 @@ class Module:
             raise CheckpointError(
                 f"state dict does not fit {self!r} ({len(params)} parameters, the state has "
                 f"{len(state)}): missing {_names(missing)}; unexpected {_names(unexpected)}")
-        # reprlib shortens a tampered value such as a 400-digit int to a readable length.
-        bad = [f"{name}={reprlib.repr(value)}" for name, value in state.items()
-               if not _is_finite_number(value)]
-        if bad:
-            raise CheckpointError(f"state dict values must be finite numbers, got {_names(bad)}")
+        _check_numbers(state, "state dict values")
         # Everything was checked above, so from here on nothing can fail half way.
         for name, p in params.items():
             p.data = float(state[name])
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the parameters to `path` as JSON, atomically (temp file + rename)."""
+    def dumps(self) -> bytes:
+        """The checkpoint `save` writes, as UTF-8 JSON: format, version, the model's repr and
+        architecture, and every parameter. Raises CheckpointError for what `load` would refuse."""
+        state = self.state_dict()
+        try:
+            _check_numbers(state, "parameters")
+        except CheckpointError as err:
+            raise CheckpointError(f"refusing to save {self!r}: {err}") from None
         checkpoint = {
             "format": CHECKPOINT_FORMAT,
             "version": CHECKPOINT_VERSION,
             "model": repr(self),
-            "num_parameters": self.num_parameters(),
-            "parameters": self.state_dict(),
+            "architecture": self.architecture(),
+            "num_parameters": len(state),
+            # repr(float) round-trips exactly, so save → load gives back the very same numbers.
+            "parameters": {name: float(value) for name, value in state.items()},
         }
-        # repr(float) round-trips exactly, so save → load gives back the very same numbers.
-        return atomic_write(path, lambda f: json.dump(checkpoint, f, indent=1, allow_nan=False))
+        return json.dumps(checkpoint, indent=1, allow_nan=False, ensure_ascii=False).encode()
 
-    def load(self, path: str | os.PathLike[str]) -> Self:
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write `dumps()` to path atomically (autograd_core.files.write_atomic), making its
+        folder if needed; a model `load` would refuse is refused before the old file is touched."""
+        return write_atomic(path, self.dumps(), make_folders=True)
+
+    def load(self, path: str | os.PathLike[str], *,
+             max_bytes: int = MAX_CHECKPOINT_BYTES) -> Self:
         """Read parameters saved by save(); raises CheckpointError and changes nothing if the file
-        is truncated, tampered with or made for another model. Returns self."""
+        is not a regular file, is over max_bytes, truncated, tampered with or made for another
+        architecture. Returns self."""
         try:
-            checkpoint = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise CheckpointError(f"{path} is not a valid checkpoint (is it truncated?): "
-                                  f"{err}") from None
+            data = read_regular(path, max_bytes)
+        except ValueError as err:
+            raise CheckpointError(f"cannot load {err}") from None
+        checkpoint = _parse(data, path)
         if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
             raise CheckpointError(f"{path} is not an {CHECKPOINT_FORMAT} checkpoint")
         if checkpoint.get("version") != CHECKPOINT_VERSION:
@@ -164,6 +187,7 @@ class Module:
         state = checkpoint.get("parameters")
         if not isinstance(state, dict):
             raise CheckpointError(f"{path} has no 'parameters' object")
+        self._check_architecture(checkpoint, path)
         count = checkpoint.get("num_parameters")
         if count != len(state):
             raise CheckpointError(f"{path} says it holds {count!r} parameters but lists "
@@ -173,6 +197,80 @@ class Module:
         except CheckpointError as err:
             raise CheckpointError(f"{path}: {err}") from None
         return self
+
+    def _check_architecture(self, checkpoint: dict[str, Any], path: Any) -> None:
+        saved, model = checkpoint.get("architecture"), checkpoint.get("model")
+        if saved is None:  # a checkpoint from before "architecture": its repr is all there is
+            if _has_own_repr(self) and model != repr(self):
+                raise CheckpointError(f"{path} holds {model}, but this model is {self!r}")
+            return
+        if not isinstance(saved, list) or not all(isinstance(line, str) for line in saved):
+            raise CheckpointError(f"{path} has a malformed 'architecture' (a list of strings)")
+        ours = self.architecture()
+        if saved != ours:
+            detail = ""
+            if saved[:1] == ours[:1]:  # the same repr: name the first sub-module that differs
+                at = next(i for i, (a, b) in enumerate(zip([*saved, ""], [*ours, ""])) if a != b)
+                theirs = saved[at] if at < len(saved) else "nothing"
+                mine = ours[at] if at < len(ours) else "nothing"
+                detail = f": the file has {theirs!r} where this model has {mine!r}"
+            raise CheckpointError(f"{path} holds {model}, but this model is {self!r}{detail}")
+
+
+def _describe(module: Module) -> str:
+    return repr(module) if _has_own_repr(module) else type(module).__qualname__
+
+
+def _has_own_repr(module: Module) -> bool:
+    # object's repr holds an address, which differs from run to run.
+    return type(module).__repr__ is not object.__repr__
+
+
+def _parse(data: bytes, path: Any) -> Any:
+    """The JSON document in data, strictly: UTF-8, no BOM, no duplicate keys, bounded depth."""
+    if data.startswith(codecs.BOM_UTF8):
+        raise CheckpointError(f"{path} starts with a UTF-8 byte-order mark (BOM); checkpoints "
+                              f"are plain UTF-8 JSON: save it again without one")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise CheckpointError(f"{path} is not UTF-8 text: byte {data[err.start]:#04x} at offset "
+                              f"{err.start}") from None
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_int=_bounded_int)
+    except json.JSONDecodeError as err:
+        at_end = not text[err.pos:].strip()
+        hint = " (is it truncated?)" if at_end else ""
+        raise CheckpointError(f"{path} is not a valid checkpoint{hint}: {err}") from None
+    except RecursionError:
+        raise CheckpointError(f"{path} is nested too deeply to be a checkpoint") from None
+    except CheckpointError as err:
+        raise CheckpointError(f"{path}: {err}") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json keeps the last of two equal keys; in a checkpoint that hides a tampered value.
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise CheckpointError(f"key {key!r} appears twice")
+        out[key] = value
+    return out
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > _MAX_INT_DIGITS:
+        raise CheckpointError(f"an integer of {len(digits.lstrip('-'))} digits "
+                              f"({digits[:12]}...) is no parameter; they must be finite numbers")
+    return int(digits)
+
+
+def _check_numbers(state: Mapping[str, Any], what: str) -> None:
+    # reprlib shortens a tampered value such as a 400-digit int to a readable length.
+    bad = [f"{name}={reprlib.repr(value)}" for name, value in state.items()
+           if not _is_finite_number(value)]
+    if bad:
+        raise CheckpointError(f"{what} must be finite numbers, got {_names(bad)}")
 
 
 def _is_finite_number(x: Any) -> bool:

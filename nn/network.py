@@ -10,14 +10,14 @@ from __future__ import annotations
 import html
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
 from autograd_core.export import FORMATS, image_bytes
+from autograd_core.files import write_atomic
 from autograd_core.render import DotText, renderer
 
-from ._io import atomic_write
 from .flow import (
     BOUNDS,
     DYING,
@@ -85,11 +85,7 @@ def save_network(model: Any, path: str | os.PathLike[str], x: Any = None, *,
                          f"{'no extension' if not suffix else repr(target.suffix)}")
     source = draw_network(model, x, show=show, fmt=fmt, max_edges=max_edges)
     data = source.encode() if suffix == ".dot" else image_bytes(source, suffix)
-
-    def write(f: IO[bytes]) -> None:
-        f.write(data)
-
-    return atomic_write(target, write, binary=True)
+    return write_atomic(target, data)
 
 
 def _check_options(model: Any, layers: list[Layer], show: Any, fmt: Any, max_edges: Any

@@ -7,6 +7,7 @@ display needed, and the caller's pyplot backend is left alone.
 
 from __future__ import annotations
 
+import io
 import os
 
 import numpy as np
@@ -14,8 +15,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from autograd_core import no_grad
+from autograd_core.files import write_atomic
 
-from ._io import atomic_write
 from .module import Module
 from .train import History, predict
 
@@ -26,9 +27,16 @@ def _figure(figsize: tuple[float, float] = (6, 4.5)) -> Figure:
     return fig
 
 
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as a PNG image, in memory (to write several files as one set)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
 def _save(fig: Figure, path: str | os.PathLike[str] | None) -> None:
     if path is not None:
-        atomic_write(path, lambda f: fig.savefig(f, format="png"), binary=True)
+        write_atomic(path, png_bytes(fig), make_folders=True)
 
 
 def plot_loss(history: History, path: str | os.PathLike[str] | None = None) -> Figure:

@@ -15,13 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
+from autograd_core.export import image_bytes
+from autograd_core.files import check_folder, check_target, write_files
+
 from .data import make_circles, make_moons, make_spiral, make_xor
 from .flow import has_gradients
 from .layers import MLP
 from .losses import cross_entropy, hinge
-from .network import save_network
+from .network import draw_network
 from .optim import SGD, linear_schedule
-from .plot import plot_decision_boundary, plot_gradient_flow, plot_loss
+from .plot import plot_decision_boundary, plot_gradient_flow, plot_loss, png_bytes
 from .train import History, LossFn, fit, objective
 
 SEED = 1337  # micrograd's demo seeds both of its generators with 1337
@@ -66,11 +69,16 @@ def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int
     """Train recipe `name` with SGD, lr 1.0 → 0.1 over `steps` (micrograd's 1.0 − 0.9·k/100);
     writes NAME_boundary.png (a resolution² grid), NAME_loss.png and NAME_model.json to `out`
     (nothing if out is None); flow=True records gradient flow and adds NAME_flow.png and
-    NAME_network.svg (the trained network on the training data)."""
+    NAME_network.svg (the trained network on the training data).
+
+    `out` and the files are checked before training starts. They are written as one set
+    (autograd_core.files.write_files): all from this run, or none replaced.
+    """
     if name not in RECIPES:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(RECIPES)}")
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    targets = output_files(name, out, flow)
     recipe = RECIPES[name]
     X, y = recipe.data(seed)
     if recipe.binary:
@@ -81,20 +89,32 @@ def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int
     history = fit(model, recipe.objective, (X, y), optimizer, steps=steps, progress=progress,
                   flow=flow)
     seconds = (time.perf_counter() - start) / max(len(history.loss), 1)
-    files = []
-    if out is not None:
-        boundary, curve = Path(out) / f"{name}_boundary.png", Path(out) / f"{name}_loss.png"
-        plot_decision_boundary(model, X, y, boundary, resolution=resolution)
-        plot_loss(history, curve)
-        files = [boundary, curve, model.save(Path(out) / f"{name}_model.json")]
-        if flow:
-            flow_plot = Path(out) / f"{name}_flow.png"
-            plot_gradient_flow(history, flow_plot)
-            files.append(flow_plot)
+    files: list[Path] = []
+    if targets:
+        # Everything is made in memory first, so a failure here replaces no file.
+        boundary, curve, checkpoint, *flow_files = targets
+        contents = {boundary: png_bytes(plot_decision_boundary(model, X, y,
+                                                               resolution=resolution)),
+                    curve: png_bytes(plot_loss(history)),
+                    checkpoint: model.dumps()}
+        if flow_files:
+            flow_plot, network = flow_files
+            contents[flow_plot] = png_bytes(plot_gradient_flow(history))
             # The last step's gradients; a run whose every grad ended at 0 shows its weights.
             show = "grad" if has_gradients(model) else "weight"
-            files.append(save_network(model, Path(out) / f"{name}_network.svg", X, show=show))
+            contents[network] = image_bytes(draw_network(model, X, show=show), ".svg")
+        files = write_files(contents, make_folders=True)
     return TrainResult(model, history, files, seconds)
+
+
+def output_files(name: str, out: str | Path | None, flow: bool = False) -> list[Path]:
+    """The files `train(name, out, flow=flow)` writes (none if out is None), checked: out is a
+    folder or can be made one, we can write in it, and no file there is a folder or a device."""
+    if out is None:
+        return []
+    folder = check_folder(out)
+    kinds = ["boundary.png", "loss.png", "model.json"] + ["flow.png", "network.svg"] * flow
+    return [check_target(folder / f"{name}_{kind}") for kind in kinds]
 
 
 def train_moons(out: str | Path | None = "out", steps: int = 100, seed: int = SEED,

@@ -217,7 +217,8 @@ def test_truncated_checkpoint_raises_and_changes_nothing(tmp_path, keep):
 
 def test_checkpoint_of_another_shape_is_refused(tmp_path):
     path = MLP(2, [3, 1]).save(tmp_path / "m.json")
-    with pytest.raises(CheckpointError, match="missing layers.0.neurons.3.w.0"):
+    with pytest.raises(CheckpointError,
+                       match="holds MLP.2 → 3 → 1., but this model is MLP.2 → 4 → 1."):
         MLP(2, [4, 1]).load(path)
 
 
@@ -228,7 +229,7 @@ def test_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(json, "dump", crash)
+    monkeypatch.setattr(json, "dumps", crash)
     with pytest.raises(OSError, match="disk full"):
         MLP(2, [3, 1], seed=2).save(path)
     assert path.read_bytes() == old
