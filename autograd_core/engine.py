@@ -31,6 +31,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # A ContextVar, not a threading.local: every thread starts in a context of its own, so the mode
 # is per thread and per asyncio task; it is read for every node built.
 _grad_enabled: ContextVar[bool] = ContextVar("autograd_core.grad_enabled", default=True)
+_recording = _grad_enabled.get  # bound once: apply asks for every node it builds
 # How many `grad`/`value_and_grad` calls are running in this context: inside one, an inner grad
 # must build the graph of its result, so the outer one can differentiate it (a trace level).
 _grad_level: ContextVar[int] = ContextVar("autograd_core.grad_level", default=0)
@@ -355,12 +356,9 @@ def apply(op: Op, *args: Any) -> Value:
 
     Under no_grad the result is a leaf. Any op record works, the table's or one of your own.
     """
-    if type(op) is not Op and not isinstance(op, Op):
-        raise TypeError(f"apply needs an op record (autograd_core.Op), got {op!r}")
     n = len(args)
-    if n != op.arity:
-        raise TypeError(f"{op.name} takes {op.arity} input{'s' * (op.arity > 1)} "
-                        f"({', '.join(op.inputs)}), got {n}")
+    if type(op) is not Op or n != op.arity:
+        _check_call(op, n)
     # One and two inputs (nearly every node) are spelled out: unpacking a list costs more.
     if n == 2:
         x, y = args
@@ -386,13 +384,22 @@ def apply(op: Op, *args: Any) -> Value:
     out._grad = 0.0
     out.label = ""
     out._constant = False
-    if _grad_enabled.get():
+    if _recording():
         out._op = op
         out._parents = args
     else:  # under no_grad the result is a plain leaf
         out._op = None
         out._parents = ()
     return out
+
+
+def _check_call(op: Any, n: int) -> None:
+    """Refuse anything but an op record (or a subclass's) and a wrong number of inputs."""
+    if not isinstance(op, Op):
+        raise TypeError(f"apply needs an op record (autograd_core.Op), got {op!r}")
+    if n != op.arity:
+        raise TypeError(f"{op.name} takes {op.arity} input{'s' * (op.arity > 1)} "
+                        f"({', '.join(op.inputs)}), got {n}")
 
 
 def _inputs(op: Op, args: tuple[Any, ...]) -> tuple[Value, ...]:
@@ -509,8 +516,10 @@ def topological_order(root: Value) -> list[Value]:
                 stack += (node, None, x)
             else:
                 stack += (node, None, y, x)  # x on top: the first parent is placed first
-        elif any(p not in visited for p in parents):
-            stack += (node, None, *reversed(parents))
+        elif parents:  # a parent already visited is skipped when it comes back up
+            stack.append(node)
+            stack.append(None)
+            stack.extend(parents[::-1])
         else:
             order.append(node)
     return order
@@ -532,7 +541,8 @@ def local_partials(node: Value, *, create_graph: bool = False) -> tuple[Any, ...
     out = node if create_graph else node._data
     try:
         with _grad_mode(True) if create_graph else nullcontext():
-            return tuple(None if rule is None or parent.constant else rule(out, *args)
+            return tuple(None if rule is None or parent._constant
+                         else rule if type(rule) is float else rule(out, *args)
                          for parent, rule in zip(parents, op.partials))
     except (ArithmeticError, ValueError) as err:
         raise _backward_error(node, err) from None
@@ -597,19 +607,19 @@ def _chain_rule_floats(order: list[Value]) -> None:
                 rx, ry = op.partials
                 xd, yd = x._data, y._data
                 if rx is not None and not x._constant:
-                    x._grad += rx(out, xd, yd) * g
+                    x._grad += (rx if type(rx) is float else rx(out, xd, yd)) * g
                 if ry is not None and not y._constant:
-                    y._grad += ry(out, xd, yd) * g
+                    y._grad += (ry if type(ry) is float else ry(out, xd, yd)) * g
             elif len(parents) == 1:
                 x = parents[0]
                 rx = op.partials[0]
                 if rx is not None and not x._constant:
-                    x._grad += rx(out, x._data) * g
+                    x._grad += (rx if type(rx) is float else rx(out, x._data)) * g
             else:
                 args = [p._data for p in parents]
                 for parent, rule in zip(parents, op.partials):
                     if rule is not None and not parent._constant:
-                        parent._grad += rule(out, *args) * g
+                        parent._grad += (rule if type(rule) is float else rule(out, *args)) * g
     except (ArithmeticError, ValueError) as err:
         raise _backward_error(node, err) from None
 

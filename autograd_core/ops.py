@@ -19,7 +19,9 @@ ROUTER = "router"  # the whole gradient goes to one input, the rest get 0 (max, 
 SCALER = "scaler"  # multiplies the upstream gradient by a local slope (exp, tanh, ...)
 BLOCKER = "blocker"  # passes no gradient at all (step)
 
-Rule = Callable[..., Any]  # (out, *inputs) -> ∂out/∂(one input), on floats or on Values
+# A partial rule: (out, *inputs) -> ∂out/∂(one input), on floats or on Values; or a number,
+# for a partial that is the same everywhere (1 for each input of +), read without a call.
+Rule = Callable[..., Any] | float
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -27,8 +29,9 @@ class Op:
     """One op: out = forward(*inputs); ∂out/∂inputᵢ = partials[i](out, *inputs).
 
     Each rule is written once with arithmetic that works on floats (plain backward) and on
-    Values (create_graph=True), so higher-order derivatives come from the same rule. A rule of
-    None marks an input that is a number by definition (the n of xⁿ): it takes no gradient.
+    Values (create_graph=True), so higher-order derivatives come from the same rule; a rule
+    that is a float is that partial everywhere. A rule of None marks an input that is a number
+    by definition (the n of xⁿ): it takes no gradient.
     """
 
     name: str
@@ -58,9 +61,10 @@ class Op:
         if not (len(self.inputs) == len(self.test_range) == n >= 1):
             raise ValueError(f"op record {self.name!r}: {n} partials, {len(self.inputs)} input "
                              f"names and {len(self.test_range)} test ranges must agree (≥ 1)")
-        if not callable(self.forward) or not all(r is None or callable(r) for r in self.partials):
-            raise TypeError(f"op record {self.name!r}: forward and every partial rule must be "
-                            f"callable (a partial of None marks a constant input)")
+        if not callable(self.forward) or not all(r is None or type(r) is float or callable(r)
+                                                 for r in self.partials):
+            raise TypeError(f"op record {self.name!r}: forward must be callable, and each "
+                            f"partial a callable rule, a float, or None (a constant input)")
         if len(self.defaults) >= n:
             raise ValueError(f"op record {self.name!r}: the first input cannot have a default")
 
@@ -120,11 +124,11 @@ def _tan_pole(x: float) -> float:
 # --- binary arithmetic ---------------------------------------------------------------------
 
 ADD = Op("add", "+", DISTRIBUTOR, "f = x + y; ∂f/∂x = 1, ∂f/∂y = 1",
-         forward=operator.add, partials=(lambda out, x, y: 1.0, lambda out, x, y: 1.0),
+         forward=operator.add, partials=(1.0, 1.0),
          test_range=((-5.0, 5.0), (-5.0, 5.0)), syntax="{} + {}", method=False)
 
 SUB = Op("sub", "−", DISTRIBUTOR, "f = x − y; ∂f/∂x = 1, ∂f/∂y = −1",
-         forward=operator.sub, partials=(lambda out, x, y: 1.0, lambda out, x, y: -1.0),
+         forward=operator.sub, partials=(1.0, -1.0),
          test_range=((-5.0, 5.0), (-5.0, 5.0)), syntax="{} - {}", method=False)
 
 MUL = Op("mul", "×", SWAPPER, "f = x·y; ∂f/∂x = y, ∂f/∂y = x",
@@ -205,11 +209,11 @@ CLAMP = Op("clamp", "clamp", ROUTER,
 # +x: a new node equal to x. `grad` wraps each argument that is already a Value in one, so an
 # inner derivative is taken with respect to its own input, never to the outer one it came from.
 POS = Op("pos", "+x", DISTRIBUTOR, "f = +x; ∂f/∂x = 1",
-         forward=operator.pos, partials=(lambda out, x: 1.0,), test_range=((-5.0, 5.0),),
+         forward=operator.pos, partials=(1.0,), test_range=((-5.0, 5.0),),
          syntax="+{}", method=False)
 
 NEG = Op("neg", "−x", SCALER, "f = −x; ∂f/∂x = −1",
-         forward=operator.neg, partials=(lambda out, x: -1.0,), test_range=((-5.0, 5.0),),
+         forward=operator.neg, partials=(-1.0,), test_range=((-5.0, 5.0),),
          syntax="-{}", method=False)
 
 ABS = Op("abs", "|x|", SCALER, "f = |x|; ∂f/∂x = sign x (0 at x = 0)",
@@ -253,7 +257,7 @@ RELU = Op("relu", "relu", ROUTER, "f = max(0, x); ∂f/∂x = [x > 0]",
 
 # The slides' perceptron: step(0) = 0, and the gradient is 0 everywhere, so it cannot learn.
 STEP = Op("step", "step", BLOCKER, "f = [x > 0]; ∂f/∂x = 0",
-          forward=lambda x: 1.0 if x > 0.0 else 0.0, partials=(lambda out, x: 0.0,),
+          forward=lambda x: 1.0 if x > 0.0 else 0.0, partials=(0.0,),
           test_range=((-5.0, 5.0),), kink=lambda x: abs(x),
           convention="step(0) = 0; the slope is 0 everywhere, the jump included")
 

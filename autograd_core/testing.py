@@ -100,7 +100,8 @@ class Expression:
 
 def _slopes(op: Op, xs: Sequence[float]) -> tuple[float, ...]:
     out = op.forward(*xs)
-    return tuple(0.0 if rule is None else abs(float(rule(out, *xs))) for rule in op.partials)
+    return tuple(0.0 if rule is None else abs(rule if type(rule) is float else rule(out, *xs))
+                 for rule in op.partials)
 
 
 class _Builder:
