@@ -19,9 +19,11 @@ ROUTER = "router"  # the whole gradient goes to one input, the rest get 0 (max, 
 SCALER = "scaler"  # multiplies the upstream gradient by a local slope (exp, tanh, ...)
 BLOCKER = "blocker"  # passes no gradient at all (step)
 
-# A partial rule: (out, *inputs) -> ∂out/∂(one input), on floats or on Values; or a number,
-# for a partial that is the same everywhere (1 for each input of +), read without a call.
-Rule = Callable[..., Any] | float
+# A partial rule: (out, *inputs) -> ∂out/∂(one input), on floats or on Values; or a float, for
+# a partial that is the same everywhere (1 for each input of +), read without a call; or None,
+# for an input that is a number by definition. (Typed Any: engines test `type(rule) is float`
+# in their hot loops, which mypy cannot narrow.)
+Rule = Any
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -39,7 +41,7 @@ class Op:
     role: str  # what the gate does to the gradient (see the role constants above)
     doc: str  # one line of maths: f and its partials
     forward: Callable[..., float] = field(kw_only=True)
-    partials: tuple[Rule | None, ...] = field(kw_only=True)
+    partials: tuple[Rule, ...] = field(kw_only=True)
     test_range: tuple[tuple[float, float], ...] = field(kw_only=True)  # per input: smooth, finite
     defined: str = field(default="", kw_only=True)  # where f is defined: "log x needs x > 0"
     kink: Callable[..., float] | None = field(default=None, kw_only=True)  # distance to a kink
