@@ -7,12 +7,14 @@ The engine knows ops only through the records in `autograd_core.ops`, read from 
 
 from __future__ import annotations
 
+import copy
 import functools
 import gc
 import inspect
 import math
 import numbers
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
@@ -311,6 +313,10 @@ class Value:
         if not create_graph:
             _backward_floats(self, gradient, keep=True)
             return
+        warnings.warn("backward(create_graph=True) makes each grad a graph that refers back to "
+                      "its node (x.grad depends on x): a reference cycle, freed only by the "
+                      "cycle collector. Call zero_grad() when done, or use grad(), which "
+                      "makes none", stacklevel=2)
         grads = _graph_grads(self, gradient)
         with _walk_lock:  # nothing is changed until every grad is known
             for node, g in grads.items():
@@ -326,6 +332,33 @@ class Value:
         """A new leaf with the same data, cut from the graph."""
         return Value(self._data, self.label)
 
+    # --- pickle and deepcopy: flat, so a graph of any depth works (no recursion) -------------
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A leaf pickles as itself; an op node as its leaves (objects, so a model's parameters
+        # stay shared with the graphs built on them) plus its graph as a flat list.
+        if self._op is None:
+            return _leaf, (type(self), self._data, _plain_grad(self), self.label)
+        order = topological_order(self)
+        leaves = [n for n in order if n._op is None]
+        index = {n: i for i, n in enumerate(leaves)}
+        spec = []
+        for node in order:
+            if node._op is not None:
+                index[node] = len(leaves) + len(spec)
+                spec.append((node._op, tuple(index[p] for p in node._parents), node._data,
+                             _plain_grad(node), node.label))
+        return _graph, (leaves, spec)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        for node in topological_order(self):  # parents first: each copy finds its parents'
+            if id(node) not in memo:
+                new = _leaf(type(node), node._data, copy.deepcopy(node._grad, memo), node.label)
+                if node._op is not None:
+                    new._op = node._op
+                    new._parents = tuple(memo[id(p)] for p in node._parents)
+                memo[id(node)] = new
+        return memo[id(self)]  # type: ignore[no-any-return]
+
 
 class Constant(Value):
     """A number lifted into the graph from a Python literal (the 2 of x * 2): it takes no grad."""
@@ -335,6 +368,32 @@ class Constant(Value):
     def __init__(self, data: Any, label: str = "") -> None:
         super().__init__(data, label)
         self._constant = True
+
+
+def _plain_grad(node: Value) -> float:
+    if isinstance(node._grad, Value):
+        raise TypeError(f"{node!r} holds a grad that is a graph (from create_graph=True), which "
+                        f"does not pickle: call zero_grad() first, or pickle its number")
+    return node._grad  # type: ignore[no-any-return]
+
+
+def _leaf(cls: type[Value], data: float, grad: Any, label: str) -> Value:
+    """A leaf (or Constant) with these fields: what pickle and deepcopy rebuild."""
+    node = cls(data, label)
+    node._grad = grad
+    return node
+
+
+def _graph(leaves: list[Value], spec: list[tuple[Op, tuple[int, ...], float, float, str]]
+           ) -> Value:
+    """The last node of a graph pickled by Value.__reduce__, rebuilt in order."""
+    nodes = list(leaves)
+    for op, parents, data, grad, label in spec:
+        node = _leaf(Value, data, grad, label)
+        node._op = op
+        node._parents = tuple(nodes[i] for i in parents)
+        nodes.append(node)
+    return nodes[-1]
 
 
 # What an operator accepts; anything else gets NotImplemented, so Python asks the other side.

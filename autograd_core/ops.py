@@ -78,6 +78,21 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name!r}, {self.written(*self.inputs)})"
 
+    # A record is immutable and holds functions: copies share it, and pickle stores a table
+    # record as a reference to its name in this module (MUL for "mul").
+    def __copy__(self) -> Op:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Op:
+        return self
+
+    def __reduce__(self) -> str:
+        if globals().get(self.name.upper()) is not self:
+            raise TypeError(f"op record {self.name!r} is not one of autograd_core.ops' records, "
+                            f"so it does not pickle (its rules are functions of yours); "
+                            f"detach() the nodes it made, or rebuild the graph after loading")
+        return self.name.upper()
+
     def written(self, *args: str) -> str:
         """The op as the user writes it, with args in place: `written("x", "2")` → "x ** 2"."""
         return self.syntax.format(*args)

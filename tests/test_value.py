@@ -2,11 +2,15 @@
 gradient, grad modes in every form, and a backward that is all or nothing."""
 
 import asyncio
+import copy
+import dataclasses
 import gc
 import inspect
 import math
+import pickle
 import sys
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -14,12 +18,14 @@ import pytest
 from autograd_core import (
     Constant,
     Value,
+    apply,
     collector_paused,
     enable_grad,
     grad,
     is_grad_enabled,
     no_grad,
     ops,
+    topological_order,
 )
 
 # --- data and grad stay valid --------------------------------------------------------------
@@ -238,5 +244,76 @@ def test_collector_pause_keeps_a_collector_the_user_turned_off():
         with collector_paused():
             pass
         assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+# --- pickle, deepcopy, and cycles ---------------------------------------------------------------
+
+def _chain(n):
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(n):
+        y = (y * 1.0001).tanh() + x
+    return x, y
+
+
+def test_a_deep_graph_pickles_and_deep_copies_without_recursion():
+    x, y = _chain(3000)
+    y.backward()
+    for copied in (pickle.loads(pickle.dumps(y)), copy.deepcopy(y)):
+        assert copied.data == y.data and copied.op is y.op and copied is not y
+        order = topological_order(copied)
+        assert len(order) == len(topological_order(y))
+        assert [n.grad for n in order] == [n.grad for n in topological_order(y)]
+
+
+def test_pickling_nodes_together_keeps_their_leaves_shared():
+    x, y = _chain(3)
+    x2, y2 = pickle.loads(pickle.dumps((x, y)))
+    assert x2 in set(topological_order(y2))
+    x3, y3 = copy.deepcopy((x, y))
+    assert x3 in set(topological_order(y3)) and x3 is not x
+
+
+def test_a_record_of_ones_own_refuses_to_pickle_by_name():
+    twice = dataclasses.replace(ops.TANH, name="twice")
+    with pytest.raises(TypeError, match="op record 'twice' is not one of"):
+        pickle.dumps(apply(twice, Value(1.0)))
+    assert pickle.loads(pickle.dumps(ops.TANH)) is ops.TANH
+    assert copy.deepcopy(ops.TANH) is ops.TANH
+
+
+def test_a_graph_valued_grad_refuses_to_pickle_with_advice():
+    x = Value(2.0)
+    with pytest.warns(UserWarning, match="reference cycle"):
+        (x * x).backward(create_graph=True)
+    with pytest.raises(TypeError, match="zero_grad"):
+        pickle.dumps(x)
+
+
+def test_create_graph_warns_of_its_cycle_and_zero_grad_breaks_it():
+    gc.disable()
+    try:
+        x = Value(2.0)
+        y = x * x * x
+        with pytest.warns(UserWarning, match="reference cycle"):
+            y.backward(create_graph=True)
+        probe = weakref.ref(x)
+        y.zero_grad()
+        del x, y
+        assert probe() is None  # freed by reference counting alone
+    finally:
+        gc.enable()
+
+
+def test_functional_grad_of_grad_leaves_no_cycle():
+    gc.disable()
+    try:
+        x = Value(2.0)
+        probe = weakref.ref(x)
+        assert grad(grad(lambda v: v * v * v))(x).data == 12.0
+        del x
+        assert probe() is None
     finally:
         gc.enable()
