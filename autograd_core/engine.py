@@ -341,7 +341,7 @@ class Value:
         order = topological_order(self)
         leaves = [n for n in order if n._op is None]
         index = {n: i for i, n in enumerate(leaves)}
-        spec = []
+        spec: list[tuple[Op, tuple[int, ...], float, float, str]] = []
         for node in order:
             if node._op is not None:
                 index[node] = len(leaves) + len(spec)
