@@ -311,7 +311,7 @@ class Value:
         if not isinstance(gradient, Value):
             gradient = _real(gradient, "backward's gradient")
         if not create_graph:
-            _backward_floats(self, gradient, keep=True)
+            _backward_floats(self, float(gradient))
             return
         warnings.warn("backward(create_graph=True) makes each grad a graph that refers back to "
                       "its node (x.grad depends on x): a reference cycle, freed only by the "
@@ -688,9 +688,11 @@ def _chain_rule_floats(order: list[Value]) -> None:
 _walk_lock = threading.RLock()
 
 
-def _backward_floats(root: Value, seed: float, keep: bool) -> dict[Value, float]:
-    """Run the float walk in the nodes' grad slots: with keep, add its grads to the old ones
-    (backward); without, return them all and leave every grad as it was (functional grad).
+def _backward_floats(root: Value, seed: float, read: list[Value] | None = None
+                     ) -> list[float]:
+    """Run the float walk in the nodes' grad slots and add its grads to the old ones (backward);
+    or, given nodes to read, return their grads from this walk and leave every grad as it was
+    (functional grad: nodes to read that are not in the graph must be fresh, at 0).
 
     A walk that fails, or yields a grad that is not finite, changes nothing and raises.
     """
@@ -708,13 +710,13 @@ def _backward_floats(root: Value, seed: float, keep: bool) -> dict[Value, float]
         except BaseException:
             _restore(order, saved)
             raise
-        if not keep:
-            grads = {n: n._grad for n in order if not n._constant}
+        if read is not None:
+            grads = [n._grad for n in read]
             _restore(order, saved)
             return grads
         for node, old in saved:
             node._grad = old + node._grad
-        return {}
+        return []
 
 
 def _restore(order: list[Value], saved: list[tuple[Value, Any]]) -> None:
@@ -790,10 +792,14 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0
                 out = f(*inputs)
                 if not isinstance(out, Value):
                     out = Value(_real(out, f"the result of {getattr(f, '__name__', 'f')}"))
-                grads = _graph_grads(out, 1.0) if nested else _backward_floats(out, 1.0, False)
+                wrt = [inputs[i] for i in nums]
+                if nested:
+                    graph_grads = _graph_grads(out, 1.0)
+                    result = tuple(graph_grads.get(x, 0.0) for x in wrt)
+                else:
+                    result = tuple(_backward_floats(out, 1.0, read=wrt))
         finally:
             _grad_level.reset(level)
-        result = tuple(grads.get(inputs[i], 0.0) for i in nums)
         return (out if nested else out._data), (result[0] if isinstance(argnums, int) else result)
 
     return wrapped
