@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 MUTMUT = os.path.join(os.path.dirname(sys.executable), "mutmut")
 # The million-node chain adds only time: the graph-shape tests cover the same code.
-TESTS = ["tests", "--ignore=tests/test_benchmarks.py", "-k", "not chain_of_a_million"]
+TESTS = ["tests", "--ignore=tests/test_benchmarks.py", "-k",
+         "not chain_of_a_million and not overhead_benchmark_runs_end_to_end"]
 DETECTED = ("killed", "timeout")
 
 

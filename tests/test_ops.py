@@ -6,6 +6,7 @@ A new record in the op table is covered here the moment it exists.
 import dataclasses
 import inspect
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -80,7 +81,7 @@ def test_every_record_is_reachable_from_value_and_the_cli(op):
 
 
 def test_readme_lists_every_op():
-    readme = open("README.md", encoding="utf-8").read()
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     listed = readme.split("<!-- ops -->")[1]  # the list between the two markers
     missing = [op.name for op in OPS
                if op.method and not re.search(rf"[`.]{op.name}[`(]", listed)]
