@@ -165,13 +165,13 @@ def _real(x: Any, what: str) -> float:
 class Value:
     """A graph scalar: `data` from the forward pass; `grad` = d(root)/d(self) after backward."""
 
-    __slots__ = ("_data", "_grad", "label", "_op", "_parents", "_constant", "__weakref__")
+    __slots__ = ("_data", "_grad", "_label", "_op", "_parents", "_constant", "__weakref__")
 
     def __init__(self, data: Any, label: str = "") -> None:
         # A leaf. Op nodes are made by `apply`, which sets the same six fields.
         self._data = data if type(data) is float and _finite(data) else _real(data, "Value")
         self._grad: Any = 0.0  # a float; a Value after backward(create_graph=True)
-        self.label = label
+        self.label = label  # checked by its setter
         self._op: Op | None = None
         self._parents: tuple[Value, ...] = ()
         self._constant = False
@@ -193,6 +193,17 @@ class Value:
     @grad.setter
     def grad(self, value: Any) -> None:
         self._grad = value if isinstance(value, Value) else _real(value, "grad")
+
+    @property
+    def label(self) -> str:
+        """The node's name in drawings, tables and messages ("" for none)."""
+        return self._label
+
+    @label.setter
+    def label(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"label needs a str, got {type(value).__name__}: {value!r}")
+        self._label = value
 
     @property
     def op(self) -> Op | None:
@@ -441,7 +452,7 @@ def apply(op: Op, *args: Any) -> Value:
     out = _new(Value)
     out._data = data
     out._grad = 0.0
-    out.label = ""
+    out._label = ""
     out._constant = False
     if _recording():
         out._op = op

@@ -317,3 +317,13 @@ def test_functional_grad_of_grad_leaves_no_cycle():
         assert probe() is None
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("bad", [5, None, b"x"])
+def test_a_label_must_be_text(bad):
+    with pytest.raises(TypeError, match="label needs a str"):
+        Value(1.0, bad)
+    v = Value(1.0, "v")
+    with pytest.raises(TypeError, match="label needs a str"):
+        v.label = bad
+    assert v.label == "v"
