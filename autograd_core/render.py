@@ -516,7 +516,7 @@ class _Picture:
         if s.seed:
             return f"{head}: the seed, {_d(r, r)} = 1"
         rec = s.node.op
-        assert rec is not None
+        assert rec is not None and frame.before is not None and frame.pending is not None
         n = self.name[s.node]
         lines = [f"{head}: {self._defines(s.node)}   ({rec.name}, a {rec.role})"]
         g = self._term(s.grad)
@@ -530,12 +530,15 @@ class _Picture:
             added.setdefault(parent, []).append(c)
             if parent not in s.parents[k + 1:]:  # its last term of this step: now the sum
                 lines.extend(self._sum(frame, parent, added[parent]))
+                left = frame.pending[parent]
+                if len(added[parent]) == 1 and left and frame.before.get(parent) is None:
+                    lines[-1] += f"   (so far: {left} more use{'s' * (left > 1)} of {p} to add)"
         return "\n".join(lines)
 
     def _sum(self, frame: _Frame, parent: Value, terms: list[Any]) -> list[str]:
         """A grad's sum written out once it has a second term: dh/dx = 1 (so far) + (-4) = -3;
         the numbers are the walk's own running sums, never added up again here."""
-        assert frame.before is not None and frame.pending is not None
+        assert frame.before is not None and frame.pending is not None  # a backward frame
         before = frame.before.get(parent)
         if before is None and len(terms) == 1:
             return []  # its first term: the line above says it all
