@@ -154,7 +154,7 @@ def _lines(text: str) -> str:
 _FRAGMENT = """<div class="autograd-steps" id="{uid}" tabindex="0">
 <style>
   #{uid} {{ font-family: Helvetica, Arial, sans-serif; font-size: 15px; color: #111827;
-           line-height: 1.4; }}
+           line-height: 1.4; margin: 0.5em 0 1.5em; }}
   #{uid}:focus {{ outline: 2px solid #93c5fd; }}
   #{uid} .legend {{ font-size: 0.9em; margin-bottom: 0.5em; }}
   #{uid} .item {{ display: inline-block; margin-right: 1em; }}
@@ -200,12 +200,17 @@ _FRAGMENT = """<div class="autograd-steps" id="{uid}" tabindex="0">
   var caption = root.querySelector(".caption");
   var current = {start};
   function show(k) {{
+    var inside = root.contains(document.activeElement);
     current = Math.max(0, Math.min(frames.length - 1, k));
     frames.forEach(function (frame, i) {{ frame.hidden = i !== current; }});
     counter.textContent = frames[current].getAttribute("data-counter");
     caption.textContent = frames[current].getAttribute("data-caption");
     prev.disabled = current === 0;
     next.disabled = current === frames.length - 1;
+    // A button disabled at an end drops the focus: keep it here, or the keys stop working.
+    if (inside && (document.activeElement.disabled || !root.contains(document.activeElement))) {{
+      root.focus();
+    }}
   }}
   prev.addEventListener("click", function () {{ show(current - 1); }});
   next.addEventListener("click", function () {{ show(current + 1); }});
