@@ -26,7 +26,8 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--window-size=1200,900")
 WIDTH = 1200
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None or DRIVER is None, reason=INSTALL)
+if CHROMIUM is None or DRIVER is None:  # the whole module at once: one line says how to get it
+    pytest.skip(INSTALL, allow_module_level=True)
 
 
 def _chrome(profile: Path, scripts: bool = True):
