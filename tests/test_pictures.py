@@ -253,3 +253,38 @@ def test_step_out_of_range_names_the_valid_range():
     *_, h = fanout()
     with pytest.raises(IndexError, match=r"step 7 is out of range: .* 3 steps \(0 to 2\)"):
         to_dot(h, step=7)
+
+
+# --- plots ------------------------------------------------------------------------------------
+
+def test_spiral_boundary_has_axis_labels_a_class_legend_and_every_class_visible():
+    from matplotlib.colors import to_hex
+
+    from nn import MLP, make_spiral, plot_decision_boundary
+    from nn.plot import CLASS_COLORS
+
+    X, y = make_spiral(n=10, classes=3, seed=0)
+    fig = plot_decision_boundary(MLP(2, [8, 3], seed=0), X, y, resolution=12, dataset="spiral")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "x₀ (first input)" and ax.get_ylabel() == "x₁ (second input)"
+    assert ax.get_title() == "spiral: decision boundary of MLP(2 → 8 → 3)"
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["0", "1", "2"]
+    points = [to_hex(c.get_facecolor()[0]) for c in ax.collections if c.get_label() in "012"]
+    assert points == list(CLASS_COLORS[:3])  # three distinct colours, none of them grey
+    assert all(to_hex(c) not in ("#dddddd", "#ffffff") for c in CLASS_COLORS)
+
+
+def test_moons_boundary_names_the_hinge_labels_and_loss_plot_names_the_dataset():
+    from nn import MLP, fit, hinge, make_moons, objective, plot_decision_boundary, plot_loss
+    from nn.optim import SGD
+
+    X, y = make_moons(20, noise=0.1, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    history = fit(model, objective(hinge), (X, 2 * y - 1), SGD(model.parameters(), 0.1),
+                  steps=2, progress=False)
+    fig = plot_decision_boundary(model, X, 2 * y - 1, resolution=10)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["−1", "+1"]
+    assert plot_loss(history, dataset="moons").axes[0].get_title() == (
+        "training on moons: loss per step")
+    assert plot_loss(history).axes[0].get_title() == "training loss per step"
