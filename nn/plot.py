@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import io
 import os
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from autograd_core import no_grad
+from autograd_core import Value, no_grad
 from autograd_core.files import write_atomic
 
 from .module import Module
-from .train import History, predict
+from .train import History
 
 
 def _figure(figsize: tuple[float, float] = (6, 4.5)) -> Figure:
@@ -126,10 +127,10 @@ def plot_decision_boundary(model: Module, X: np.ndarray, y: np.ndarray,
     return fig
 
 
-def _scores(output: object) -> list[float]:
+def _scores(output: Any) -> list[float]:
     """A model's output as a list of numbers: one score, or one per class."""
     items = output if isinstance(output, (list, tuple)) else [output]
-    return [float(getattr(item, "data", item)) for item in items]  # Values or numbers
+    return [item.data if isinstance(item, Value) else float(item) for item in items]
 
 
 def _class_names(y: np.ndarray, n: int) -> list[str]:
