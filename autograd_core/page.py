@@ -155,7 +155,7 @@ _FRAGMENT = """<div class="autograd-steps" id="{uid}" tabindex="0">
 <style>
   #{uid} {{ font-family: Helvetica, Arial, sans-serif; font-size: 15px; color: #111827;
            line-height: 1.4; margin: 0.5em 0 1.5em; }}
-  #{uid}:focus {{ outline: 2px solid #93c5fd; }}
+  #{uid}:focus-visible {{ outline: 2px solid #93c5fd; }}
   #{uid} .legend {{ font-size: 0.9em; margin-bottom: 0.5em; }}
   #{uid} .item {{ display: inline-block; margin-right: 1em; }}
   #{uid} .swatch {{ display: inline-block; width: 0.9em; height: 0.9em; margin-right: 0.3em;

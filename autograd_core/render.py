@@ -451,7 +451,7 @@ class _Picture:
         lines = [(f"\tgraph [rankdir={self.rankdir} ordering=in fontname=Helvetica fontsize=11"
                   f"{label}]\n"),
                  "\tnode [fontname=Helvetica fontsize=11 style=filled]\n",
-                 "\tedge [fontname=Helvetica fontsize=9 color=\"#6b7280\"]\n"]
+                 "\tedge [fontname=Helvetica fontsize=10 color=\"#6b7280\"]\n"]
         for i, node in enumerate(self.order):
             look = looks[f"v{i}"]
             if self.kind[node] == CONSTANT:
