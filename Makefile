@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint test-long mutation install bench bench-quick clean
+.PHONY: demo test test-browser lint test-long mutation install bench bench-quick clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,9 +29,17 @@ demo: $(INSTALLED)
 	$(BIN)/autograd-core train moons --out out
 	@echo "pictures: out/graph.svg out/steps/steps.html out/moons_boundary.png"
 
-# Lint and type-check, then tests/ plus every notebook executed top to bottom (nbmake).
+# Lint and type-check, then tests/ plus every notebook executed top to bottom (nbmake). The
+# browser tests (tests/test_browser.py) need Debian's chromium and chromium-driver; without
+# them they are skipped, and -rs prints the one line that says how to install them.
 test: $(INSTALLED) lint
-	$(BIN)/python -m pytest tests notebooks --nbmake
+	$(BIN)/python -m pytest tests notebooks --nbmake -rs
+
+# The stepper in a real headless Chromium, installed first if missing (apt-get: needs root).
+test-browser: $(INSTALLED)
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; }
+	$(BIN)/python -m pytest tests/test_browser.py -rs
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check autograd_core nn benchmarks tests

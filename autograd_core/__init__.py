@@ -17,6 +17,7 @@ from .engine import (
 from .export import save, save_steps
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .ops import OPS, Op
+from .page import show_steps
 from .render import draw, to_dot
 from .stepper import Step, backward_steps
 
@@ -41,6 +42,7 @@ __all__ = [
     "numerical_gradient",
     "save",
     "save_steps",
+    "show_steps",
     "to_dot",
     "topological_order",
     "value_and_grad",

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import ast
+import itertools
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from .engine import Constant, Value, apply, topological_order
@@ -30,6 +31,8 @@ _LEVEL = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.Div: "product
           ast.Pow: "power"}
 FUNCTIONS: dict[str, Op] = {op.name: op for op in OPS if op.method}
 """The functions an expression may call: every op that Value offers as a method of its name."""
+ROOT_NAME = "f"  # the slides' names: f for the output, q, r, s, ... for what is made on the way
+NAMES = "qrstuvpmnkabcdeghjl"
 
 
 class UsageError(Exception):
@@ -38,10 +41,12 @@ class UsageError(Exception):
 
 @dataclass
 class Trace:
-    """A traced expression: its root and the named inputs."""
+    """A traced expression: its root, the named inputs, and each intermediate's short name
+    with the part of the expression it stands for ({"q": "x + y", "f": "(x + y) * z"})."""
 
     root: Value
     inputs: dict[str, Value]
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def parse(text: str) -> tuple[ast.expr, set[str]]:
@@ -156,7 +161,8 @@ def parse_variables(assignments: Sequence[str]) -> dict[str, float]:
 
 
 def trace(text: str, variables: dict[str, float]) -> Trace:
-    """Build the graph of `text` at the given variables; every node labelled by its source."""
+    """Build the graph of `text` at the given variables; each op node gets a short name in the
+    slides' style (q = x + y, f = q * z), and `names` says what each name stands for."""
     tree, used = parse(text)
     missing = sorted(used - set(variables))
     if missing:
@@ -171,7 +177,23 @@ def trace(text: str, variables: dict[str, float]) -> Trace:
         raise UsageError(str(err)) from None
     if not isinstance(root, Value):
         root = Value(root)
-    return Trace(root, inputs)
+    return Trace(root, inputs, _name_intermediates(root, set(variables)))
+
+
+def _name_intermediates(root: Value, taken: set[str]) -> dict[str, str]:
+    """Give each op node, labelled by its source text until now, a short name instead: the root
+    f (unless a variable is called f), the others q, r, s, ... in the order they are computed,
+    skipping the variables' names. Returns name → source text, in that order."""
+    pool = (name for name in itertools.chain(NAMES, (f"n{k}" for k in itertools.count(1)))
+            if name not in taken and name != ROOT_NAME)
+    root_name = ROOT_NAME if ROOT_NAME not in taken else next(pool)
+    names: dict[str, str] = {}
+    for node in topological_order(root):
+        if node.op is not None:
+            name = root_name if node is root else next(pool)
+            names[name] = node.label
+            node.label = name
+    return names
 
 
 def _evaluate(tree: ast.expr, text: str, inputs: dict[str, Value]) -> Value:
@@ -226,17 +248,19 @@ def _has_variables(node: ast.expr) -> bool:
     return any(isinstance(n, ast.Name) for n in ast.walk(node))
 
 
-def format_table(root: Value) -> str:
-    """One row per node, inputs first: label, op, value and gradient."""
-    rows = [("node", "op", "value", "grad")]
+def format_table(root: Value, names: dict[str, str] | None = None) -> str:
+    """One row per node, inputs first: label, op, value, gradient and, given `names` (name →
+    expression), what each short name stands for."""
+    names = names or {}
+    rows = [("node", "op", "value", "grad", "is" if names else "")]
     for node in topological_order(root):
         name = node.label or f"{node.data:g}"  # constants are shown by their value
         op = node.op.name if node.op else ""
-        rows.append((name, op, f"{node.data:.4f}", f"{node.grad:.4f}"))
+        rows.append((name, op, f"{node.data:.4f}", f"{node.grad:.4f}", names.get(name, "")))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join(
         f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}"
-        for r in rows)
+        f"{'  ' + r[4] if r[4] else ''}" for r in rows)
 
 
 def _trace_command(args: argparse.Namespace) -> None:
@@ -256,7 +280,7 @@ def _trace_command(args: argparse.Namespace) -> None:
         result.root.backward()
     except (ArithmeticError, ValueError) as err:
         raise UsageError(str(err)) from None
-    print(format_table(result.root))
+    print(format_table(result.root, result.names))
     if args.output is not None:
         from .export import save
 

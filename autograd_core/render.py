@@ -1,17 +1,24 @@
 """Pictures of the graph: DOT text, graphviz drawings, and frames of the backward pass.
 
 Built on Value's public API, `topological_order`, the op records and the stepper only. The
-`graphviz` package is imported lazily, in `draw`; files are written by `autograd_core.export`.
+`graphviz` package is imported lazily, in `draw`. A stepper's frames share one layout: the graph
+is laid out once with room for every text any frame shows, and each frame is that one picture
+with its own colours and texts (`stepper_frames`), so nothing moves from frame to frame.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
+import html
 import math
+import re
 import shutil
+import subprocess
 import sysconfig
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,20 +32,30 @@ if TYPE_CHECKING:
 DEFAULT_MAX_NODES = 2000  # dot lays out ~2k nodes in seconds; a training step's 65k takes hours
 RANKDIRS = ("LR", "TB")
 COLORS = ("role", "grad", "none")
+MAX_NAME = 16  # characters of a name in a record, an edge or a caption; the tooltip keeps all
 RENDERER_HINT = ("no Graphviz renderer found: `pip install graphviz-pure` (or install Graphviz) "
                  "to see the picture; here is its DOT text")
 
 # What a value node is, for its colour: the root is the output; leaves are parameters (passed in
-# `params`), inputs (labelled) or constants (unlabelled: numbers lifted into the graph).
+# `params`), constants (numbers lifted from Python literals) or inputs (every other leaf).
 OUTPUT, PARAMETER, INPUT, CONSTANT, INTERMEDIATE = (
     "output", "parameter", "input", "constant", "intermediate")
-_KIND_FILL = {OUTPUT: "#bbf7d0", PARAMETER: "#fde68a", INPUT: "#bfdbfe", CONSTANT: "#f3f4f6",
-              INTERMEDIATE: "#ffffff"}
-_GATE_FILL = {DISTRIBUTOR: "#c7d2fe", SWAPPER: "#fbcfe8", ROUTER: "#fed7aa", SCALER: "#e9d5ff",
-              BLOCKER: "#d1d5db"}
-_ACTIVE = "#dc2626"  # the node, gate and edges of the step being shown
-_RECEIVING = "#f97316"  # the parents the shown step adds to
-_FORWARD = "#2563eb"  # the node, gate and edges a forward frame computes
+KIND_FILL = {OUTPUT: "#bbf7d0", PARAMETER: "#fde68a", INPUT: "#bfdbfe", CONSTANT: "#f3f4f6",
+             INTERMEDIATE: "#ffffff"}
+GATE_FILL = {DISTRIBUTOR: "#c7d2fe", SWAPPER: "#fbcfe8", ROUTER: "#fed7aa", SCALER: "#e9d5ff",
+             BLOCKER: "#d1d5db"}
+ACTIVE = "#dc2626"  # the node, gate and edges of the step being shown
+RECEIVING = "#f97316"  # the parents the shown step adds to
+FORWARD = "#2563eb"  # the node, gate and edges a forward frame computes
+HEAT = "#a78bfa"  # color="grad": the largest |grad|; violet, so it never reads as "active"
+
+_SVG, _XLINK = "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"
+# Serialise frames as <svg>, not <ns0:svg>: an HTML page's parser knows only the plain names.
+ET.register_namespace("", _SVG)
+ET.register_namespace("xlink", _XLINK)
+_SHAPES = {f"{{{_SVG}}}{tag}" for tag in ("polygon", "polyline", "ellipse", "path")}
+_TEXT = f"{{{_SVG}}}text"
+_SIMPLE_NAME = re.compile(r"[\w′'.]+")  # x, w0, x₁, q': read as one symbol without brackets
 
 
 class DotText(str):
@@ -62,6 +79,19 @@ def renderer() -> str | None:
             or shutil.which("graphviz-pure"))
 
 
+def image_bytes(source: str, suffix: str) -> bytes:
+    """DOT text through the Graphviz program `renderer()` picks, as .svg or .png bytes."""
+    program = renderer()
+    if program is None:
+        raise RuntimeError(RENDERER_HINT.split(";")[0] + f" to write {suffix} files")
+    done = subprocess.run([program, f"-T{suffix.lstrip('.').lower()}"], input=source.encode(),
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{program} failed ({done.returncode}): "
+                           f"{done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
+
+
 def to_dot(root: Value, *, step: int | None = None, forward: int | None = None,
            **options: Any) -> str:
     """DOT text of the graph below root: value records, op gates, grad = d(root)/d(node).
@@ -73,16 +103,18 @@ def to_dot(root: Value, *, step: int | None = None, forward: int | None = None,
     rankdir "LR" or "TB"; fmt a float format such as ".4f"; edge_partials=True writes the local
     derivative on every edge; params, Values drawn as parameters; color "role" (output, parameter,
     input, constant, intermediate, and each gate by its role in backward), "grad" (value nodes
-    redder as |grad| grows) or "none"; max_nodes, above which drawing is refused.
+    more violet as |grad| grows) or "none"; max_nodes, above which drawing is refused.
     """
     picture = _Picture(root, **options)
     if step is not None and forward is not None:
         raise ValueError(f"draw one pass at a time: step={step!r} or forward={forward!r}")
     if step is not None:
-        return picture.dot(picture.nth(step))
-    if forward is not None:
-        return picture.dot(picture.nth(forward, forward=True))
-    return picture.dot(_Frame(0, {node: node.grad for node in picture.order}))
+        frame = picture.nth(step)
+    elif forward is not None:
+        frame = picture.nth(forward, forward=True)
+    else:
+        frame = _Frame(0, {node: node.grad for node in picture.order})
+    return picture.dot(picture.looks(frame), picture.caption(frame))
 
 
 def draw(root: Value, *, step: int | None = None, forward: int | None = None,
@@ -119,16 +151,137 @@ def _drawing_class() -> type[graphviz.Digraph]:
     return Drawing
 
 
-def steps_dot(root: Value, *, forward: bool = False, **options: Any
-              ) -> Iterator[tuple[str, int, str]]:
-    """(pass, k, to_dot of its step k) for every backward step; forward=True puts forward first."""
-    picture = _Picture(root, **options)  # checked now, not at the first next()
-    passes = [("backward", picture.frames())]
+# --- the stepper: every frame of one layout ---------------------------------------------------
+
+@dataclass(frozen=True)
+class StepFrame:
+    """One frame of a stepper: pass ("forward" or "backward"), its step k of last, the
+    arithmetic of that step, and the picture (SVG text, the same layout in every frame)."""
+
+    pass_name: str
+    index: int
+    last: int
+    caption: str
+    svg: str
+
+
+@dataclass(frozen=True)
+class Stepper:
+    """A pass (or both) as frames of one layout, and what a legend needs to explain them."""
+
+    frames: tuple[StepFrame, ...]
+    names: tuple[str, ...]  # each op node's name and expression in full: "q = x + y"
+    kinds: tuple[str, ...]  # the kinds of value node drawn (output, input, ...)
+    roles: tuple[str, ...]  # the gate roles drawn (distributor, swapper, ...)
+    color: str  # the color option the frames were drawn with
+
+
+def stepper_frames(root: Value, *, forward: bool = False, captions: bool = True,
+                   ids: str = "", **options: Any) -> Stepper:
+    """Every frame of the backward pass (forward=True: the forward pass's first), all drawn on
+    one layout: the graph is laid out once with the widest text each place shows in any frame,
+    and each frame repaints only colours and texts, so every node stays where it is.
+
+    captions=False leaves the arithmetic out of the pictures (a page writes it as text); ids
+    prefixes every id in the SVGs, so several steppers can share one HTML page. Options are
+    those of `to_dot`.
+    """
+    picture = _Picture(root, **options)  # checked (node limit included) before any work
+    passes: list[tuple[str, Iterator[_Frame]]] = [("backward", picture.frames())]
     if forward:
         passes.insert(0, ("forward", picture.forward_frames()))
-    return ((name, frame.index, picture.dot(frame)) for name, frames in passes
-            for frame in frames)
+    states = [(name, frame.index, picture.looks(frame), picture.caption(frame))
+              for name, frames in passes for frame in frames]
+    lines = [caption.split("\n") for *_, caption in states]
+    layout_lines = _widest_lines(lines) if captions else None
+    layout_looks = _widest([looks for _, _, looks, _ in states])
+    source = picture.dot(layout_looks, None if layout_lines is None else "\n".join(layout_lines))
+    text = image_bytes(source, ".svg").decode()
+    layout = ET.fromstring(text[text.find("<svg"):])  # without the XML declaration and DOCTYPE
+    frames = tuple(
+        StepFrame(name, k, picture.n_steps - 1, caption,
+                  _paint(layout, looks, caption_lines if captions else None,
+                         f"{ids}f{n}-" if ids else ""))
+        for n, ((name, k, looks, caption), caption_lines) in enumerate(zip(states, lines)))
+    kinds = tuple(dict.fromkeys(picture.kind[node] for node in picture.order))
+    roles = tuple(dict.fromkeys(node.op.role for node in picture.order if node.op is not None))
+    return Stepper(frames, picture.names(), kinds, roles, picture.color)
 
+
+@dataclass(frozen=True)
+class _Look:
+    """How one drawn element looks in one frame: its texts, fill, outline colour and width
+    ("" and 0: the layout's own)."""
+
+    texts: tuple[str, ...]
+    fill: str = ""
+    color: str = ""
+    width: float = 0.0
+
+
+def _width(text: str) -> int:
+    return len(text)  # Helvetica's digits and letters are near enough one width for this
+
+
+def _widest(states: list[dict[str, _Look]]) -> dict[str, _Look]:
+    """Per element, the widest text each of its places shows in any frame, in plain colours."""
+    merged = {key: replace(look, color="", width=0.0) for key, look in states[0].items()}
+    for looks in states[1:]:
+        for key, look in looks.items():
+            old = merged[key]
+            texts = tuple(max(a, b, key=_width) for a, b in zip(old.texts, look.texts))
+            merged[key] = replace(old, texts=texts)
+    return merged
+
+
+def _widest_lines(captions: list[list[str]]) -> list[str]:
+    """The widest line of any caption at each line number, for as many lines as the longest."""
+    rows = max(len(lines) for lines in captions)
+    return [max((lines[i] for lines in captions if i < len(lines)), key=_width)
+            for i in range(rows)]
+
+
+def _paint(layout: ET.Element, looks: Mapping[str, _Look], caption: list[str] | None,
+           prefix: str) -> str:
+    """The laid-out SVG repainted with one frame's looks and caption lines; ids get prefix."""
+    svg = copy.deepcopy(layout)
+    groups = {el.get("id"): el for el in svg.iter() if el.get("id")}
+    for key, look in looks.items():
+        group = groups.get(key)
+        if group is not None:
+            _restyle(group, look, edge=group.get("class") == "edge")
+    if caption is not None:
+        graph = svg.find(f"{{{_SVG}}}g")
+        assert graph is not None
+        lines = [el for el in graph if el.tag == _TEXT]  # the caption: the graph's own texts
+        for k, el in enumerate(lines):
+            el.text = caption[k] if k < len(caption) else ""
+    if prefix:
+        for el in svg.iter():
+            if el.get("id"):
+                el.set("id", prefix + el.get("id", ""))
+    return ET.tostring(svg, encoding="unicode")
+
+
+def _restyle(group: ET.Element, look: _Look, edge: bool) -> None:
+    for el in group.iter():
+        if el.tag in _SHAPES:
+            if look.fill and el.get("fill") not in (None, "none"):
+                el.set("fill", look.fill)
+            if look.color:
+                el.set("stroke", look.color)
+                if edge and el.get("fill") not in (None, "none"):
+                    el.set("fill", look.color)  # the arrowhead
+            if look.width:
+                el.set("stroke-width", f"{look.width:g}")
+    texts = [el for el in group.iter() if el.tag == _TEXT]
+    for el, text in zip(texts, look.texts):
+        el.text = text
+        if edge and look.color:
+            el.set("fill", look.color)
+
+
+# --- one graph, as frames ----------------------------------------------------------------------
 
 @dataclass
 class _Frame:
@@ -138,14 +291,15 @@ class _Frame:
     grads: Mapping[Value, Any]
     pending: Mapping[Value, int] | None = None  # backward frames: a grad is final at 0
     step: Step | None = None  # backward frames: the step just applied
+    before: Mapping[Value, Any] | None = None  # backward frames: parents' grads before the step
     known: set[Value] | None = None  # forward frames: nodes whose data is computed
     computing: Value | None = None  # forward frames: the op node just computed
 
     def active(self) -> tuple[Value | None, str]:
         """The node this frame is about and its highlight colour (red back, blue forward)."""
         if self.step is not None:
-            return self.step.node, _ACTIVE
-        return self.computing, _FORWARD
+            return self.step.node, ACTIVE
+        return self.computing, FORWARD
 
 
 class _Picture:
@@ -168,7 +322,10 @@ class _Picture:
         params = set(params)
         self.index = {node: i for i, node in enumerate(self.order)}
         self.kind = {node: _kind(node, root, params) for node in self.order}
-        self.name = {node: node.label or f"n{i}" for i, node in enumerate(self.order)}
+        # An unlabelled node is named by its position: n0, n1, ...; records and captions show
+        # at most MAX_NAME characters of a name, tooltips and legends all of it.
+        self.full = {node: node.label or f"n{i}" for i, node in enumerate(self.order)}
+        self.name = {node: _shorten(name) for node, name in self.full.items()}
         # How many times each node is used: its grad is final once that many steps added to it.
         self.uses = dict.fromkeys(self.order, 0)
         for node in self.order:
@@ -182,10 +339,14 @@ class _Picture:
         """The picture after each step of the backward pass: running grads, active step."""
         grads: dict[Value, Any] = {}  # the walk's running sums, as backward adds them
         pending = dict(self.uses)
+        last: dict[Value, Any] = {}  # each parent's grad as the last step that added left it
         for s in backward_steps(self.root, grads):
+            before = {parent: last.get(parent) for parent in s.parents}
             for parent in s.parents:
                 pending[parent] -= 1
-            yield _Frame(s.index, grads, pending, step=s)
+            yield _Frame(s.index, grads, pending, step=s, before=before)
+            for parent in s.parents:
+                last[parent] = grads.get(parent)
 
     def forward_frames(self) -> Iterator[_Frame]:
         """The picture after each step of the forward pass: the leaves, then one op at a time."""
@@ -211,74 +372,59 @@ class _Picture:
                 return frame
         raise AssertionError("unreachable: each pass has one frame per op node plus one")
 
-    # --- DOT ------------------------------------------------------------------------------
+    def names(self) -> tuple[str, ...]:
+        """Each op node's name and what it is, in full, in forward order: "q = x + y"."""
+        return tuple(f"{self.full[node]} = {self._formula(node, self.full)}"
+                     for node in self.order if node.op is not None)
 
-    def dot(self, frame: _Frame) -> str:
-        """The whole DOT text of the graph as this frame shows it."""
-        caption = _quote(self._caption(frame), left=True)
-        # ordering=in keeps each gate's inputs in operand order (x above y in x − y).
-        lines = [(f"\tgraph [rankdir={self.rankdir} ordering=in fontname=Helvetica fontsize=11 "
-                  f"labelloc=b labeljust=l label={caption}]\n"),
-                 "\tnode [fontname=Helvetica fontsize=11 style=filled]\n",
-                 "\tedge [fontname=Helvetica fontsize=9 color=\"#6b7280\"]\n"]
+    # --- what each element shows in a frame ---------------------------------------------------
+
+    def looks(self, frame: _Frame) -> dict[str, _Look]:
+        """Every element's texts and colours in this frame, keyed by its id in the DOT."""
+        looks: dict[str, _Look] = {}
         active, mark = frame.active()
         receiving = set(frame.step.parents) if frame.step is not None else set()
+        seed = frame.step is not None and frame.step.seed  # the seed runs no gate
         scale = max((abs(_number(g)) for g in frame.grads.values()), default=0.0)
         for i, node in enumerate(self.order):
-            attrs = self._value_attrs(node, frame, scale)
-            if node is active:
-                attrs += f" color=\"{mark}\" penwidth=2.5"
-            elif node in receiving and self.kind[node] != CONSTANT:
-                attrs += f" color=\"{_RECEIVING}\" penwidth=2"
-            lines.append(f"\tv{i} [{attrs}]\n")
-            if node.op is not None:
-                lines.extend(self._gate_lines(i, node, frame))
-        return "digraph {\n" + "".join(lines) + "}\n"
+            looks[f"v{i}"] = self._value_look(node, frame, scale, active, mark, receiving)
+            if node.op is None:
+                continue
+            rec = node.op
+            live = node is active and not seed
+            pen = (mark, 2.5) if live else ("", 0.0)
+            fill = GATE_FILL.get(rec.role, "#e5e7eb") if self.color != "none" else "#ffffff"
+            looks[f"g{i}"] = _Look((rec.label, rec.role), fill, *pen)
+            looks[f"o{i}"] = _Look((), "", *pen)
+            # On the step's own edges, its partials: the backward frame's arithmetic.
+            partials = self._edge_partials(node, live and frame.step is not None)
+            for k, parent in enumerate(node.parents):
+                text = "" if partials is None else self._partial_text(node, parent, partials[k])
+                looks[f"e{i}_{k}"] = _Look((text,), "", mark if live else "",
+                                           2.0 if live else 0.0)
+        return looks
 
-    def _value_attrs(self, node: Value, frame: _Frame, scale: float) -> str:
+    def _value_look(self, node: Value, frame: _Frame, scale: float, active: Value | None,
+                    mark: str, receiving: set[Value]) -> _Look:
         kind = self.kind[node]
-        fill = _KIND_FILL[kind] if self.color == "role" else "#ffffff"
+        fill = KIND_FILL[kind] if self.color == "role" else "#ffffff"
         if kind == CONSTANT:  # a number in the formula: its grad means nothing to the reader
-            return f"shape=box style=\"filled,rounded\" fillcolor=\"{fill}\" " \
-                   f"label={_quote(self._num(node.data))} tooltip=\"constant\""
+            return _Look((self._num(node.data),), fill)
         known = frame.known is None or node in frame.known
         data = self._num(node.data) if known else ""  # blank until the forward pass gets here
-        if node not in frame.grads:
-            grad = ""  # not computed yet in this frame
-        else:
+        grad = ""  # not computed yet in this frame
+        if node in frame.grads:
             grad = self._num(frame.grads[node])
             if frame.pending is not None and frame.pending[node] > 0:
                 grad += " so far"
-        if self.color == "grad" and scale > 0.0 and node in frame.grads:
-            fill = _heat(abs(_number(frame.grads[node])) / scale)
-        fields = " | ".join(_record_escape(f) for f in
-                            (self.name[node], f"data {data}", f"grad {grad}"))
-        return (f"shape=record fillcolor=\"{fill}\" label=\"{{ {fields} }}\" "
-                f"tooltip=\"{kind}\"")
-
-    def _gate_lines(self, i: int, node: Value, frame: _Frame) -> list[str]:
-        rec = node.op
-        assert rec is not None
-        fill = _GATE_FILL.get(rec.role, "#e5e7eb") if self.color != "none" else "#ffffff"
-        active, colour = frame.active()
-        seed = frame.step is not None and frame.step.seed  # the seed runs no gate
-        live = node is active and not seed
-        backward = live and frame.step is not None  # its partials are the step's arithmetic
-        mark = f" color=\"{colour}\" penwidth=2.5" if live else ""
-        lines = [(f"\tg{i} [shape=circle fillcolor=\"{fill}\" label={_quote(rec.label)} "
-                  f"xlabel={_quote(rec.role)} fontsize=12 "
-                  f"tooltip={_quote(f'{rec.name} ({rec.role}): {rec.doc}')}{mark}]\n"),
-                 f"\tg{i} -> v{i}{' [' + mark.strip() + ']' if mark else ''}\n"]
-        partials = self._edge_partials(node, backward)
-        for k, parent in enumerate(node.parents):
-            attrs = []
-            if partials is not None:
-                attrs.append(f"label={_quote(self._partial_text(node, parent, partials[k]))}")
-            if live:
-                attrs.append(f"color=\"{colour}\" fontcolor=\"{colour}\" penwidth=2")
-            tail = f" [{' '.join(attrs)}]" if attrs else ""
-            lines.append(f"\tv{self.index[parent]} -> g{i}{tail}\n")
-        return lines
+            if self.color == "grad" and scale > 0.0:
+                fill = _heat(abs(_number(frame.grads[node])) / scale)
+        texts = (self.name[node], f"data {data}", f"grad {grad}")
+        if node is active:
+            return _Look(texts, fill, mark, 2.5)
+        if node in receiving:
+            return _Look(texts, fill, RECEIVING, 2.0)
+        return _Look(texts, fill)
 
     def _edge_partials(self, node: Value, live: bool) -> tuple[float, ...] | None:
         if not (self.edge_partials or live):
@@ -291,13 +437,66 @@ class _Picture:
     def _partial_text(self, node: Value, parent: Value, d: Any) -> str:
         if d is None:  # a constant input: no partial is taken
             return ""
+        partial = f"∂{_bracket(self.name[node])}/∂{_bracket(self.name[parent])}"
         if math.isnan(_number(d)):
-            return f"∂{self.name[node]}/∂{self.name[parent]} undefined"
-        if self.kind[parent] == CONSTANT:
-            return self._num(d)
-        return f"∂{self.name[node]}/∂{self.name[parent]} = {self._num(d)}"
+            return f"{partial} undefined"
+        return f"{partial} = {self._num(d)}"
 
-    def _caption(self, frame: _Frame) -> str:
+    # --- DOT ------------------------------------------------------------------------------
+
+    def dot(self, looks: Mapping[str, _Look], caption: str | None) -> str:
+        """The whole DOT text of the graph with these looks (and the caption under it)."""
+        label = "" if caption is None else f" labelloc=b labeljust=l label={_quote(caption, True)}"
+        # ordering=in keeps each gate's inputs in operand order (x above y in x − y).
+        lines = [(f"\tgraph [rankdir={self.rankdir} ordering=in fontname=Helvetica fontsize=11"
+                  f"{label}]\n"),
+                 "\tnode [fontname=Helvetica fontsize=11 style=filled]\n",
+                 "\tedge [fontname=Helvetica fontsize=10 color=\"#6b7280\"]\n"]
+        for i, node in enumerate(self.order):
+            look = looks[f"v{i}"]
+            if self.kind[node] == CONSTANT:
+                lines.append(f"\tv{i} [id=\"v{i}\" shape=box style=\"filled,rounded\" "
+                             f"fillcolor=\"{look.fill}\" label={_quote(look.texts[0])} "
+                             f"tooltip=\"constant\"]\n")
+            else:
+                fields = " | ".join(_record_escape(text) for text in look.texts)
+                lines.append(f"\tv{i} [id=\"v{i}\" shape=record fillcolor=\"{look.fill}\" "
+                             f"label=\"{{ {fields} }}\" tooltip={_quote(self._tooltip(node))}"
+                             f"{_pen(look)}]\n")
+            if node.op is not None:
+                lines.extend(self._gate_lines(i, node, looks))
+        return "digraph {\n" + "".join(lines) + "}\n"
+
+    def _gate_lines(self, i: int, node: Value, looks: Mapping[str, _Look]) -> list[str]:
+        rec = node.op
+        assert rec is not None
+        gate = looks[f"g{i}"]
+        symbol, role = (html.escape(text, quote=False) for text in gate.texts)
+        # The role is written inside the gate, under its symbol: a label beside it (xlabel)
+        # is placed after layout and can land on a neighbouring node.
+        label = (f"<<FONT POINT-SIZE=\"13\">{symbol}</FONT><BR/>"
+                 f"<FONT POINT-SIZE=\"8\">{role}</FONT>>")
+        tooltip = _quote(f"{rec.name} ({rec.role}): {rec.doc}")
+        lines = [(f"\tg{i} [id=\"g{i}\" shape=ellipse margin=\"0.03,0.01\" "
+                  f"fillcolor=\"{gate.fill}\" label={label} tooltip={tooltip}{_pen(gate)}]\n"),
+                 f"\tg{i} -> v{i} [id=\"o{i}\"{_pen(looks[f'o{i}'])}]\n"]
+        for k, parent in enumerate(node.parents):
+            edge = looks[f"e{i}_{k}"]
+            label = f" label={_quote(edge.texts[0])}" if edge.texts[0] else ""
+            font = f" fontcolor=\"{edge.color}\"" if edge.color else ""
+            lines.append(f"\tv{self.index[parent]} -> g{i} [id=\"e{i}_{k}\"{label}"
+                         f"{_pen(edge)}{font}]\n")
+        return lines
+
+    def _tooltip(self, node: Value) -> str:
+        what = self.full[node]
+        if node.op is not None and what != self._formula(node, self.full):
+            what += f" = {self._formula(node, self.full)}"
+        return f"{what} ({self.kind[node]})"
+
+    # --- captions -------------------------------------------------------------------------
+
+    def caption(self, frame: _Frame) -> str:
         """The text under the picture: a warning before backward, or the arithmetic of a step."""
         r = self.name[self.root]
         last = self.n_steps - 1
@@ -305,41 +504,101 @@ class _Picture:
             node = frame.computing
             if node is None:
                 return f"forward step 0 of {last}: the inputs"
-            return (f"forward step {frame.index} of {last}: {self.name[node]} = "
-                    f"{self._formula(node)} = {self._formula(node, numbers=True)} = "
-                    f"{self._num(node.data)}")
+            return (f"forward step {frame.index} of {last}: {self._defines(node)} = "
+                    f"{self._formula(node, numbers=True)} = {self._num(node.data)}")
         s = frame.step
         if s is None:
             if all(_number(g) == 0.0 for g in frame.grads.values()):
                 return (f"no backward yet: every grad is 0. Call {r}.backward() to fill in "
-                        f"grad = d{r}/d(node)")
-            return f"grad = d{r}/d(node)"
+                        f"grad = d{_bracket(r)}/d(node)")
+            return f"grad = d{_bracket(r)}/d(node)"
         head = f"backward step {s.index} of {last}"
         if s.seed:
-            return f"{head}: the seed, d{r}/d{r} = 1"
+            return f"{head}: the seed, {_d(r, r)} = 1"
         rec = s.node.op
-        assert rec is not None
+        assert rec is not None and frame.before is not None and frame.pending is not None
         n = self.name[s.node]
-        lines = [f"{head}: {n} = {self._formula(s.node)}   ({rec.name}, a {rec.role})"]
-        g = self._num(s.grad)
-        for parent, d, c in zip(s.parents, s.partials, s.contributions):
+        lines = [f"{head}: {self._defines(s.node)}   ({rec.name}, a {rec.role})"]
+        g = self._term(s.grad)
+        added: dict[Value, list[Any]] = {}  # each parent's terms from this step, in order
+        for k, (parent, d, c) in enumerate(zip(s.parents, s.partials, s.contributions)):
             if c is None or self.kind[parent] == CONSTANT:
                 continue
             p = self.name[parent]
-            lines.append(f"d{r}/d{p} += ∂{n}/∂{p} · d{r}/d{n} = "
+            lines.append(f"{_d(r, p)} += ∂{_bracket(n)}/∂{_bracket(p)} · {_d(r, n)} = "
                          f"{self._num(d)} · {g} = {self._num(c)}")
+            added.setdefault(parent, []).append(c)
+            if parent not in s.parents[k + 1:]:  # its last term of this step: now the sum
+                lines.extend(self._sum(frame, parent, added[parent]))
+                left = frame.pending[parent]
+                if len(added[parent]) == 1 and left and frame.before.get(parent) is None:
+                    lines[-1] += f"   (so far: {left} more use{'s' * (left > 1)} of {p} to add)"
         return "\n".join(lines)
 
-    def _formula(self, node: Value, numbers: bool = False) -> str:
-        """The node's op as the user writes it: x + y, x ** 2, tanh(x), clamp(x, lo, hi)."""
+    def _sum(self, frame: _Frame, parent: Value, terms: list[Any]) -> list[str]:
+        """A grad's sum written out once it has a second term: dh/dx = 1 (so far) + (-4) = -3;
+        the numbers are the walk's own running sums, never added up again here."""
+        assert frame.before is not None and frame.pending is not None  # a backward frame
+        before = frame.before.get(parent)
+        if before is None and len(terms) == 1:
+            return []  # its first term: the line above says it all
+        parts = [] if before is None else [f"{self._num(before)} (so far)"]
+        parts += [self._num(terms[0]) if not parts else self._term(terms[0])]
+        parts += [self._term(t) for t in terms[1:]]
+        total = self._num(frame.grads[parent])
+        if frame.pending[parent] > 0:
+            total += " (so far)"
+        else:
+            total += f"   (complete: the sum over its {self.uses[parent]} uses)"
+        return [f"{_d(self.name[self.root], self.name[parent])} = {' + '.join(parts)} = {total}"]
+
+    def _defines(self, node: Value) -> str:
+        """"q = x + y", or just "x + y" where the node's name is its expression already."""
+        formula = self._formula(node)
+        name = self.name[node]
+        return formula if name == formula else f"{name} = {formula}"
+
+    def _formula(self, node: Value, names: Mapping[Value, str] | None = None,
+                 numbers: bool = False) -> str:
+        """The node's op as the user writes it: x + y, x ** 2, tanh(x), (x + y) * z."""
         rec = node.op
         assert rec is not None
-        args = [self._num(p.data) if numbers or self.kind[p] == CONSTANT else self.name[p]
+        names = self.name if names is None else names
+        args = [self._term(p.data) if numbers or self.kind[p] == CONSTANT else _group(names[p])
                 for p in node.parents]
         return rec.written(*args)
 
     def _num(self, x: Any) -> str:
         return format(_number(x), self.fmt)
+
+    def _term(self, x: Any) -> str:
+        """A number as an operand: a negative one in parentheses, so (-3) ** 2 reads right."""
+        text = self._num(x)
+        return f"({text})" if text.startswith("-") else text
+
+
+def _shorten(name: str) -> str:
+    return name if len(name) <= MAX_NAME else name[:MAX_NAME - 1] + "…"
+
+
+def _bracket(name: str) -> str:
+    """A name as one symbol in derivative notation: ∂f/∂q, but ∂f/∂[x + y]."""
+    return name if _SIMPLE_NAME.fullmatch(name) else f"[{name}]"
+
+
+def _group(name: str) -> str:
+    """A name as an operand of a formula: q * z, but (x + y) * z."""
+    return name if _SIMPLE_NAME.fullmatch(name) else f"({name})"
+
+
+def _d(top: str, bottom: str) -> str:
+    """d(top)/d(bottom) in Leibniz's notation, compound names bracketed: df/dx, df/d[x + y]."""
+    return f"d{_bracket(top)}/d{_bracket(bottom)}"
+
+
+def _pen(look: _Look) -> str:
+    colour = f" color=\"{look.color}\"" if look.color else ""
+    return colour + (f" penwidth={look.width:g}" if look.width else "")
 
 
 def _check_options(root: Value, rankdir: str, fmt: str, color: str, max_nodes: int) -> None:
@@ -377,9 +636,9 @@ def _number(x: Any) -> float:
 
 
 def _heat(t: float) -> str:
-    """White for |grad| = 0 up to a strong red for the largest |grad| in the picture."""
-    level = round(255 - 170 * t)
-    return f"#ff{level:02x}{level:02x}"
+    """White for |grad| = 0 up to HEAT (violet) for the largest |grad| in the picture."""
+    low = (0xa7, 0x8b, 0xfa)
+    return "#" + "".join(f"{round(255 - (255 - c) * t):02x}" for c in low)
 
 
 def _record_escape(text: str) -> str:

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import io
 import os
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from autograd_core import no_grad
+from autograd_core import Value, no_grad
 from autograd_core.files import write_atomic
 
 from .module import Module
-from .train import History, predict
+from .train import History
 
 
 def _figure(figsize: tuple[float, float] = (6, 4.5)) -> Figure:
@@ -39,8 +40,10 @@ def _save(fig: Figure, path: str | os.PathLike[str] | None) -> None:
         write_atomic(path, png_bytes(fig), make_folders=True)
 
 
-def plot_loss(history: History, path: str | os.PathLike[str] | None = None) -> Figure:
-    """Training loss per step (and accuracy, if recorded, on a second axis); saved if path."""
+def plot_loss(history: History, path: str | os.PathLike[str] | None = None, *,
+              dataset: str | None = None) -> Figure:
+    """Training loss per step (and accuracy, if recorded, on a second axis), titled by the
+    dataset if named; saved if path."""
     fig = _figure()
     ax = fig.add_subplot()
     ax.plot(history.loss, color="tab:blue", label="loss")
@@ -54,16 +57,26 @@ def plot_loss(history: History, path: str | os.PathLike[str] | None = None) -> F
         twin.plot(accs, color="tab:orange", label="accuracy")
         twin.set_ylabel("accuracy", color="tab:orange")
         twin.set_ylim(0, 1.05)
-    ax.set_title("training")
+    ax.set_title(f"training on {dataset}: loss per step" if dataset else "training loss per step")
     fig.tight_layout()
     _save(fig, path)
     return fig
 
 
+# One colour per class, each distinct from the others and from a white background (the middle
+# class of a diverging map is grey, and vanishes into it).
+CLASS_COLORS = ("#2563eb", "#ea580c", "#16a34a", "#9333ea", "#db2777", "#0891b2", "#ca8a04",
+                "#4b5563")
+
+
 def plot_decision_boundary(model: Module, X: np.ndarray, y: np.ndarray,
                            path: str | os.PathLike[str] | None = None, resolution: int = 60,
-                           threshold: float = 0.0) -> Figure:
-    """The class model(x) predicts over a grid around the 2-D points X, with X coloured by y."""
+                           threshold: float = 0.0, *, dataset: str | None = None) -> Figure:
+    """The class model(x) predicts over a grid around the 2-D points X, with X coloured by its
+    class y (one score: class 1 where score > threshold, labels ±1 or 0/1; several: argmax).
+
+    The regions are contours of the scores, interpolated between grid points, so the boundary
+    is smooth at a coarse grid; a class legend, axis labels, and the dataset in the title."""
     X, y = np.asarray(X, dtype=float), np.asarray(y)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary needs 2-D points (shape (n, 2)), got {X.shape}")
@@ -76,21 +89,55 @@ def plot_decision_boundary(model: Module, X: np.ndarray, y: np.ndarray,
     model.eval()
     try:
         with no_grad():  # thousands of forward passes: no graph needed
-            classes = np.array([predict(model(p), threshold) for p in grid])
+            scores = np.array([_scores(model(p)) for p in grid])
     finally:
         model.train(was_training)
+    # Each class's margin: how far its score is above the best other one (one score: above
+    # the threshold, or below it for class 0). A class's region is where its margin is > 0.
+    if scores.shape[1] == 1:
+        s = scores[:, 0] - threshold
+        margins = np.column_stack([-s, s])
+        point_class = (y > 0).astype(int) if y.min() < 0 else y.astype(int)
+    else:
+        best_other = np.array([np.max(np.delete(row, c)) for row in scores
+                               for c in range(len(row))]).reshape(scores.shape)
+        margins = scores - best_other
+        point_class = y.astype(int)
     fig = _figure()
     ax = fig.add_subplot()
-    # One filled band per class: levels halfway between the class numbers.
-    levels = np.arange(max(classes.max(), y.max()) + 2) - 0.5
-    ax.contourf(xs, ys, classes.reshape(xs.shape), levels=levels, alpha=0.35, cmap="coolwarm")
-    ax.scatter(X[:, 0], X[:, 1], c=y, s=25, cmap="coolwarm", edgecolors="k", linewidths=0.5)
+    for c in range(margins.shape[1]):
+        colour = CLASS_COLORS[c % len(CLASS_COLORS)]
+        margin = margins[:, c].reshape(xs.shape)
+        if (margin > 0).any():
+            ax.contourf(xs, ys, margin, levels=[0.0, np.inf], colors=[colour], alpha=0.22)
+            ax.contour(xs, ys, margin, levels=[0.0], colors=[colour], linewidths=1.0)
+    for c, label in enumerate(_class_names(y, margins.shape[1])):
+        chosen = point_class == c
+        ax.scatter(X[chosen, 0], X[chosen, 1], s=25, color=CLASS_COLORS[c % len(CLASS_COLORS)],
+                   edgecolors="k", linewidths=0.5, label=label)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
-    ax.set_title(f"decision boundary of {model!r}")
+    ax.set_xlabel("x₀ (first input)")
+    ax.set_ylabel("x₁ (second input)")
+    ax.legend(loc="best", fontsize="small", framealpha=0.9, title="class")
+    what = f"decision boundary of {model!r}"
+    ax.set_title(f"{dataset}: {what}" if dataset else what)
     fig.tight_layout()
     _save(fig, path)
     return fig
+
+
+def _scores(output: Any) -> list[float]:
+    """A model's output as a list of numbers: one score, or one per class."""
+    items = output if isinstance(output, (list, tuple)) else [output]
+    return [item.data if isinstance(item, Value) else float(item) for item in items]
+
+
+def _class_names(y: np.ndarray, n: int) -> list[str]:
+    """What each class is called in the legend: its label as given (−1 and 1, or 0, 1, 2)."""
+    if n == 2 and y.size and y.min() < 0:  # one score, labels ±1 (the hinge loss's)
+        return ["−1", "+1"]
+    return [str(c) for c in range(n)]
 
 
 # The panels of plot_gradient_flow: (LayerFlow field, title, log scale).

@@ -19,12 +19,13 @@ def test_trace_slide_example_table(capsys):
     status, out, err = run(capsys, "trace", "(x + y) * z", "x=-2", "y=5", "z=-4")
     assert status == 0 and err == ""
     rows = [line.split() for line in out.splitlines()]
-    assert rows[0] == ["node", "op", "value", "grad"]
+    assert rows[0] == ["node", "op", "value", "grad", "is"]
     assert ["x", "-2.0000", "-4.0000"] in rows
     assert ["y", "5.0000", "-4.0000"] in rows
     assert ["z", "-4.0000", "3.0000"] in rows
-    assert ["x", "+", "y", "add", "3.0000", "-4.0000"] in rows
-    assert ["(x", "+", "y)", "*", "z", "mul", "-12.0000", "1.0000"] in rows
+    # The slides' short names, each with the part of the expression it stands for.
+    assert ["q", "add", "3.0000", "-4.0000", "x", "+", "y"] in rows
+    assert ["f", "mul", "-12.0000", "1.0000", "(x", "+", "y)", "*", "z"] in rows
 
 
 def test_python_dash_m_runs_without_traceback(tmp_path):
