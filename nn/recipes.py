@@ -93,9 +93,9 @@ def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int
     if targets:
         # Everything is made in memory first, so a failure here replaces no file.
         boundary, curve, checkpoint, *flow_files = targets
-        contents = {boundary: png_bytes(plot_decision_boundary(model, X, y,
-                                                               resolution=resolution)),
-                    curve: png_bytes(plot_loss(history)),
+        contents = {boundary: png_bytes(plot_decision_boundary(
+                        model, X, y, resolution=resolution, dataset=name)),
+                    curve: png_bytes(plot_loss(history, dataset=name)),
                     checkpoint: model.dumps()}
         if flow_files:
             flow_plot, network = flow_files
