@@ -37,8 +37,8 @@ _recording = _grad_enabled.get  # bound once: apply asks for every node it build
 _grad_level: ContextVar[int] = ContextVar("autograd_core.grad_level", default=0)
 # The trace in progress in this context (autograd_core.compile), or None: Value's comparisons
 # report to it. Like the grad mode, per thread and per asyncio task.
-_tracer: ContextVar[Any] = ContextVar("autograd_core.tracer", default=None)
-_tracing = _tracer.get
+tracer: ContextVar[Any] = ContextVar("autograd_core.tracer", default=None)
+_tracing = tracer.get
 
 
 @contextmanager
