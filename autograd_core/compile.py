@@ -626,7 +626,8 @@ class Program:
                 if not all(map(math.isfinite, grads)):
                     self._raise_eager(x, None)
                 return vals[trace.out], [vals[s] for s in trace.aux], grads[:trace.n_in]
-            ok, value_b, aux_b, grads_b = self._replay(trace, x[:, None], np.array([0]))
+            # One point as 1-d rows: np.add.at is much faster on them than on columns.
+            ok, value_b, aux_b, grads_b = self._replay(trace, x, None)
             if ok[0]:
                 return (float(value_b[0]), [float(a[0]) for a in aux_b],
                         grads_b[:, 0].tolist())
@@ -665,27 +666,30 @@ class Program:
     def _candidates(self) -> list[Trace]:
         return self.traces[::-1]  # the newest first: a retrace is made for the current branch
 
-    def _replay(self, trace: Trace, x: np.ndarray, index: np.ndarray
+    def _replay(self, trace: Trace, x: np.ndarray, index: np.ndarray | None
                 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
-        """(guards hold, value, aux, input grads) per column of x, by the numpy executor;
-        raises the eager engine's error at the first point whose guards hold but whose values
-        or gradients are not finite."""
+        """(guards hold, value, aux, input grads) per column of x (x 1-d: one point, index
+        None), by the numpy executor; raises the eager engine's error at the first point whose
+        guards hold but whose values or gradients are not finite."""
         ex = trace.arrays
         v, saved = ex.forward(x)
-        ok = np.broadcast_to(trace.check_guards(lambda s: v[ex.at(s)]), (x.shape[1],))
+        if x.ndim == 1:
+            x = x[:, None]
+        cols = v.reshape(len(v), -1)  # a view: one column per point
+        ok = np.broadcast_to(trace.check_guards(lambda s: cols[ex.at(s)]), (x.shape[1],))
         if trace.guards and not ok.all():
-            self._flipped(trace, lambda s: v[ex.at(s)][~ok], x[:, ~ok][:, 0])
-        bad = ok & ~np.isfinite(v[trace.n_in:ex.size]).all(axis=0)
+            self._flipped(trace, lambda s: cols[ex.at(s)][~ok], x[:, ~ok][:, 0])
+        bad = ok & ~np.isfinite(cols[trace.n_in:ex.size]).all(axis=0)
         if bad.any():
             first = int(np.argmax(bad))
-            self._raise_eager(x[:, first], index[first] if x.shape[1] > 1 else None)
-        G = ex.backward(v, saved)
+            self._raise_eager(x[:, first], None if index is None else index[first])
+        G = ex.backward(v, saved).reshape(cols.shape)
         bad = ok & ~(np.isfinite(G[:trace.n_in]).all(axis=0) &
                      np.isfinite(G[trace.n_leaves:ex.size]).all(axis=0))
         if bad.any():
             first = int(np.argmax(bad))
-            self._raise_eager(x[:, first], index[first] if x.shape[1] > 1 else None)
-        return ok, v[ex.at(trace.out)], [v[ex.at(s)] for s in trace.aux], G[:trace.n_in]
+            self._raise_eager(x[:, first], None if index is None else index[first])
+        return ok, cols[ex.at(trace.out)], [cols[ex.at(s)] for s in trace.aux], G[:trace.n_in]
 
     def _flipped(self, trace: Trace, value: Callable[[int], Any], x: np.ndarray) -> None:
         """strict: raise GuardError naming the comparison that came out the other way."""
