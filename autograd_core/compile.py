@@ -320,6 +320,7 @@ class _Group:
     forward: Callable[..., Any] | None = None
     partials: tuple[Any, ...] = ()
     parents: tuple[np.ndarray, ...] = ()  # per input, the parents' slots
+    scatters: tuple[_Scatter, ...] = ()  # per input (or the terms), adds grads into parents
     grad: tuple[bool, ...] = ()  # per input: does any parent take a gradient
     terms: np.ndarray | None = None  # a sum's (m, k) term slots, summed down the columns
     signs: np.ndarray | None = None  # ±1 per term when some term is subtracted
@@ -392,6 +393,7 @@ class _Arrays:
                 signs = np.array([[sg for _, sg in terms[k]] for k in ks]).T  # type: ignore
                 group.terms = slot[table]
                 group.signs = None if (signs == 1.0).all() else signs
+                group.scatters = (_Scatter(group.terms),)
             else:
                 op = nodes[ks[0]][0]
                 group.op = op
@@ -400,6 +402,7 @@ class _Arrays:
                     r if r is None or type(r) is float else _elementwise(r) for r in op.partials)
                 group.parents = tuple(slot[np.array([nodes[k][1][i] for k in ks])]
                                       for i in range(op.arity))
+                group.scatters = tuple(_Scatter(p) for p in group.parents)
                 group.grad = tuple(
                     rule is not None and bool(((p < trace.n_in) | (p >= base)).any())
                     for rule, p in zip(op.partials, group.parents))
@@ -442,25 +445,42 @@ class _Arrays:
         """d(out)/d(slot) for every slot: each group adds partial · grad into its parents."""
         G = np.zeros_like(v)
         G[self.at(self.trace.out)] = 1.0
-        add_at = np.add.at
         with np.errstate(all="ignore"):
             for g, ins in zip(reversed(self.groups), reversed(saved)):
                 if not g.live:
                     continue
-                up = G[g.start:g.stop]
+                up = G[g.start:g.stop]  # complete: every use of these nodes came before
                 if g.terms is not None:
                     # a contiguous copy: np.add.at takes a slow path on a broadcast view
                     c = np.broadcast_to(up, g.terms.shape + up.shape[1:]).copy()
                     if g.signs is not None:
                         c *= g.signs.reshape(g.signs.shape + (1,) * (up.ndim - 1))
-                    add_at(G, g.terms, c)
+                    g.scatters[0].add(G, c)
                     continue
                 out = v[g.start:g.stop]
-                for rule, parents, takes in zip(g.partials, g.parents, g.grad):
+                for rule, scatter, takes in zip(g.partials, g.scatters, g.grad):
                     if takes:
                         d = rule if type(rule) is float else rule(out, *ins)
-                        add_at(G, parents, up if type(d) is float and d == 1.0 else d * up)
+                        scatter.add(G, up if type(d) is float and d == 1.0 else d * up)
         return G
+
+
+class _Scatter:
+    """G[slots] += c with repeated slots adding up: for one point, one np.bincount over the
+    distinct slots (faster than np.add.at); for a batch, np.add.at on rows."""
+
+    def __init__(self, slots: np.ndarray) -> None:
+        self.slots = slots
+        self.distinct, inverse = np.unique(slots.ravel(), return_inverse=True)
+        self.inverse = inverse.ravel()
+
+    def add(self, G: np.ndarray, c: Any) -> None:
+        """Add the contributions c (shaped like the slots, plus a batch axis) into G."""
+        if G.ndim == 1:
+            c = np.broadcast_to(c, self.slots.shape).ravel()
+            G[self.distinct] += np.bincount(self.inverse, c, len(self.distinct))
+        else:
+            np.add.at(G, self.slots, c)
 
 
 def _elementwise(rule: Callable[..., float]) -> Callable[..., np.ndarray]:
