@@ -397,9 +397,10 @@ class _Arrays:
             else:
                 op = nodes[ks[0]][0]
                 group.op = op
-                group.forward = op.vforward or _elementwise(op.forward)
+                group.forward = op.vforward or _elementwise(op.forward, op.arity)
                 group.partials = op.vpartials or tuple(
-                    r if r is None or type(r) is float else _elementwise(r) for r in op.partials)
+                    r if r is None or type(r) is float else _elementwise(r, op.arity + 1)
+                    for r in op.partials)
                 group.parents = tuple(slot[np.array([nodes[k][1][i] for k in ks])]
                                       for i in range(op.arity))
                 group.scatters = tuple(_Scatter(p) for p in group.parents)
@@ -483,20 +484,13 @@ class _Scatter:
             np.add.at(G, self.slots, c)
 
 
-def _elementwise(rule: Callable[..., float]) -> Callable[..., np.ndarray]:
+def _elementwise(rule: Callable[..., float], arity: int) -> Callable[..., np.ndarray]:
     """A scalar rule made to run over arrays, one element at a time (nan where undefined)."""
-    ufunc = np.frompyfunc(functools.partial(_or_nan, rule), _arity(rule), 1)
+    ufunc = np.frompyfunc(functools.partial(_or_nan, rule), arity, 1)
 
     def run(*arrays: Any) -> np.ndarray:
         return np.asarray(ufunc(*arrays), dtype=float)
     return run
-
-
-def _arity(rule: Callable[..., Any]) -> int:
-    params = inspect.signature(rule).parameters.values()
-    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
-        raise TypeError(f"{rule!r}: a rule with *args cannot be replayed without vpartials")
-    return len(params)
 
 
 # --- the program: a function's traces, one per pattern of guard outcomes -------------------------
@@ -782,7 +776,7 @@ def _array(a: Any, what: str) -> np.ndarray:
     bad = ~np.isfinite(arr)
     if bad.any():
         i = tuple(int(j) for j in np.argwhere(bad)[0])
-        raise ValueError(f"{what} needs finite numbers, got {arr[i]!r} at index "
+        raise ValueError(f"{what} needs finite numbers, got {float(arr[i])!r} at index "
                          f"{i[0] if len(i) == 1 else i}")
     return arr
 
