@@ -1,5 +1,6 @@
 """autograd-core: a scalar reverse-mode autodiff engine you can see and trust."""
 
+from .compile import GuardError, Program, compile
 from .engine import (
     Constant,
     Value,
@@ -25,13 +26,16 @@ __all__ = [
     "OPS",
     "Constant",
     "GradcheckError",
+    "GuardError",
     "Op",
+    "Program",
     "Step",
     "Value",
     "apply",
     "backward_steps",
     "chain_rule",
     "collector_paused",
+    "compile",
     "draw",
     "enable_grad",
     "grad",

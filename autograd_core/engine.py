@@ -37,6 +37,10 @@ _recording = _grad_enabled.get  # bound once: apply asks for every node it build
 # How many `grad`/`value_and_grad` calls are running in this context: inside one, an inner grad
 # must build the graph of its result, so the outer one can differentiate it (a trace level).
 _grad_level: ContextVar[int] = ContextVar("autograd_core.grad_level", default=0)
+# The trace in progress in this context (autograd_core.compile), or None: Value's comparisons
+# report to it. Like the grad mode, per thread and per asyncio task.
+tracer: ContextVar[Any] = ContextVar("autograd_core.tracer", default=None)
+_tracing = tracer.get
 
 
 @contextmanager
@@ -228,20 +232,37 @@ class Value:
     # Hashed and compared (==) by identity, so a Value can key a dict; ordering compares data,
     # so kink rules read like maths (`x > 0`) on floats and Values. Truth is by value, as for
     # PyTorch's 0-d tensors: `if v:` means v.data != 0.
+    # While a function is traced for compiling, each comparison is reported to the tracer, so
+    # a replay can check that it still comes out the same (a guard).
     def __lt__(self, other: Any) -> bool:
-        return self._data < _data(other)
+        result = self._data < _data(other)
+        if _tracing() is not None:
+            _tracing().compared(self, "<", other, result)
+        return result
 
     def __le__(self, other: Any) -> bool:
-        return self._data <= _data(other)
+        result = self._data <= _data(other)
+        if _tracing() is not None:
+            _tracing().compared(self, "<=", other, result)
+        return result
 
     def __gt__(self, other: Any) -> bool:
-        return self._data > _data(other)
+        result = self._data > _data(other)
+        if _tracing() is not None:
+            _tracing().compared(self, ">", other, result)
+        return result
 
     def __ge__(self, other: Any) -> bool:
-        return self._data >= _data(other)
+        result = self._data >= _data(other)
+        if _tracing() is not None:
+            _tracing().compared(self, ">=", other, result)
+        return result
 
     def __bool__(self) -> bool:
-        return self._data != 0.0
+        result = self._data != 0.0
+        if _tracing() is not None:
+            _tracing().compared(self, "!=", 0.0, result)
+        return result
 
     def __float__(self) -> float:
         return self._data

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -24,6 +25,7 @@ from .worker import ENGINES
 
 RTOL = 1e-12  # agreement required of every engine, relative to the largest reference number
 REFERENCE = "floats"
+COMPILERS = {"ours-compiled": "ours"}  # an engine that compiles, and the eager engine it replays
 ANCHOR = "micrograd"
 HERE = Path(__file__).resolve().parent
 
@@ -104,6 +106,9 @@ def measure(cfg: Config, engines: list[str]) -> dict[str, dict[str, Any]]:
         res["memory"] = worker(engine, "memory", cfg.memory_nodes, "--points",
                                str(cfg.moons_points), timeout=cfg.timeout)
         res["peak"] = worker(engine, "peak", cfg.peak_chain, timeout=cfg.timeout)
+        if engine in COMPILERS:
+            res["compile"] = worker(engine, "compile", cfg.moons_points, "--sizes",
+                                    ",".join(map(str, cfg.chain_sizes)), timeout=cfg.timeout)
     return results
 
 
@@ -269,6 +274,39 @@ def memory_table(results: dict[str, dict[str, Any]], cfg: Config) -> list[str]:
     return rows
 
 
+def compile_table(results: dict[str, dict[str, Any]], cfg: Config) -> list[str]:
+    """What compiling costs, and after how many replays it has paid for itself."""
+    rows = ["### Compiling", "",
+            ("Seconds to compile a workload once (trace it on Values, build the program, first "
+             "replay); `saves` = the eager engine's time per step (or chain run) minus the "
+             "compiled one's; `pays off after` = compile time ÷ saves, in steps. Bytes per node "
+             "of a program: `moons B/node` in the memory table."), "",
+            ("| engine | workload | compile s | eager ms | compiled ms | saves ms "
+             "| pays off after |"),
+            "|---|---|---:|---:|---:|---:|---:|"]
+    for engine, eager in COMPILERS.items():
+        run = results.get(engine, {}).get("compile")
+        if status(run) is not None or engine not in results:
+            rows.append(f"| {engine} | {status(run)} ||||||")
+            continue
+        assert run is not None
+        work = [("moons", run["moons"], PARTS)] + [
+            (f"chain {n}", run["chains"][str(n)], ("forward", "backward"))
+            for n in cfg.chain_sizes]
+        for name, seconds, parts in work:
+            ours, mine = results[eager].get(name), results[engine].get(name)
+            if status(ours) is not None or status(mine) is not None:
+                rows.append(f"| {engine} | {name} | {seconds:.3g} | — | — | — | — |")
+                continue
+            assert ours is not None and mine is not None
+            a = statistics.median(times(ours, parts))
+            b = statistics.median(times(mine, parts))
+            pays = f"{math.ceil(seconds / (a - b)):,}" if a > b else "never"
+            rows.append(f"| {engine} | {name} | {seconds:.3g} | {fmt_ms(a)} | {fmt_ms(b)} | "
+                        f"{fmt_ms(a - b)} | {pays} |")
+    return rows
+
+
 def report(results: dict[str, dict[str, Any]], cfg: Config, problems: list[str],
            seconds: float, command: str) -> str:
     """The whole markdown report."""
@@ -299,6 +337,8 @@ def report(results: dict[str, dict[str, Any]], cfg: Config, problems: list[str],
              *moons_table(results, cfg.moons_points), "",
              *chain_table(results, cfg.chain_sizes), "",
              *memory_table(results, cfg), "",
+             *(compile_table(results, cfg) + [""] if any(e in results for e in COMPILERS)
+               else []),
              ("`ours` runs each moons step and each chain inside `autograd_core.collector_paused()`"
               ", as `nn.fit` runs a training step and `value_and_grad` a function: our graphs "
               "have no reference cycles, so they are freed by reference counting before the "
@@ -306,7 +346,9 @@ def report(results: dict[str, dict[str, Any]], cfg: Config, problems: list[str],
               "the same code in a bare loop with the collector running, as a hand-written loop "
               "that does not use the pause gets it. micrograd cannot pause its collector this "
               "way: each of its nodes is a reference cycle (a closure that refers back to its "
-              "node), so only the collector frees its graphs."),
+              "node), so only the collector frees its graphs. `ours-compiled` traces each workload "
+              "once with `autograd_core.compile` (untimed here; see Compiling) and replays it: "
+              "one call computes the value and the gradient, so its whole time is in `forward`."),
              ""]
     return "\n".join(lines)
 

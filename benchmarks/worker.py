@@ -24,6 +24,7 @@ from .runs import PARTS, Engine
 ENGINES = {  # name → module under benchmarks.engines
     "ours": "ours",  # steps and chains inside collector_paused(), as nn.fit and value_and_grad
     "ours-plain": "ours_plain",  # the same in a bare loop, the collector running
+    "ours-compiled": "ours_compiled",  # traced once with autograd_core.compile, then replayed
     "micrograd": "micrograd",
     "torch": "torch_scalar",
     "floats": "floats",
@@ -126,11 +127,12 @@ def main(argv: list[str] | None = None) -> None:
     """Run one task and print its JSON."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("engine", choices=ENGINES)
-    parser.add_argument("task", choices=("chain", "moons", "memory", "peak"))
+    parser.add_argument("task", choices=("chain", "moons", "memory", "peak", "compile"))
     parser.add_argument("size", type=int, help="chain steps, or moons points")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--budget", type=float, default=20.0, help="seconds before stopping")
     parser.add_argument("--points", type=int, default=100, help="moons points for memory")
+    parser.add_argument("--sizes", default="1000", help="chain sizes to compile, comma-separated")
     args = parser.parse_args(argv)
     try:
         module = importlib.import_module(f"benchmarks.engines.{ENGINES[args.engine]}")
@@ -145,6 +147,9 @@ def main(argv: list[str] | None = None) -> None:
             result.update(chain(engine, args.size, args.repeat, args.budget))
         elif args.task == "moons":
             result.update(moons_step(engine, args.size, args.repeat, args.budget))
+        elif args.task == "compile":  # engines that compile: what compiling costs
+            sizes = tuple(int(n) for n in args.sizes.split(","))
+            result.update(engine.compile_costs(args.size, sizes))  # type: ignore[attr-defined]
         elif args.task == "memory":
             result.update(memory(engine, args.size, args.points))
         else:

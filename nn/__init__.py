@@ -30,10 +30,20 @@ from .module import CheckpointError, Module
 from .network import draw_network, save_network
 from .optim import SGD, Adam, Optimizer, linear_schedule
 from .plot import plot_decision_boundary, plot_gradient_flow, plot_loss
-from .train import History, accuracy, evaluate, fit, objective, predict
+from .train import (
+    CompiledLoss,
+    History,
+    Objective,
+    accuracy,
+    evaluate,
+    fit,
+    objective,
+    predict,
+)
 
 __all__ = [
-    "ACTIVATIONS", "MLP", "SGD", "Adam", "CheckpointError", "History", "Layer", "LayerFlow",
+    "ACTIVATIONS", "MLP", "SGD", "Adam", "CheckpointError", "CompiledLoss", "History", "Layer",
+    "LayerFlow", "Objective",
     "Module", "Neuron", "Optimizer", "accuracy", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "dead_units", "draw_network",
     "evaluate", "fit", "forward_layers", "gradient_flow", "hinge", "l1", "l2_regularization",

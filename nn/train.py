@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from autograd_core import Value, collector_paused, no_grad
+from autograd_core import Program, Value, collector_paused, compile, no_grad
 
 from .data import RandomSeed, _random_state, minibatches
 from .flow import FlowRecorder, LayerFlow
@@ -57,18 +57,95 @@ def accuracy(outputs: Sequence[Any], labels: Sequence[Any] | np.ndarray,
     return hits / len(outputs)
 
 
+@dataclass(frozen=True)
+class Objective:
+    """A loss function (model, X, y) ↦ (loss([model(x) for x in X], y) + alpha·Σθ², accuracy or
+    None), in two parts so that a compiled step can replay the first and then take the second."""
+
+    loss: Callable[[Any, Any], Value]
+    alpha: float = 0.0
+    classify: bool = True
+    threshold: float = 0.0
+
+    def __call__(self, model: Module, X: np.ndarray, y: np.ndarray
+                 ) -> tuple[Value, float | None]:
+        value, outputs = self.value_and_outputs(model, X, y)
+        return value, self.accuracy(outputs, y)
+
+    def value_and_outputs(self, model: Module, X: Any, y: np.ndarray) -> tuple[Value, list[Any]]:
+        """The loss, and the model's output for each row of X."""
+        outputs = [model(x) for x in X]
+        value = self.loss(outputs, list(y))
+        if self.alpha:
+            value = value + l2_regularization(model.parameters(), self.alpha)
+        return value, outputs
+
+    def accuracy(self, outputs: Sequence[Any], y: np.ndarray) -> float | None:
+        """The fraction of rows the outputs get right (None if this is not a classifier)."""
+        return accuracy(outputs, y, self.threshold) if self.classify else None
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any, keep: int) -> Any:
+    """cache[key] = value, dropping the oldest entry beyond `keep`; returns value."""
+    if len(cache) >= keep:
+        del cache[next(iter(cache))]
+    cache[key] = value
+    return value
+
+
 def objective(loss: Callable[[Any, Any], Value], alpha: float = 0.0,
-              classify: bool = True, threshold: float = 0.0) -> LossFn:
+              classify: bool = True, threshold: float = 0.0) -> Objective:
     """The loss function (model, X, y) ↦ (loss([model(x) for x in X], y) + alpha·Σθ²,
     accuracy or None): e.g. objective(hinge, alpha=1e-4) is micrograd's demo loss."""
-    def loss_fn(model: Module, X: np.ndarray, y: np.ndarray) -> tuple[Value, float | None]:
-        outputs = [model(x) for x in X]
-        value = loss(outputs, list(y))
-        if alpha:
-            value = value + l2_regularization(model.parameters(), alpha)
-        return value, accuracy(outputs, y, threshold) if classify else None
+    return Objective(loss, alpha, classify, threshold)
 
-    return loss_fn
+
+class CompiledLoss:
+    """loss_fn(model, X, y) compiled (autograd_core.compile) with the weights and X as its
+    arguments, one program per batch shape and labels (labels are constants of the graph):
+    `gradients(X, y)` replays it and adds the gradient to every weight's grad, as backward
+    would. A batch is compiled the second time it is seen, so batches that never repeat
+    (shuffled minibatches) cost no compiling: the caller takes those steps eagerly."""
+
+    def __init__(self, model: Module, loss_fn: LossFn, keep: int = 16) -> None:
+        self.model = model
+        self.loss_fn = loss_fn
+        self.params = model.parameters()
+        self.keep = keep  # programs (and batches seen once) kept
+        self.programs: dict[tuple[Any, ...], Program] = {}
+        self.seen: dict[tuple[Any, ...], None] = {}
+
+    def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None] | None:
+        """The loss at the weights' current data, its gradient added to their grads, and the
+        accuracy (None for a loss function that is not an `Objective`); None, changing
+        nothing, for a batch seen for the first time."""
+        X = np.asarray(X, dtype=float)
+        key = (X.shape, np.asarray(y).tobytes())
+        program = self.programs.get(key)
+        if program is None:
+            if key not in self.seen:
+                _remember(self.seen, key, None, self.keep)
+                return None
+            program = _remember(self.programs, key, self._compile(X, y), self.keep)
+        n = len(self.params)
+        (loss, outputs), grads = program(*[p.data for p in self.params], *X.ravel().tolist())
+        for p, g in zip(self.params, grads[:n]):
+            p.grad += g
+        acc = self.loss_fn.accuracy(outputs, y) if isinstance(self.loss_fn, Objective) else None
+        return loss, acc
+
+    def _compile(self, X: np.ndarray, y: np.ndarray) -> Program:
+        n, shape = len(self.params), X.shape
+
+        def batch_loss(*args: Value) -> tuple[Value, list[Any]]:
+            Xv: np.ndarray = np.empty(len(args) - n, dtype=object)
+            Xv[:] = args[n:]
+            Xv = Xv.reshape(shape)
+            if isinstance(self.loss_fn, Objective):
+                return self.loss_fn.value_and_outputs(self.model, Xv, y)
+            return self.loss_fn(self.model, Xv, y)[0], []
+
+        return compile(batch_loss, *self.params, *X.ravel().tolist(), has_aux=True)
 
 
 @dataclass
@@ -119,12 +196,15 @@ def _batches(X: np.ndarray, y: np.ndarray, batch_size: int | None, seed: RandomS
 def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
         optimizer: Optimizer, steps: int | None = None, epochs: int | None = None,
         batch_size: int | None = None, progress: bool = True, callback: Callback | None = None,
-        seed: RandomSeed = None, flow: bool = False) -> History:
+        seed: RandomSeed = None, flow: bool = False, compile: bool = False) -> History:
     """Train: per step, loss = loss_fn(model, batch) → zero_grad → backward → optimizer.step().
 
     Give `steps` or `epochs` (passes over the data). batch_size=None uses all of the data every
     step. callback(step, loss, accuracy) runs after each step; returning True stops training.
     flow=True records each layer's gradient flow per step in history.flow (an MLP's only).
+    compile=True replays the loss as a compiled program (`CompiledLoss`): the same steps, one
+    program per batch shape and labels, so it pays off when batches repeat (full batch);
+    a batch seen only once is taken eagerly.
     """
     X, y = data
     if len(X) != len(y):
@@ -143,6 +223,7 @@ def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
                          f"epochs={epochs!r}")
 
     recorder = FlowRecorder(model) if flow else None  # a model it cannot read fails here
+    compiled = CompiledLoss(model, loss_fn) if compile else None
     history = History()
     model.train()
     batches = _batches(X, y, batch_size, seed)
@@ -151,16 +232,20 @@ def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
             Xb, yb = next(batches)
             lr = optimizer.current_lr()
             with collector_paused():  # the step's nodes die before the collector runs
-                graph, acc = loss_fn(model, Xb, yb)
                 optimizer.zero_grad()
-                graph.backward()
+                replayed = compiled.gradients(Xb, yb) if compiled is not None else None
+                if replayed is None:
+                    graph, acc = loss_fn(model, Xb, yb)
+                    graph.backward()
+                    loss = graph.data
+                    del graph  # freed here by reference counting, while the collector sleeps
+                else:
+                    loss, acc = replayed
                 if recorder is not None:
                     recorder.before_step(Xb)
                 optimizer.step()
                 if recorder is not None:
                     history.flow.append(recorder.after_step())
-                loss = graph.data
-                del graph  # freed here by reference counting, while the collector still sleeps
             history.loss.append(loss)
             history.accuracy.append(acc)
             history.lr.append(lr)

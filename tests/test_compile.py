@@ -1,0 +1,214 @@
+"""Compiled programs: every op of the table replays eager values and gradients on random DAGs,
+guards retrace where a branch flips (the ReverseDiff case), the listing of (x+y)z, batches,
+bad input named like eager's, and compiled training matching eager training.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from autograd_core import GuardError, Value, compile, ops, value_and_grad
+from nn import MLP, SGD, CompiledLoss, fit, hinge, make_moons, objective
+
+RTOL = 1e-12
+
+
+def _recipe(op, rng):
+    """A random DAG as steps over argument slots: `op` applied to the arguments (kept in its
+    test range) and to constants, mixed with +, −, × over earlier nodes, reused freely."""
+    n_in = op.arity + 1
+    steps = []
+    pool = list(range(n_in))
+    for _ in range(8):
+        if rng.random() < 0.5:
+            args = []
+            for i in range(op.arity):
+                constant = i in op.constant or rng.random() < 0.25
+                args.append(("c", float(rng.uniform(*op.test_range[i]))) if constant
+                            else ("v", i))
+            steps.append((op, args))
+        else:
+            mix = [ops.ADD, ops.SUB, ops.MUL][int(rng.integers(3))]
+            steps.append((mix, [("v", int(rng.choice(pool))), ("v", int(rng.choice(pool)))]))
+        pool.append(n_in + len(steps) - 1)
+    return n_in, steps
+
+
+def _function(steps):
+    def f(*xs):
+        nodes = list(xs)
+        for op, args in steps:
+            nodes.append(op(*[a if kind == "c" else nodes[a] for kind, a in args]))
+        total = nodes[-1]
+        for node in nodes[len(xs):-1]:  # every node reaches the root: shared uses add up
+            total = total + node * 0.5
+        return total
+    return f
+
+
+def _point(op, rng, n_in, kink):
+    """Arguments in op's test range; at a kink, the first input sits on it (0, or a tie)."""
+    xs = [float(rng.uniform(*op.test_range[min(i, op.arity - 1)])) for i in range(n_in)]
+    if kink and op.kink is not None:
+        lo, hi = op.test_range[0]
+        if lo <= 0.0 <= hi and op.kink(*([0.0] + xs[1:op.arity])) == 0.0:
+            xs[0] = 0.0
+        elif op.arity > 1 and op.kink(*([xs[1]] + xs[1:op.arity])) == 0.0:
+            xs[0] = xs[1]
+    return xs
+
+
+def _close(a, b, scale):
+    assert abs(a - b) <= RTOL * scale, (a, b)
+
+
+@pytest.mark.parametrize("vectorised", [True, False], ids=["vectorised", "derived"])
+@pytest.mark.parametrize("op", ops.OPS, ids=lambda op: op.name)
+def test_every_op_replays_random_dags_like_eager(op, vectorised):
+    record = op if vectorised else dataclasses.replace(op, vforward=None, vpartials=None)
+    rng = np.random.default_rng(abs(hash(op.name)) % 2**32)
+    for _ in range(4):
+        n_in, steps = _recipe(record, rng)
+        f = _function(steps)
+        program = compile(f, *_point(op, rng, n_in, kink=False))
+        points = [_point(op, rng, n_in, kink=k) for k in (False, False, True, True)]
+        eager = [value_and_grad(f, tuple(range(n_in)))(*p) for p in points]
+        batch_value, batch_grads = program(*[np.array(col) for col in zip(*points)])
+        for j, (p, (value, grads)) in enumerate(zip(points, eager)):
+            scale = max(1.0, abs(value), *map(abs, grads))
+            one_value, one_grads = program(*p)  # one point: the flat float loop
+            _close(one_value, value, scale)
+            _close(batch_value[j], value, scale)  # a batch: numpy by (depth, op)
+            for g, one, batch in zip(grads, one_grads, batch_grads):
+                _close(one, g, scale)
+                _close(batch[j], g, scale)
+
+
+def test_narrow_and_wide_executors_agree_on_one_point():
+    def f(x, y):
+        return sum((x * i + y).relu() * (y - i).tanh() for i in range(40))
+
+    program = compile(f, 0.3, -0.7)
+    trace = program.traces[0]
+    vals = trace.floats.forward([0.9, 0.2])
+    grads = trace.floats.backward(vals)
+    v, saved = trace.arrays.forward(np.array([0.9, 0.2]))
+    G = trace.arrays.backward(v, saved)
+    assert v[trace.arrays.at(trace.out)] == pytest.approx(vals[trace.out], rel=RTOL)
+    assert G[:2] == pytest.approx(grads[:2], rel=RTOL)
+
+
+def relu_by_branch(x):
+    if x < 0:
+        return x * 0.0
+    return x
+
+
+def test_reversediff_branch_traced_at_minus_one_replays_right_at_plus_one():
+    program = compile(relu_by_branch, -1.3)
+    assert program(-1.3) == (0.0, (0.0,))
+    assert program(1.34) == (1.34, (1.0,))  # retraced: the guard x < 0 flipped
+    assert len(program.traces) == 2
+    value, (grad,) = program(np.array([-2.0, 3.0, -0.5, 0.25]))
+    assert value.tolist() == [0.0, 3.0, 0.0, 0.25] and grad.tolist() == [0.0, 1.0, 0.0, 1.0]
+
+
+def test_strict_guard_raises_naming_the_comparison_and_its_line():
+    program = compile(relu_by_branch, -1.3, strict=True)
+    with pytest.raises(GuardError, match=r"x < 0\.0 was True when traced and is False at "
+                                         r"\(1\.34\) \(.*test_compile\.py:\d+: if x < 0:\)"):
+        program(1.34)
+
+
+def test_slides_xplusy_times_z_listing_word_for_word():
+    def f(x, y, z):
+        q = x + y
+        q.label = "q"
+        return q * z
+
+    program = compile(f, -2.0, 5.0, -4.0)
+    assert program(-2.0, 5.0, -4.0) == (-12.0, (-4.0, -4.0, 3.0))
+    assert program.listing() == "\n".join([
+        "forward",
+        "  q = x + y",
+        "  f = q * z",
+        "backward",
+        "  df/dq = z",
+        "  df/dz = q",
+        "  df/dx = df/dq",
+        "  df/dy = df/dq"])
+
+
+def test_batched_evaluation_equals_a_loop_of_points():
+    @compile
+    def f(x, y):
+        return (x * y).sigmoid() + x.max(y) * 2.0
+
+    rng = np.random.default_rng(0)
+    xs, ys = rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
+    value, (gx, gy) = f(xs, ys)
+    assert value.shape == gx.shape == (3, 5)
+    for i in range(3):
+        for j in range(5):
+            v, (a, b) = f(float(xs[i, j]), float(ys[i, j]))
+            assert (value[i, j], gx[i, j], gy[i, j]) == pytest.approx((v, a, b), rel=RTOL)
+
+
+def test_wrong_count_and_shapes_and_non_finite_inputs_are_refused_by_name():
+    program = compile(lambda x, y: x * y, 1.0, 2.0)
+    with pytest.raises(TypeError, match="takes 2 arguments, got 1"):
+        program(1.0)
+    with pytest.raises(ValueError, match=r"argument y has shape \(3,\), the others \(2,\)"):
+        program(np.zeros(2), np.zeros(3))
+    with pytest.raises(ValueError, match="x needs a finite number, got nan"):
+        program(math.nan, 1.0)
+    with pytest.raises(ValueError, match="y needs finite numbers, got inf at index 1"):
+        program(np.zeros(2), np.array([0.0, math.inf]))
+    with pytest.raises(TypeError, match="cannot be differentiated again"):
+        program(Value(1.0), 2.0)
+
+
+def test_an_op_outside_its_domain_names_op_value_and_batch_index():
+    program = compile(lambda x: x.log() * 2.0, 1.0)
+    xs = np.linspace(1.0, 2.0, 50)
+    xs[37] = -0.5
+    with pytest.raises(ValueError, match=r"log\(-0\.5\) is undefined: log x needs x > 0 "
+                                         r"\(batch index 37\)"):
+        program(xs)
+    with pytest.raises(OverflowError, match="overflows"):
+        compile(lambda x: x * x, 1.0)(1e200)
+    with pytest.raises(ZeroDivisionError, match=r"backward through sqrt\(0\.0\)"):
+        compile(lambda x: x.sqrt(), 1.0)(0.0)
+
+
+def test_aux_outputs_come_back_as_numbers_in_their_places():
+    program = compile(lambda x: (x * x, [x + 1.0, (x * 3.0,)]), 2.0, has_aux=True)
+    (value, aux), grads = program(3.0)
+    assert (value, aux, grads) == (9.0, [4.0, (9.0,)], (6.0,))
+
+
+def _moons_run(compile_it):
+    X, y = make_moons(40, noise=0.1, seed=1337)
+    y = 2.0 * y - 1.0
+    model = MLP(2, [16, 16, 1], seed=1)
+    return fit(model, objective(hinge, alpha=1e-4), (X, y), SGD(model.parameters(), lr=0.1),
+               steps=100, progress=False, compile=compile_it)
+
+
+def test_compiled_moons_training_reproduces_eager_losses():
+    eager, compiled = _moons_run(False), _moons_run(True)
+    assert compiled.loss == pytest.approx(eager.loss, rel=1e-9, abs=1e-9)
+    assert compiled.accuracy == eager.accuracy
+    assert compiled.final_loss == pytest.approx(eager.final_loss, rel=1e-9)
+
+
+def test_the_last_shorter_batch_gets_its_own_program():
+    X, y = make_moons(10, noise=0.1, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+    loss = CompiledLoss(model, objective(hinge))
+    y = 2.0 * y - 1.0
+    for batch in (slice(0, 8), slice(8, 10)) * 3:
+        loss.gradients(X[batch], y[batch])
+    assert sorted(key[0] for key in loss.programs) == [(2, 2), (8, 2)]
