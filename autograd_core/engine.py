@@ -235,34 +235,19 @@ class Value:
     # While a function is traced for compiling, each comparison is reported to the tracer, so
     # a replay can check that it still comes out the same (a guard).
     def __lt__(self, other: Any) -> bool:
-        result = self._data < _data(other)
-        if _tracing() is not None:
-            _tracing().compared(self, "<", other, result)
-        return result
+        return _compared(self, "<", other, self._data < _data(other))
 
     def __le__(self, other: Any) -> bool:
-        result = self._data <= _data(other)
-        if _tracing() is not None:
-            _tracing().compared(self, "<=", other, result)
-        return result
+        return _compared(self, "<=", other, self._data <= _data(other))
 
     def __gt__(self, other: Any) -> bool:
-        result = self._data > _data(other)
-        if _tracing() is not None:
-            _tracing().compared(self, ">", other, result)
-        return result
+        return _compared(self, ">", other, self._data > _data(other))
 
     def __ge__(self, other: Any) -> bool:
-        result = self._data >= _data(other)
-        if _tracing() is not None:
-            _tracing().compared(self, ">=", other, result)
-        return result
+        return _compared(self, ">=", other, self._data >= _data(other))
 
     def __bool__(self) -> bool:
-        result = self._data != 0.0
-        if _tracing() is not None:
-            _tracing().compared(self, "!=", 0.0, result)
-        return result
+        return _compared(self, "!=", 0.0, self._data != 0.0)
 
     def __float__(self) -> float:
         return self._data
@@ -430,6 +415,14 @@ def _graph(leaves: list[Value], spec: list[tuple[Op, tuple[int, ...], float, flo
 
 # What an operator accepts; anything else gets NotImplemented, so Python asks the other side.
 _OPERAND = (Value, float, int, numbers.Real)
+
+
+def _compared(x: Value, symbol: str, other: Any, result: bool) -> bool:
+    """result, reported to the trace in progress (if any) as a guard: `x symbol other`."""
+    trace = _tracing()
+    if trace is not None:
+        trace.compared(x, symbol, other, result)
+    return result
 
 
 def _data(x: Any) -> float:
