@@ -52,7 +52,7 @@ class _Tracer:
 
     def compared(self, left: Value, op: str, right: Any, outcome: bool) -> None:
         """Called by Value's comparison methods while this trace is active."""
-        frame = sys._getframe(2)  # 0: here, 1: Value.__gt__, 2: the code that compared
+        frame = sys._getframe(3)  # 0: here, 1: engine._compared, 2: Value.__gt__, 3: the caller
         line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
         where = f"{frame.f_code.co_filename}:{frame.f_lineno}: {line}"
         self.comparisons.append((left, op, right, outcome, where))
