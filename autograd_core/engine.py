@@ -367,13 +367,18 @@ class Value:
         return _graph, (leaves, spec)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        made = []
         for node in topological_order(self):  # parents first: each copy finds its parents'
             if id(node) not in memo:
-                new = _leaf(type(node), node._data, copy.deepcopy(node._grad, memo), node.label)
+                new = _leaf(type(node), node._data, 0.0, node.label)
                 if node._op is not None:
                     new._op = node._op
                     new._parents = tuple(memo[id(p)] for p in node._parents)
                 memo[id(node)] = new
+                made.append((node, new))
+        # Grads last: a grad from create_graph=True is a graph that may hold these very nodes.
+        for node, new in made:
+            new._grad = copy.deepcopy(node._grad, memo)
         return memo[id(self)]  # type: ignore[no-any-return]
 
 

@@ -1,8 +1,23 @@
 """Engine behaviours that mutation testing (`make mutation`) found no other test pinned down."""
 
+import copy
+import dataclasses
+import pickle
+
 import pytest
 
-from autograd_core import Value, grad, ops, topological_order, value_and_grad
+from autograd_core import (
+    Constant,
+    Value,
+    apply,
+    grad,
+    is_grad_enabled,
+    local_partials,
+    no_grad,
+    ops,
+    topological_order,
+    value_and_grad,
+)
 
 
 def test_ordering_compares_data_at_ties():
@@ -114,3 +129,157 @@ def test_one_input_method_refuses_an_argument_by_name():
 def test_negative_overflow_raises_too():
     with pytest.raises(OverflowError, match=r"-1e\+200 \* 1e\+200 overflows"):
         Value(-1e200) * 1e200
+
+
+# --- found by `make mutation` after the op-record engine (issue 11) ---------------------------
+
+class _Both:
+    """A foreign type with forward and reflected operators for every arithmetic operator."""
+
+    def _named(name):  # noqa: N805
+        return lambda self, other: name
+
+    for _op in ("add", "sub", "mul", "truediv", "pow"):
+        locals()[f"__r{_op}__"] = _named(f"r{_op}")
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda v, o: v + o, "radd"), (lambda v, o: v - o, "rsub"), (lambda v, o: v * o, "rmul"),
+    (lambda v, o: v / o, "rtruediv"), (lambda v, o: v ** o, "rpow"),
+])
+def test_every_operator_defers_to_a_foreign_type(make, expected):
+    assert make(Value(1.0), _Both()) == expected
+
+
+@pytest.mark.parametrize("make", [lambda o: o + Value(1.0), lambda o: o - Value(1.0),
+                                  lambda o: o * Value(1.0), lambda o: o / Value(1.0),
+                                  lambda o: o ** Value(1.0)])
+def test_every_reflected_operator_refuses_a_foreign_type(make):
+    with pytest.raises(TypeError):
+        make(object())
+
+
+def test_messages_name_what_was_wrong_word_for_word():
+    with pytest.raises(TypeError) as info:
+        Value("a")
+    assert str(info.value) == "Value needs a real number, got str: 'a'"
+    with pytest.raises(ValueError) as info:
+        Value(1.0).backward(float("nan"))
+    assert str(info.value) == "backward's gradient needs a finite number, got nan"
+    with pytest.raises(TypeError) as info:
+        topological_order(3.0)
+    assert str(info.value) == "topological_order needs a Value, got float: 3.0"
+    with pytest.raises(TypeError) as info:
+        apply(ops.EXP, 1.0, 2.0)
+    assert str(info.value) == "exp takes 1 input (x), got 2"
+    with pytest.raises(TypeError) as info:
+        apply(ops.MUL, 1.0)
+    assert str(info.value) == "mul takes 2 inputs (x, y), got 1"
+
+
+def test_create_graph_warning_word_for_word_and_pointing_at_the_caller():
+    x = Value(2.0)
+    with pytest.warns(UserWarning) as record:
+        (x * x).backward(create_graph=True)
+    assert str(record[0].message) == (
+        "backward(create_graph=True) makes each grad a graph that refers back to its node "
+        "(x.grad depends on x): a reference cycle, freed only by the cycle collector. Call "
+        "zero_grad() when done, or use grad(), which makes none")
+    assert record[0].filename == __file__
+
+
+def test_create_graph_backward_accumulates_on_graph_grads():
+    x = Value(3.0)
+    (x * x).backward(create_graph=True)
+    (x * x).backward(create_graph=True)
+    assert isinstance(x.grad, Value) and x.grad.data == 12.0
+    x.grad = 1.5
+    (x * x).backward(create_graph=True)
+    assert x.grad.data == 7.5
+
+
+def test_create_graph_records_even_inside_no_grad():
+    x = Value(3.0)
+    y = x * x * x
+    with no_grad():
+        y.backward(create_graph=True)
+    assert x.grad.op is not None and x.grad.data == 27.0
+    first = x.grad
+    x.grad = 0.0
+    first.backward()  # d(3x²)/dx = 6x
+    assert x.grad == 18.0
+
+
+def test_a_node_reached_only_through_an_input_without_gradient_passes_nothing_on():
+    x, y = Value(2.0), Value(3.0)
+    n = y * 2.0  # only the exponent of x ** n: d(x ** n)/dn is not taken
+    out = apply(ops.POWC, x, n)
+    out.backward()
+    assert (x.grad, y.grad, n.grad) == (6.0 * 2.0 ** 5, 0.0, 0.0)
+    assert grad(lambda a, b: apply(ops.POWC, a, b * 2.0), argnums=(0, 1))(2.0, 3.0) == (192.0, 0.0)
+
+
+def test_local_partials_are_numbers_unless_asked_for_graphs():
+    y = Value(0.5).tanh()
+    (d,) = local_partials(y)
+    assert type(d) is float
+    (dv,) = local_partials(y, create_graph=True)
+    assert isinstance(dv, Value) and dv.data == d
+
+
+def test_a_forward_that_returns_a_huge_int_overflows_by_name():
+    huge = dataclasses.replace(ops.EXP, name="huge", syntax="", forward=lambda x: 10**400)
+    with pytest.raises(OverflowError) as info:
+        apply(huge, Value(1.0))
+    assert str(info.value) == "huge(1.0) overflows a float (|result| > 1.8e308)"
+
+
+def test_an_overflow_in_a_graph_of_grads_names_the_step():
+    x = Value(1e-300)
+    y = (x * 1e300) * 1e300  # finite forward; dy/dx = 1e300 · 1e300 overflows
+    with pytest.raises(OverflowError) as info:
+        y.backward(create_graph=True)
+    assert str(info.value) == ("backward through 1e-300 * 1e+300: 1e+300 * 1e+300 overflows a "
+                               "float (|result| > 1.8e308)")
+    assert x.grad == 0.0
+
+
+def test_copies_keep_labels_and_share_their_grad_graphs():
+    x = Value(2.0, "x")
+    y = x * x
+    y.label = "y"
+    x.grad = y  # a grad that is a node of the same graph
+    z = y + 1.0
+    copied = copy.deepcopy(z)
+    cy = copied.parents[0]
+    cx = cy.parents[0]
+    assert (cx.label, cy.label) == ("x", "y") and cx.grad is cy
+    x.grad = 0.0
+    assert [n.label for n in topological_order(pickle.loads(pickle.dumps(z)))][:2] == ["x", "y"]
+
+
+def test_constants_and_new_nodes_say_whether_they_are_constants():
+    assert Value(1.0).constant is False and (Value(1.0) * 2).constant is False
+    c = Constant(2.0)
+    assert c.constant is True and c.label == ""
+
+
+def test_bare_no_grad_turns_recording_off_inside_and_refuses_async_generators():
+    seen = []
+
+    @no_grad
+    def inside():
+        seen.append(is_grad_enabled())
+
+    inside()
+    assert seen == [False]
+    with pytest.raises(TypeError, match="generator"):
+        @no_grad
+        async def agen():
+            yield 1
+
+
+def test_three_parents_are_placed_in_order():
+    x, lo, hi = Value(0.5, "x"), Value(-1.0, "lo"), Value(1.0, "hi")
+    order = topological_order(x.clamp(lo, hi))
+    assert [n.label for n in order[:3]] == ["x", "lo", "hi"]
