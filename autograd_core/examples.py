@@ -13,3 +13,13 @@ def slides_graph() -> tuple[Value, ...]:
     f = q * z
     f.label = "f"
     return x, y, z, q, f
+
+
+def fanout_graph() -> tuple[Value, ...]:
+    """x, y, m = x·y, h = m + x at x = 3, y = −4: x is used twice, so dh/dx = y + 1 = −3."""
+    x, y = Value(3.0, "x"), Value(-4.0, "y")
+    m = x * y
+    m.label = "m"
+    h = m + x
+    h.label = "h"
+    return x, y, m, h

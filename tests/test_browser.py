@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from autograd_core import Value, save_steps, show_steps
+from autograd_core import save_steps, show_steps
 from autograd_core.cli import trace
+from autograd_core.examples import fanout_graph
 from autograd_core.page import MIN_SCALE
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -99,12 +100,7 @@ def slides_root():
 
 
 def fanout_root():
-    x, y = Value(3.0, "x"), Value(-4.0, "y")
-    m = x * y
-    m.label = "m"
-    h = m + x
-    h.label = "h"
-    return h
+    return fanout_graph()[-1]
 
 
 def test_slides_page_buttons_and_arrow_keys_move_one_frame(browser, tmp_path, shots):

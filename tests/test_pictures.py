@@ -8,6 +8,7 @@ import pytest
 
 from autograd_core import Value, save_steps, show_steps, to_dot
 from autograd_core.cli import trace
+from autograd_core.examples import fanout_graph
 from autograd_core.render import MAX_NAME, stepper_frames
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -34,14 +35,7 @@ def texts(svg_text):
     return [el.text for el in ET.fromstring(svg_text).iter(f"{SVG}text")]
 
 
-def fanout():
-    """The notebook's fan-out example h = x·y + x at x = 3, y = −4: dh/dx = y + 1 = −3."""
-    x, y = Value(3.0, "x"), Value(-4.0, "y")
-    m = x * y
-    m.label = "m"
-    h = m + x
-    h.label = "h"
-    return x, y, m, h
+fanout = fanout_graph  # the notebook's example h = x·y + x at x = 3, y = −4: dh/dx = −3
 
 
 # --- names ------------------------------------------------------------------------------------
