@@ -466,8 +466,8 @@ def apply(op: Op, *args: Any) -> Value:
             raise _forward_error(op, args, err) from None
     if type(data) is not float or not _finite(data):
         data = _result(op, args, data)
-    # Built here rather than by Value(...): a Python __init__ per node is a tenth of a training
-    # step. Leaves come from Value.__init__, which sets the same six fields.
+    # Built here rather than by Value(...): a Python __init__ call per node costs more than the
+    # six slots it would set. Leaves come from Value.__init__, which sets the same six fields.
     out = _new(Value)
     out._data = data
     out._grad = 0.0
@@ -677,7 +677,7 @@ def chain_rule(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
 
 def _chain_rule_floats(order: list[Value]) -> None:
     """`chain_rule` on floats, specialised for speed: the same steps, in order, with the
-    running sums kept in the nodes' grad slots (twice as fast as a dict) and nothing yielded;
+    running sums kept in the nodes' grad slots (faster than a dict) and nothing yielded;
     the one- and two-input cases (nearly every node) spelled out.
 
     Proven equal to the general walk by tests/test_chain_rule.py on random DAGs.
