@@ -20,8 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from . import engine
 from .engine import Value, collector_paused, enable_grad, topological_order, tracer, value_and_grad
 from .ops import ADD, SUB, Op
+
+_ENGINE_FILE = engine.__file__  # comparisons are reported from inside it
 
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "!=": operator.ne}
@@ -52,7 +55,11 @@ class _Tracer:
 
     def compared(self, left: Value, op: str, right: Any, outcome: bool) -> None:
         """Called by Value's comparison methods while this trace is active."""
-        frame = sys._getframe(3)  # 0: here, 1: engine._compared, 2: Value.__gt__, 3: the caller
+        # The first frame outside the engine: the user's line that compared (however many
+        # engine frames, wrappers included, lie between).
+        frame = sys._getframe(1)
+        while frame.f_back is not None and frame.f_code.co_filename == _ENGINE_FILE:
+            frame = frame.f_back
         line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
         where = f"{frame.f_code.co_filename}:{frame.f_lineno}: {line}"
         self.comparisons.append((left, op, right, outcome, where))
