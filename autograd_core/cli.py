@@ -318,7 +318,7 @@ def _report(writer, root: Value, path: str) -> str:  # type: ignore[no-untyped-d
 
 
 def _train_command(args: argparse.Namespace) -> None:
-    from nn.recipes import report, train  # nn stands on the engine; import it only to train
+    from .nn.recipes import report, train  # nn stands on the engine; import it only to train
 
     if args.steps < 1:
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
@@ -355,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
                          f"{MAX_STEP_FRAMES} frames)")
     tr.set_defaults(run=_trace_command)
 
-    from nn.recipes import RECIPES, SEED
+    from autograd_core.nn.recipes import RECIPES, SEED
 
     tn = commands.add_parser(
         "train", help="train a small MLP on a 2-D dataset with a progress bar",

@@ -13,8 +13,8 @@ import pytest
 from autograd_core import files as files_module
 from autograd_core import gradcheck, numerical_gradient, ops
 from autograd_core.cli import MAX_STEP_FRAMES, build_parser, main
+from autograd_core.nn import recipes as recipes_module
 from autograd_core.testing import expressions, values
-from nn import recipes as recipes_module
 
 
 def run(capsys, *argv):
@@ -152,7 +152,7 @@ def test_ctrl_c_in_process_is_one_line_and_130(capsys, monkeypatch):
 # The child blocks inside the command's real work, says so on stdout, and is then sent SIGINT.
 _CHILD = """
 import sys, time
-import autograd_core.export, nn.recipes
+import autograd_core.export, autograd_core.nn.recipes
 from autograd_core.cli import main
 
 def stuck(*args, **kwargs):
@@ -160,7 +160,7 @@ def stuck(*args, **kwargs):
     time.sleep(60)
 
 autograd_core.export.image_bytes = stuck
-nn.recipes.fit = stuck
+autograd_core.nn.recipes.fit = stuck
 sys.exit(main(sys.argv[1:]))
 """
 

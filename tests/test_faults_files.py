@@ -17,8 +17,8 @@ import pytest
 from autograd_core import Value, save_steps
 from autograd_core import files as files_module
 from autograd_core.files import check_target, write_atomic, write_files
-from nn import MLP, CheckpointError
-from nn import recipes as recipes_module
+from autograd_core.nn import MLP, CheckpointError
+from autograd_core.nn import recipes as recipes_module
 
 
 def _entries(folder):
@@ -364,7 +364,7 @@ def test_dev_zero_is_refused_not_read_forever():
     # In a child whose memory is capped: a reader with the bug fails fast there instead of
     # taking this machine's memory.
     code = ("import resource; resource.setrlimit(resource.RLIMIT_AS, (2**31, 2**31))\n"
-            "from nn import MLP, CheckpointError\n"
+            "from autograd_core.nn import MLP, CheckpointError\n"
             "try:\n    MLP(2, [1]).load('/dev/zero')\n"
             "except CheckpointError as err:\n    print(err)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

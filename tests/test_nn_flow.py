@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from autograd_core import Value
-from nn import (
+from autograd_core.nn import (
     ACTIVATIONS,
     MLP,
     SGD,
@@ -26,7 +26,7 @@ from nn import (
     plot_gradient_flow,
     saturated_units,
 )
-from nn.flow import NUMPY_ACTIVATIONS
+from autograd_core.nn.flow import NUMPY_ACTIVATIONS
 
 
 def set_layer(layer, weights, biases):

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_core import Value, gradcheck
-from nn import (
+from autograd_core.nn import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_core import Value
-from nn import MLP, CheckpointError, Layer, Module, Neuron
+from autograd_core.nn import MLP, CheckpointError, Layer, Module, Neuron
 
 
 def test_slides_mlp_3_4_2_counts():

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_core import Value
-from nn import SGD, Adam, Neuron, linear_schedule, mse
+from autograd_core.nn import SGD, Adam, Neuron, linear_schedule, mse
 
 
 def _quadratic_grads(theta):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from autograd_core import Value, is_grad_enabled
-from nn import (
+from autograd_core.nn import (
     MLP,
     SGD,
     Adam,
@@ -31,7 +31,7 @@ from nn import (
     plot_loss,
     predict,
 )
-from nn.recipes import RECIPES, train, train_moons
+from autograd_core.nn.recipes import RECIPES, train, train_moons
 
 DATASETS = {
     "moons": (make_moons, 2, 2),

@@ -260,8 +260,8 @@ def test_step_out_of_range_names_the_valid_range():
 def test_spiral_boundary_has_axis_labels_a_class_legend_and_every_class_visible():
     from matplotlib.colors import to_hex
 
-    from nn import MLP, make_spiral, plot_decision_boundary
-    from nn.plot import CLASS_COLORS
+    from autograd_core.nn import MLP, make_spiral, plot_decision_boundary
+    from autograd_core.nn.plot import CLASS_COLORS
 
     X, y = make_spiral(n=10, classes=3, seed=0)
     fig = plot_decision_boundary(MLP(2, [8, 3], seed=0), X, y, resolution=12, dataset="spiral")
@@ -276,8 +276,16 @@ def test_spiral_boundary_has_axis_labels_a_class_legend_and_every_class_visible(
 
 
 def test_moons_boundary_names_the_hinge_labels_and_loss_plot_names_the_dataset():
-    from nn import MLP, fit, hinge, make_moons, objective, plot_decision_boundary, plot_loss
-    from nn.optim import SGD
+    from autograd_core.nn import (
+        MLP,
+        fit,
+        hinge,
+        make_moons,
+        objective,
+        plot_decision_boundary,
+        plot_loss,
+    )
+    from autograd_core.nn.optim import SGD
 
     X, y = make_moons(20, noise=0.1, seed=0)
     model = MLP(2, [4, 1], seed=0)
