@@ -29,7 +29,7 @@ $(VENV)/.%-installed: $(INSTALLED)
 # moons demo: out/moons_boundary.png, out/moons_loss.png and out/moons_model.json.
 demo: $(INSTALLED)
 	mkdir -p out
-	$(BIN)/autograd-core trace "(x + y) * z" x=-2 y=5 z=-4 -o out/graph.svg --steps out/steps
+	$(BIN)/autograd-core trace "(x + y) * z" x=-2 y=5 z=-4 -o out/graph.svg --frames out/steps
 	$(BIN)/autograd-core train moons --out out
 	@echo "wrote: out/graph.svg out/steps/steps.html (and its frames) out/moons_boundary.png" \
 		"out/moons_loss.png out/moons_model.json"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from autograd_core.examples import SEED
 from autograd_core.export import image_bytes
 from autograd_core.files import check_folder, check_target, write_files
 
@@ -26,8 +27,6 @@ from .network import draw_network
 from .optim import SGD, linear_schedule
 from .plot import plot_decision_boundary, plot_gradient_flow, plot_loss, png_bytes
 from .train import History, LossFn, fit, objective
-
-SEED = 1337  # micrograd's demo seeds both of its generators with 1337
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,17 @@ def report(name: str, result: TrainResult) -> None:
     print(f"{name}: {result.model!r}, {result.model.num_parameters()} parameters")
     print(f"last step {len(h.loss) - 1}: loss {h.loss[-1]:.4f}, accuracy {h.accuracy[-1]:.0%}")
     print(f"after training: loss {h.final_loss:.4f}, accuracy {h.final_accuracy:.0%}")
-    print(f"first 100% training accuracy at step {h.first_step_reaching(1.0)}")
+    print(_first_perfect_step(h))
     print(f"{result.seconds_per_step:.3f} s per training step")
     for path in result.files:
         print(f"wrote {path}")
+
+
+def _first_perfect_step(h: History) -> str:
+    step = h.first_step_reaching(1.0)
+    if step is not None:
+        return f"first 100% training accuracy at step {step}"
+    scores = [acc for acc in h.accuracy if acc is not None]
+    if not scores:
+        return "no training accuracy recorded"
+    return f"training accuracy never reached 100% (best {max(scores):.0%})"
