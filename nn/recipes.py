@@ -22,7 +22,7 @@ from autograd_core.files import check_folder, check_target, write_files
 from .data import make_circles, make_moons, make_spiral, make_xor
 from .flow import has_gradients
 from .layers import MLP
-from .losses import cross_entropy, hinge
+from .losses import cross_entropy, hinge_loss
 from .network import draw_network
 from .optim import SGD, linear_schedule
 from .plot import plot_decision_boundary, plot_gradient_flow, plot_loss, png_bytes
@@ -42,11 +42,11 @@ class Recipe:
 
 RECIPES = {
     "moons": Recipe(lambda seed: make_moons(100, noise=0.1, seed=seed), (16, 16, 1),
-                    objective(hinge, alpha=1e-4)),
+                    objective(hinge_loss, alpha=1e-4)),
     "xor": Recipe(lambda seed: make_xor(40, noise=0.1, seed=seed), (8, 8, 1),
-                  objective(hinge, alpha=1e-4)),
+                  objective(hinge_loss, alpha=1e-4)),
     "circles": Recipe(lambda seed: make_circles(100, noise=0.05, seed=seed), (16, 16, 1),
-                      objective(hinge, alpha=1e-4)),
+                      objective(hinge_loss, alpha=1e-4)),
     "spiral": Recipe(lambda seed: make_spiral(40, classes=3, noise=0.1, seed=seed), (16, 16, 3),
                      objective(cross_entropy, alpha=1e-4), binary=False),
 }

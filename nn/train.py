@@ -60,7 +60,7 @@ def accuracy(outputs: Sequence[Any], labels: Sequence[Any] | np.ndarray,
 def objective(loss: Callable[[Any, Any], Value], alpha: float = 0.0,
               classify: bool = True, threshold: float = 0.0) -> LossFn:
     """The loss function (model, X, y) ↦ (loss([model(x) for x in X], y) + alpha·Σθ²,
-    accuracy or None): e.g. objective(hinge, alpha=1e-4) is micrograd's demo loss."""
+    accuracy or None): e.g. objective(hinge_loss, alpha=1e-4) is micrograd's demo loss."""
     def loss_fn(model: Module, X: np.ndarray, y: np.ndarray) -> tuple[Value, float | None]:
         outputs = [model(x) for x in X]
         value = loss(outputs, list(y))

@@ -280,7 +280,7 @@ def test_moons_boundary_names_the_hinge_labels_and_loss_plot_names_the_dataset()
     from autograd_core.nn import (
         MLP,
         fit,
-        hinge,
+        hinge_loss,
         make_moons,
         objective,
         plot_decision_boundary,
@@ -290,7 +290,7 @@ def test_moons_boundary_names_the_hinge_labels_and_loss_plot_names_the_dataset()
 
     X, y = make_moons(20, noise=0.1, seed=0)
     model = MLP(2, [4, 1], seed=0)
-    history = fit(model, objective(hinge), (X, 2 * y - 1), SGD(model.parameters(), 0.1),
+    history = fit(model, objective(hinge_loss), (X, 2 * y - 1), SGD(model.parameters(), 0.1),
                   steps=2, progress=False)
     fig = plot_decision_boundary(model, X, 2 * y - 1, resolution=10)
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["−1", "+1"]
