@@ -4,13 +4,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# setuptools announces every editable install with a BuildBackendWarning ("Editable
+# installation...": nn/ installs as autograd_core.nn through an import finder, the supported
+# lenient mode); it is information for packagers, not for someone running the demo.
+QUIET_BUILD := PYTHONWARNINGS="ignore:Editable installation"
 
 .PHONY: demo test test-browser lint test-long mutation install bench bench-quick clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(QUIET_BUILD) $(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
@@ -18,16 +22,17 @@ install: $(INSTALLED)
 # Extras are installed on first use, so a normal install stays light: `bench` (micrograd and
 # torch CPU, the engines to race) and `mutation` (mutmut).
 $(VENV)/.%-installed: $(INSTALLED)
-	$(BIN)/python -m pip install --quiet -e ".[dev,$*]"
+	$(QUIET_BUILD) $(BIN)/python -m pip install --quiet -e ".[dev,$*]"
 	touch $@
 
 # The slides' (x+y)z: its table, out/graph.svg and out/steps/steps.html; then micrograd's
 # moons demo: out/moons_boundary.png, out/moons_loss.png and out/moons_model.json.
 demo: $(INSTALLED)
 	mkdir -p out
-	$(BIN)/autograd-core trace "(x + y) * z" x=-2 y=5 z=-4 -o out/graph.svg --steps out/steps
+	$(BIN)/autograd-core trace "(x + y) * z" x=-2 y=5 z=-4 -o out/graph.svg --frames out/steps
 	$(BIN)/autograd-core train moons --out out
-	@echo "pictures: out/graph.svg out/steps/steps.html out/moons_boundary.png"
+	@echo "wrote: out/graph.svg out/steps/steps.html (and its frames) out/moons_boundary.png" \
+		"out/moons_loss.png out/moons_model.json"
 
 # Lint and type-check, then tests/ plus every notebook executed top to bottom (nbmake). The
 # browser tests (tests/test_browser.py) need Debian's chromium and chromium-driver; without
@@ -42,7 +47,7 @@ test-browser: $(INSTALLED)
 	$(BIN)/python -m pytest tests/test_browser.py -rs
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check autograd_core nn benchmarks tests
+	$(BIN)/ruff check autograd_core nn benchmarks tests conftest.py
 	$(BIN)/mypy autograd_core nn
 
 # Every engine, every workload, repeated; writes benchmarks/RESULTS.md (about 15 minutes).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import itertools
 import os
 import sys
@@ -16,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from .engine import Constant, Value, apply, topological_order
+from .examples import DATASETS, SEED
 from .ops import OPS, Op
 
 MAX_LENGTH = 500  # characters in an expression
 MAX_DEPTH = 32  # nesting: parentheses, calls, unary signs; a flat chain like a+b-c is one level
-MAX_STEP_FRAMES = 60  # --steps draws the whole graph once per node: files grow as nodes²
+MAX_STEP_FRAMES = 60  # --frames draws the whole graph once per node: files grow as nodes²
 INTERRUPTED = 130  # the shell's status for a command ended by SIGINT (128 + 2)
 
 _BINARY = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__",
@@ -66,6 +68,10 @@ def parse(text: str) -> tuple[ast.expr, set[str]]:
     try:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError as err:
+        end = len(text.rstrip())
+        if not err.offset or err.offset > end:  # Python says column 0 when the text ends early
+            raise UsageError(f"syntax error in expression at column {end + 1}: it ends before "
+                             f"it is complete (after {text.rstrip()[-10:]!r})") from None
         raise UsageError(f"syntax error in expression at column {err.offset}: {err.msg}") from None
     except (RecursionError, MemoryError, ValueError):
         raise UsageError("expression is too deeply nested or too large to parse") from None
@@ -248,6 +254,12 @@ def _has_variables(node: ast.expr) -> bool:
     return any(isinstance(n, ast.Name) for n in ast.walk(node))
 
 
+def format_number(x: float) -> str:
+    """x to 4 decimals (-4.0000), or in scientific notation (2.0000e+300) where fixed decimals
+    would print hundreds of digits or only zeros."""
+    return f"{x:.4f}" if x == 0 or 1e-4 <= abs(x) < 1e9 else f"{x:.4e}"
+
+
 def format_table(root: Value, names: dict[str, str] | None = None) -> str:
     """One row per node, inputs first: label, op, value, gradient and, given `names` (name →
     expression), what each short name stands for."""
@@ -256,7 +268,8 @@ def format_table(root: Value, names: dict[str, str] | None = None) -> str:
     for node in topological_order(root):
         name = node.label or f"{node.data:g}"  # constants are shown by their value
         op = node.op.name if node.op else ""
-        rows.append((name, op, f"{node.data:.4f}", f"{node.grad:.4f}", names.get(name, "")))
+        rows.append((name, op, format_number(node.data), format_number(node.grad),
+                     names.get(name, "")))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join(
         f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}"
@@ -269,13 +282,21 @@ def _trace_command(args: argparse.Namespace) -> None:
         from .export import check_output
 
         _check_path(check_output, args.output)
-    if args.steps is not None:
+    if args.old_steps is not None:
+        if args.frames is not None:
+            raise UsageError("give --frames DIR only (--steps DIR is its old name)")
+        print("autograd-core: trace --steps DIR is now --frames DIR (train's --steps counts "
+              "training steps); the old spelling will go", file=sys.stderr)
+        args.frames = args.old_steps
+    if args.forward and args.frames is None:
+        raise UsageError("--forward adds the forward pass to --frames DIR; give --frames too")
+    if args.frames is not None:
         from .files import check_folder
 
-        _check_path(check_folder, args.steps)
+        _check_path(check_folder, args.frames)
     result = trace(args.expression, parse_variables(args.variables))
-    if args.steps is not None:
-        _check_frames(result.root)
+    if args.frames is not None:
+        _check_frames(result.root, args.forward)
     try:
         result.root.backward()
     except (ArithmeticError, ValueError) as err:
@@ -285,10 +306,12 @@ def _trace_command(args: argparse.Namespace) -> None:
         from .export import save
 
         print(f"graph: {_report(save, result.root, args.output)}")
-    if args.steps is not None:
+    if args.frames is not None:
         from .export import save_steps
 
-        print(f"steps: {_report(save_steps, result.root, args.steps)}")
+        page = _report(functools.partial(save_steps, forward=args.forward), result.root,
+                       args.frames)
+        print(f"frames: {page}")
 
 
 def _check_path(check: Callable[[str], object], path: str) -> None:
@@ -301,16 +324,17 @@ def _check_path(check: Callable[[str], object], path: str) -> None:
         raise UsageError(message) from None
 
 
-def _check_frames(root: Value) -> None:
+def _check_frames(root: Value, forward: bool) -> None:
     nodes = topological_order(root)
-    frames = 1 + sum(1 for node in nodes if node.parents)  # the seed, then one per op node
+    # Each pass: a first frame (the seed, or the leaves), then one per op node.
+    frames = (1 + forward) * (1 + sum(1 for node in nodes if node.parents))
     if frames > MAX_STEP_FRAMES:
-        raise UsageError(f"--steps would draw {frames} frames of all {len(nodes)} nodes each; "
+        raise UsageError(f"--frames would draw {frames} frames of all {len(nodes)} nodes each; "
                          f"the limit is {MAX_STEP_FRAMES} frames: step through a smaller "
-                         f"expression, or leave out --steps")
+                         f"expression, or leave out --frames")
 
 
-def _report(writer, root: Value, path: str) -> str:  # type: ignore[no-untyped-def]
+def _report(writer: Callable[[Value, str], object], root: Value, path: str) -> str:
     try:
         return str(writer(root, path))
     except (OSError, ValueError, RuntimeError) as err:  # RuntimeError: no renderer installed
@@ -318,10 +342,12 @@ def _report(writer, root: Value, path: str) -> str:  # type: ignore[no-untyped-d
 
 
 def _train_command(args: argparse.Namespace) -> None:
-    from nn.recipes import report, train  # nn stands on the engine; import it only to train
-
     if args.steps < 1:
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
+    if not 0 <= args.seed < 2**32:  # numpy's generators take these seeds and no others
+        raise UsageError(f"--seed must be from 0 to 2**32 - 1 = {2**32 - 1}, got {args.seed}")
+    from .nn.recipes import report, train  # nn stands on the engine; import it only to train
+
     # train() checks --out and its three files before the first step, and writes them last.
     try:
         result = train(args.dataset, args.out, steps=args.steps, seed=args.seed,
@@ -343,19 +369,25 @@ def build_parser() -> argparse.ArgumentParser:
                     "of every node's value and gradient. Functions: " + ", ".join(FUNCTIONS),
         epilog='examples:\n  autograd-core trace "(x + y) * z" x=-2 y=5 z=-4\n'
                '  autograd-core trace "sigmoid(w0*x0 + w1*x1 + w2)" w0=2 x0=-1 w1=-3 x1=-2 '
-               "w2=-3 -o neuron.svg --steps steps/\n"
+               "w2=-3 -o neuron.svg --frames steps/\n"
+               '  autograd-core trace "3 * 4"            # no variables: numbers only\n'
                'an expression that starts with "-" goes after "--", which ends the options:\n'
                '  autograd-core trace -o g.svg -- "-x * y" x=2 y=3',
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    tr.add_argument("expression", help='e.g. "(x + y) * z"; put "--" before one starting with "-"')
-    tr.add_argument("variables", nargs="*", metavar="NAME=NUMBER", help="e.g. x=-2 y=5 z=-4")
+    tr.add_argument("expression", metavar="EXPRESSION",
+                    help='e.g. "(x + y) * z"; put "--" before one starting with "-"')
+    tr.add_argument("variables", nargs="*", metavar="NAME=NUMBER",
+                    help="a value for each variable in EXPRESSION, e.g. x=-2 y=5 z=-4; none "
+                         "if it has none")
     tr.add_argument("-o", "--output", metavar="FILE", help="write the graph (.svg, .png or .dot)")
-    tr.add_argument("--steps", metavar="DIR",
-                    help=f"write the backward step-through (HTML + SVGs; at most "
-                         f"{MAX_STEP_FRAMES} frames)")
+    tr.add_argument("--frames", metavar="DIR",
+                    help=f"write the backward pass to step through: steps.html and one SVG "
+                         f"per step (at most {MAX_STEP_FRAMES} frames)")
+    tr.add_argument("--forward", action="store_true",
+                    help="with --frames: the forward pass's frames first")
+    # The old name of --frames: it still works, with a note, so scripts keep running.
+    tr.add_argument("--steps", dest="old_steps", metavar="DIR", help=argparse.SUPPRESS)
     tr.set_defaults(run=_trace_command)
-
-    from nn.recipes import RECIPES, SEED
 
     tn = commands.add_parser(
         "train", help="train a small MLP on a 2-D dataset with a progress bar",
@@ -364,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  autograd-core train moons            # micrograd's demo\n"
                "  autograd-core train spiral --steps 200 --seed 3 --out runs/",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    tn.add_argument("dataset", choices=sorted(RECIPES), help="which dataset")
+    tn.add_argument("dataset", choices=DATASETS, help="which dataset")
     tn.add_argument("--steps", type=int, default=100, help="training steps (default 100)")
     tn.add_argument("--seed", type=int, default=SEED, help=f"data and weights (default {SEED})")
     tn.add_argument("--out", default="out", metavar="DIR", help="output folder (default out/)")

@@ -1,8 +1,14 @@
-"""The lectures' example graphs, ready-built for tests, notebooks and drawings."""
+"""The lectures' examples: graphs ready-built for tests, notebooks and drawings, and the names
+and seed of the training demos (here, not in nn, so the command line can offer them without
+importing numpy and matplotlib)."""
 
 from __future__ import annotations
 
 from .engine import Value
+
+DATASETS = ("moons", "xor", "circles", "spiral")
+"""The 2-D datasets `autograd-core train` learns: autograd_core.nn.recipes has one recipe each."""
+SEED = 1337  # micrograd's demo seeds both of its generators with 1337
 
 
 def slides_graph() -> tuple[Value, ...]:

@@ -5,41 +5,61 @@ stepper's frames and page as one set (autograd_core.files).
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
-from typing import Any
 
 from .engine import Value
 from .files import check_folder, check_target, write_atomic, write_files
 from .page import steps_page
-from .render import image_bytes, stepper_frames, to_dot
+from .render import (
+    DEFAULT_MAX_NODES,
+    Color,
+    Params,
+    Rankdir,
+    image_bytes,
+    keywords_checked,
+    stepper_frames,
+    to_dot,
+)
 
 FORMATS = (".svg", ".png", ".dot")
 HTML_NAME = "steps.html"
 
 
+@keywords_checked
 def save(root: Value, path: str | os.PathLike[str], *, step: int | None = None,
-         **options: Any) -> Path:
+         forward: int | None = None, rankdir: Rankdir = "LR", fmt: str = ".4f",
+         edge_partials: bool = False, params: Params = (), color: Color = "role",
+         max_nodes: int = DEFAULT_MAX_NODES) -> Path:
     """Write the drawing of root (arguments as `to_dot`) to a .svg, .png or .dot file; its path."""
     target = check_output(path)
-    source = to_dot(root, step=step, **options)
+    source = to_dot(root, step=step, forward=forward, rankdir=rankdir, fmt=fmt,
+                    edge_partials=edge_partials, params=params, color=color,
+                    max_nodes=max_nodes)
     suffix = target.suffix.lower()
     data = source.encode() if suffix == ".dot" else image_bytes(source, suffix)
     return write_atomic(target, data)
 
 
+@keywords_checked
 def save_steps(root: Value, folder: str | os.PathLike[str], *, forward: bool = False,
-               **options: Any) -> Path:
+               rankdir: Rankdir = "LR", fmt: str = ".4f", edge_partials: bool = False,
+               params: Params = (), color: Color = "role", max_nodes: int = DEFAULT_MAX_NODES
+               ) -> Path:
     """Write backward-000.svg ... (one per backward step) and steps.html into folder; its path.
 
     forward=True adds the forward pass first (forward-000.svg ...). Every frame has the same
     layout and size. Options are those of `to_dot`. The folder is created if it does not exist.
     """
     target = check_folder(folder)
-    pictures = stepper_frames(root, forward=forward, **options)  # each with its arithmetic
+    frames = functools.partial(stepper_frames, root, forward=forward, rankdir=rankdir, fmt=fmt,
+                               edge_partials=edge_partials, params=params, color=color,
+                               max_nodes=max_nodes)
+    pictures = frames()  # each with its arithmetic
     # The page writes each step's arithmetic as text above the picture, so its frames leave it
     # out (a layout of their own, shared by all of them).
-    page = stepper_frames(root, forward=forward, captions=False, ids="steps-", **options)
+    page = frames(captions=False, ids="steps-")
     width = max(3, len(str(pictures.frames[0].last)))
     files = {target / f"{f.pass_name}-{f.index:0{width}d}.svg": f.svg.encode()
              for f in pictures.frames}

@@ -9,18 +9,22 @@ import html
 import itertools
 import re
 import secrets
-from typing import Any
 
 from .engine import Value
 from .ops import BLOCKER, DISTRIBUTOR, ROUTER, SCALER, SWAPPER
 from .render import (
     ACTIVE,
+    DEFAULT_MAX_NODES,
     FORWARD,
     GATE_FILL,
     HEAT,
     KIND_FILL,
     RECEIVING,
+    Color,
+    Params,
+    Rankdir,
     Stepper,
+    keywords_checked,
     stepper_frames,
 )
 
@@ -54,15 +58,19 @@ class StepsView:
                 f"writes it as a page>")
 
 
-def show_steps(root: Value, *, forward: bool = False, start: int = 0, **options: Any
-               ) -> StepsView:
+@keywords_checked
+def show_steps(root: Value, *, forward: bool = False, start: int = 0, rankdir: Rankdir = "LR",
+               fmt: str = ".4f", edge_partials: bool = False, params: Params = (),
+               color: Color = "role", max_nodes: int = DEFAULT_MAX_NODES) -> StepsView:
     """The backward pass of root (forward=True: the forward pass first) as an interactive
     stepper in a Jupyter cell, opening at frame `start`; options are those of `to_dot`.
 
     Without scripts (a static notebook viewer) it shows frame `start` and every step's
     arithmetic as text.
     """
-    stepper = stepper_frames(root, forward=forward, captions=False, ids=f"{_UID}-", **options)
+    stepper = stepper_frames(root, forward=forward, captions=False, ids=f"{_UID}-",
+                             rankdir=rankdir, fmt=fmt, edge_partials=edge_partials,
+                             params=params, color=color, max_nodes=max_nodes)
     fragment = stepper_html(stepper, _UID, start=start, document_keys=False)
     return StepsView(fragment, len(stepper.frames))
 

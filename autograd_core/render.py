@@ -9,18 +9,20 @@ with its own colours and texts (`stepper_frames`), so nothing moves from frame t
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import html
+import inspect
 import math
 import re
 import shutil
 import subprocess
 import sysconfig
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from .engine import Value, topological_order
 from .ops import BLOCKER, DISTRIBUTOR, ROUTER, SCALER, SWAPPER
@@ -57,6 +59,43 @@ _SHAPES = {f"{{{_SVG}}}{tag}" for tag in ("polygon", "polyline", "ellipse", "pat
 _TEXT = f"{{{_SVG}}}text"
 _SIMPLE_NAME = re.compile(r"[\w′'.]+")  # x, w0, x₁, q': read as one symbol without brackets
 
+Rankdir = Literal["LR", "TB"]
+Color = Literal["role", "grad", "none"]
+
+
+@runtime_checkable
+class NamedParameters(Protocol):
+    """A model that names its parameters, such as any autograd_core.nn.Module."""
+
+    def named_parameters(self) -> Iterable[tuple[str, Value]]:
+        """(dotted name, Value) for every parameter."""
+        ...
+
+
+Params = Iterable[Value] | Mapping[str, Value] | NamedParameters
+"""What `params=` takes: Values, {name: Value}, or a model whose named_parameters() name them."""
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def keywords_checked(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """function, where an unknown keyword is a TypeError naming it, the nearest valid one and
+    every valid one (Python's own error names only the bad one)."""
+    valid = list(inspect.signature(function).parameters)
+
+    @functools.wraps(function)
+    def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        unknown = [key for key in kwargs if key not in valid]
+        if unknown:
+            near = difflib.get_close_matches(unknown[0], valid, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise TypeError(f"{function.__name__}() got an unexpected keyword argument "
+                            f"{unknown[0]!r}{hint} It takes: {', '.join(valid)}")
+        return function(*args, **kwargs)
+
+    return checked
+
 
 class DotText(str):
     """The DOT source of a drawing, shown as text with a hint where no renderer is installed."""
@@ -92,8 +131,11 @@ def image_bytes(source: str, suffix: str) -> bytes:
     return done.stdout
 
 
+@keywords_checked
 def to_dot(root: Value, *, step: int | None = None, forward: int | None = None,
-           **options: Any) -> str:
+           rankdir: Rankdir = "LR", fmt: str = ".4f", edge_partials: bool = False,
+           params: Params = (), color: Color = "role", max_nodes: int = DEFAULT_MAX_NODES
+           ) -> str:
     """DOT text of the graph below root: value records, op gates, grad = d(root)/d(node).
 
     step=k draws the backward pass as it stands after its step k (see `backward_steps`;
@@ -101,11 +143,14 @@ def to_dot(root: Value, *, step: int | None = None, forward: int | None = None,
     and its arithmetic is written under the picture. forward=k draws the forward pass after
     its step k (0: the leaves; then one op at a time, in topological order). Options, keyword:
     rankdir "LR" or "TB"; fmt a float format such as ".4f"; edge_partials=True writes the local
-    derivative on every edge; params, Values drawn as parameters; color "role" (output, parameter,
-    input, constant, intermediate, and each gate by its role in backward), "grad" (value nodes
-    more violet as |grad| grows) or "none"; max_nodes, above which drawing is refused.
+    derivative on every edge; params, Values drawn as parameters (a model, or {name: Value},
+    also names each one that has no label of its own by its dotted name); color "role" (output,
+    parameter, input, constant, intermediate, and each gate by its role in backward), "grad"
+    (value nodes more violet as |grad| grows) or "none"; max_nodes, above which drawing is
+    refused.
     """
-    picture = _Picture(root, **options)
+    picture = _Picture(root, rankdir=rankdir, fmt=fmt, edge_partials=edge_partials,
+                       params=params, color=color, max_nodes=max_nodes)
     if step is not None and forward is not None:
         raise ValueError(f"draw one pass at a time: step={step!r} or forward={forward!r}")
     if step is not None:
@@ -117,13 +162,19 @@ def to_dot(root: Value, *, step: int | None = None, forward: int | None = None,
     return picture.dot(picture.looks(frame), picture.caption(frame))
 
 
+@keywords_checked
 def draw(root: Value, *, step: int | None = None, forward: int | None = None,
-         **options: Any) -> graphviz.Digraph | DotText:
+         rankdir: Rankdir = "LR", fmt: str = ".4f", edge_partials: bool = False,
+         params: Params = (), color: Color = "role", max_nodes: int = DEFAULT_MAX_NODES
+         ) -> graphviz.Digraph | DotText:
     """The graph as a graphviz.Digraph (inline in Jupyter); DOT text if no renderer is installed.
 
-    Arguments are those of `to_dot`.
+    Arguments are those of `to_dot`. Outside Jupyter, save(root, "graph.svg") writes the
+    picture and `.view()` on the drawing opens it.
     """
-    source = to_dot(root, step=step, forward=forward, **options)
+    source = to_dot(root, step=step, forward=forward, rankdir=rankdir, fmt=fmt,
+                    edge_partials=edge_partials, params=params, color=color,
+                    max_nodes=max_nodes)
     program = renderer()
     if program is None:
         return DotText(source)
@@ -146,6 +197,11 @@ def _drawing_class() -> type[graphviz.Digraph]:
         # already hide; a failed render still raises, with its stderr.
         def _repr_image_svg_xml(self) -> str:
             return self.pipe(format="svg", encoding="utf-8", quiet=True)
+
+        # Outside Jupyter the picture cannot show itself: say how to get it.
+        def __repr__(self) -> str:
+            return ("<drawing of a graph: Jupyter shows it inline; elsewhere save(root, "
+                    "'graph.svg') writes it (.svg, .png or .dot), or drawing.view() opens it>")
 
     Drawing.__qualname__ = "Drawing"  # repr: <autograd_core.render.Drawing at 0x...>
     return Drawing
@@ -176,8 +232,11 @@ class Stepper:
     color: str  # the color option the frames were drawn with
 
 
+@keywords_checked
 def stepper_frames(root: Value, *, forward: bool = False, captions: bool = True,
-                   ids: str = "", **options: Any) -> Stepper:
+                   ids: str = "", rankdir: Rankdir = "LR", fmt: str = ".4f",
+                   edge_partials: bool = False, params: Params = (), color: Color = "role",
+                   max_nodes: int = DEFAULT_MAX_NODES) -> Stepper:
     """Every frame of the backward pass (forward=True: the forward pass's first), all drawn on
     one layout: the graph is laid out once with the widest text each place shows in any frame,
     and each frame repaints only colours and texts, so every node stays where it is.
@@ -186,7 +245,9 @@ def stepper_frames(root: Value, *, forward: bool = False, captions: bool = True,
     prefixes every id in the SVGs, so several steppers can share one HTML page. Options are
     those of `to_dot`.
     """
-    picture = _Picture(root, **options)  # checked (node limit included) before any work
+    # Checked (node limit included) before any work.
+    picture = _Picture(root, rankdir=rankdir, fmt=fmt, edge_partials=edge_partials,
+                       params=params, color=color, max_nodes=max_nodes)
     passes: list[tuple[str, Iterator[_Frame]]] = [("backward", picture.frames())]
     if forward:
         passes.insert(0, ("forward", picture.forward_frames()))
@@ -306,7 +367,7 @@ class _Picture:
     """One graph, validated and named once; writes the DOT text for any state of its grads."""
 
     def __init__(self, root: Value, *, rankdir: str = "LR", fmt: str = ".4f",
-                 edge_partials: bool = False, params: Iterable[Value] = (), color: str = "role",
+                 edge_partials: bool = False, params: Params = (), color: str = "role",
                  max_nodes: int = DEFAULT_MAX_NODES) -> None:
         _check_options(root, rankdir, fmt, color, max_nodes)
         self.order = topological_order(root)
@@ -319,12 +380,14 @@ class _Picture:
                 f"larger max_nodes if you really mean it")
         self.root, self.rankdir, self.fmt = root, rankdir, fmt
         self.edge_partials, self.color = edge_partials, color
-        params = set(params)
+        named = _named(params)
         self.index = {node: i for i, node in enumerate(self.order)}
-        self.kind = {node: _kind(node, root, params) for node in self.order}
-        # An unlabelled node is named by its position: n0, n1, ...; records and captions show
-        # at most MAX_NAME characters of a name, tooltips and legends all of it.
-        self.full = {node: node.label or f"n{i}" for i, node in enumerate(self.order)}
+        self.kind = {node: _kind(node, root, named) for node in self.order}
+        # A node is named by its label, else by its name in params' model, else by its
+        # position: n0, n1, ...; records and captions show at most MAX_NAME characters of a
+        # name, tooltips and legends all of it.
+        self.full = {node: node.label or named.get(node) or f"n{i}"
+                     for i, node in enumerate(self.order)}
         self.name = {node: _shorten(name) for node, name in self.full.items()}
         # How many times each node is used: its grad is final once that many steps added to it.
         self.uses = dict.fromkeys(self.order, 0)
@@ -620,7 +683,16 @@ def _check_options(root: Value, rankdir: str, fmt: str, color: str, max_nodes: i
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
 
 
-def _kind(node: Value, root: Value, params: set[Value]) -> str:
+def _named(params: Params) -> dict[Value, str]:
+    """Each parameter with its name ("" for a Value passed without one)."""
+    if isinstance(params, NamedParameters):
+        return {p: name for name, p in params.named_parameters()}
+    if isinstance(params, Mapping):
+        return {p: name for name, p in params.items()}
+    return dict.fromkeys(params, "")
+
+
+def _kind(node: Value, root: Value, params: Mapping[Value, str]) -> str:
     if node is root:
         return OUTPUT
     if node in params:

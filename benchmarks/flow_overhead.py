@@ -11,9 +11,9 @@ import argparse
 import statistics
 import time
 
-from nn import MLP, SGD, fit, linear_schedule
-from nn.flow import FlowRecorder
-from nn.recipes import RECIPES, SEED
+from autograd_core.nn import MLP, SGD, fit, linear_schedule
+from autograd_core.nn.flow import FlowRecorder
+from autograd_core.nn.recipes import RECIPES, SEED
 
 
 def train_seconds(flow: bool, steps: int) -> float:

@@ -17,16 +17,16 @@ from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
-    hinge,
-    l1,
+    hinge_loss,
+    l1_loss,
     l2_regularization,
     log_softmax,
-    mse,
-    multiclass_hinge,
+    mse_loss,
+    multiclass_hinge_loss,
     softmax,
     softplus,
 )
-from .module import CheckpointError, Module
+from .module import CheckpointError, IncompatibleKeys, Module
 from .network import draw_network, save_network
 from .optim import SGD, Adam, Optimizer, linear_schedule
 from .plot import plot_decision_boundary, plot_gradient_flow, plot_loss
@@ -42,13 +42,23 @@ from .train import (
 )
 
 __all__ = [
-    "ACTIVATIONS", "MLP", "SGD", "Adam", "CheckpointError", "CompiledLoss", "History", "Layer",
-    "LayerFlow", "Objective",
+    "ACTIVATIONS", "MLP", "SGD", "Adam", "CheckpointError", "CompiledLoss", "History",
+    "IncompatibleKeys", "Layer", "LayerFlow", "Objective",
     "Module", "Neuron", "Optimizer", "accuracy", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "dead_units", "draw_network",
-    "evaluate", "fit", "forward_layers", "gradient_flow", "hinge", "l1", "l2_regularization",
-    "linear_schedule", "log_softmax", "make_circles", "make_line", "make_moons", "make_patterns",
-    "make_spiral", "make_xor", "minibatches", "mse", "multiclass_hinge", "objective",
+    "evaluate", "fit", "forward_layers", "gradient_flow", "hinge_loss", "l1_loss",
+    "l2_regularization", "linear_schedule", "log_softmax", "make_circles", "make_line",
+    "make_moons", "make_patterns",
+    "make_spiral", "make_xor", "minibatches", "mse_loss", "multiclass_hinge_loss", "objective",
     "plot_decision_boundary", "plot_gradient_flow", "plot_loss", "predict", "saturated_units",
     "save_network", "softmax", "softplus",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The losses' old short names, deprecated: nn.losses warns and gives the new function.
+    if name in ("mse", "l1", "hinge", "multiclass_hinge"):
+        from . import losses
+
+        return getattr(losses, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -71,16 +71,21 @@ class Neuron(Module):
         rng = _rng(seed)
         self.w = [Value(rng.uniform(-1.0, 1.0)) for _ in range(nin)]
         self.b = Value(0.0)
-        self._label_parameters()
 
-    def __call__(self, x: Inputs) -> Value:
+    @property
+    def nin(self) -> int:
+        """How many inputs the neuron reads."""
+        return len(self.w)
+
+    def check_input(self, x: Inputs) -> list[Value]:
+        """x as nin Values, made once per call rather than once per neuron that reads them."""
+        return _as_values(x, self.nin, repr(self))
+
+    def forward(self, x: Inputs) -> Value:
         """act(w·x + b) for one input vector x of length nin."""
-        return self._forward(_as_values(x, len(self.w), repr(self)))
-
-    def _forward(self, x: list[Value]) -> Value:
         # One mul and one add node per input and nothing else: the sum starts from b, not from 0.
         out = self.b
-        for wi, xi in zip(self.w, x):
+        for wi, xi in zip(self.w, x, strict=True):
             out = out + wi * xi
         # Looked up by name, not kept as an attribute: Value's methods are made by a factory,
         # so a stored one would be a local function that pickle cannot name.
@@ -98,19 +103,19 @@ class Layer(Module):
         nin, nout = _check_count("nin", nin), _check_count("nout", nout)
         rng = _rng(seed)
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
-        self._label_parameters()
 
     @property
     def nin(self) -> int:
         """How many inputs each neuron reads."""
-        return len(self.neurons[0].w)
+        return self.neurons[0].nin
 
-    def __call__(self, x: Inputs) -> list[Value]:
+    def check_input(self, x: Inputs) -> list[Value]:
+        """x as nin Values, made once for all the layer's neurons."""
+        return _as_values(x, self.nin, repr(self))
+
+    def forward(self, x: Inputs) -> list[Value]:
         """[act(wⱼ·x + bⱼ) for each neuron j]."""
-        return self._forward(_as_values(x, self.nin, repr(self)))
-
-    def _forward(self, x: list[Value]) -> list[Value]:
-        return [n._forward(x) for n in self.neurons]
+        return [n.forward(x) for n in self.neurons]
 
     def __repr__(self) -> str:
         return f"Layer({self.nin} → {len(self.neurons)}, {self.neurons[0].activation})"
@@ -133,22 +138,25 @@ class MLP(Module):
         self.layers = [Layer(widths[i], widths[i + 1],
                              output_activation if i == last else activation, rng)
                        for i in range(len(sizes))]
-        self._label_parameters()
 
-    def __call__(self, x: Inputs) -> Value | list[Value]:
+    def check_input(self, x: Inputs) -> list[Value]:
+        """x as Values, one per input of the first layer."""
+        return _as_values(x, self.layers[0].nin, repr(self))
+
+    def forward(self, x: Inputs) -> Value | list[Value]:
         """The output Value for one input vector, or a list of Values if the last layer has
         more than one neuron."""
-        out = _as_values(x, self.layers[0].nin, repr(self))
-        for layer in self.layers:
-            out = layer._forward(out)
+        out = self.layers[0].forward(x)
+        for layer in self.layers[1:]:
+            out = layer.forward(out)
         return out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:
         shape = " → ".join(str(n) for n in [self.layers[0].nin]
                            + [len(layer.neurons) for layer in self.layers])
-        hidden = self.layers[0].neurons[0].activation if len(self.layers) > 1 else "relu"
+        # Both activations always: what a printed model does should not depend on knowing the
+        # defaults. A single layer has no hidden activation to show.
+        hidden = (f", activation={self.layers[0].neurons[0].activation!r}"
+                  if len(self.layers) > 1 else "")
         output = self.layers[-1].neurons[0].activation
-        # Like PyTorch, only what differs from the defaults is spelled out.
-        extra = "".join([f", activation={hidden!r}" if hidden != "relu" else "",
-                         f", output_activation={output!r}" if output != "linear" else ""])
-        return f"MLP({shape}{extra})"
+        return f"MLP({shape}{hidden}, output_activation={output!r})"

@@ -1,14 +1,19 @@
 """Losses composed from Value ops (no hand-written backward), each the mean over a batch.
 
-Regression and binary losses take one prediction per example; `cross_entropy` and
-`multiclass_hinge` take one list of scores and a class index, or a batch of both.
+Named as PyTorch's `torch.nn.functional` names them (`mse_loss`, `l1_loss`, `cross_entropy`,
+`binary_cross_entropy_with_logits`); the hinge losses, which PyTorch defines differently, are
+named in the same style (`hinge_loss`, `multiclass_hinge_loss`). `mse_loss` and `l1_loss` take
+one number or one vector of outputs per example (the mean runs over every element, as
+PyTorch's); binary losses one prediction per example; `cross_entropy` and
+`multiclass_hinge_loss` one list of scores and a class index, or a batch of both.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from autograd_core import Value
@@ -46,24 +51,49 @@ def _batch(who: str, predictions: Any, targets: Any) -> tuple[list[Scalar], list
     return predictions, [float(t) for t in targets]
 
 
-def mse(predictions: Scores | Scalar, targets: Sequence[float] | float) -> Value:
-    """Mean squared error: (1/n) Σ (ŷᵢ − yᵢ)²."""
-    ps, ts = _batch("mse", predictions, targets)
+def _elementwise(who: str, predictions: Any, targets: Any) -> tuple[list[Scalar], list[float]]:
+    """Predictions and targets paired element by element: each example's output is a number or
+    a vector, and its target a number or a vector of the same length."""
+    if isinstance(predictions, (Value, numbers.Real)):
+        predictions, targets = [predictions], [targets]
+    predictions, targets = list(predictions), list(targets)
+    if len(predictions) != len(targets):
+        raise ValueError(f"{who} got {len(predictions)} predictions but {len(targets)} targets")
+    ps: list[Any] = []
+    ts: list[Any] = []
+    for i, (p, t) in enumerate(zip(predictions, targets)):
+        if isinstance(p, (Value, numbers.Real)):
+            ps.append(p)
+            ts.append(t)
+            continue
+        p = list(p)
+        t = [t] if isinstance(t, numbers.Real) else list(t)
+        if len(p) != len(t):
+            raise ValueError(f"{who}: example {i} has {len(p)} outputs but {len(t)} targets")
+        ps += p
+        ts += t
+    return _batch(who, ps, ts)
+
+
+def mse_loss(predictions: Any, targets: Any) -> Value:
+    """Mean squared error over every element: (1/n) Σ (ŷᵢ − yᵢ)²."""
+    ps, ts = _elementwise("mse_loss", predictions, targets)
     return _mean([(p - t) ** 2 for p, t in zip(ps, ts)])
 
 
-def l1(predictions: Scores | Scalar, targets: Sequence[float] | float) -> Value:
-    """Mean absolute error: (1/n) Σ |ŷᵢ − yᵢ|."""
-    ps, ts = _batch("l1", predictions, targets)
+def l1_loss(predictions: Any, targets: Any) -> Value:
+    """Mean absolute error over every element: (1/n) Σ |ŷᵢ − yᵢ|."""
+    ps, ts = _elementwise("l1_loss", predictions, targets)
     return _mean([_as_value(p - t).abs() for p, t in zip(ps, ts)])
 
 
-def hinge(scores: Scores | Scalar, labels: Sequence[float] | float, margin: float = 1.0) -> Value:
+def hinge_loss(scores: Scores | Scalar, labels: Sequence[float] | float,
+               margin: float = 1.0) -> Value:
     """Binary max-margin (SVM) loss, labels ±1: (1/n) Σ max(0, margin − yᵢ·sᵢ)."""
-    ss, ys = _batch("hinge", scores, labels)
+    ss, ys = _batch("hinge_loss", scores, labels)
     for i, y in enumerate(ys):
         if y not in (1.0, -1.0):
-            raise ValueError(f"hinge needs labels +1 or -1, got {y!r} at index {i}")
+            raise ValueError(f"hinge_loss needs labels +1 or -1, got {y!r} at index {i}")
     return _mean([_relu(margin - y * s) for s, y in zip(ss, ys)])
 
 
@@ -127,10 +157,10 @@ def cross_entropy(logits: Scores | Sequence[Scores], target: int | Sequence[int]
     return _per_example("cross_entropy", logits, target, _cross_entropy)
 
 
-def multiclass_hinge(scores: Scores | Sequence[Scores], target: int | Sequence[int],
-                     margin: float = 1.0) -> Value:
+def multiclass_hinge_loss(scores: Scores | Sequence[Scores], target: int | Sequence[int],
+                          margin: float = 1.0) -> Value:
     """Multiclass SVM loss Σ_{j≠y} max(0, sⱼ − s_y + margin); a batch gives the mean."""
-    return _per_example("multiclass_hinge", scores, target,
+    return _per_example("multiclass_hinge_loss", scores, target,
                         lambda s, y: _multiclass_hinge(s, y, margin))
 
 
@@ -215,3 +245,19 @@ def _multiclass_hinge(scores: list[Scalar], y: int, margin: float) -> Value:
     if len(scores) == 1:  # no wrong class, so nothing to violate
         return _as_value(correct) * 0.0
     return _as_value(_total([_relu(s - correct + margin) for j, s in enumerate(scores) if j != y]))
+
+
+# The short names these losses had before they took PyTorch's: kept working, with a warning, so
+# code written against them still runs while it moves to the new names.
+_RENAMED: dict[str, Callable[..., Value]] = {
+    "mse": mse_loss, "l1": l1_loss, "hinge": hinge_loss,
+    "multiclass_hinge": multiclass_hinge_loss}
+
+
+def __getattr__(name: str) -> Callable[..., Value]:
+    if name in _RENAMED:
+        new = _RENAMED[name]
+        warnings.warn(f"{name} is now called {new.__name__}; the old name will go",
+                      DeprecationWarning, stacklevel=2)
+        return new
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,7 @@ import os
 import reprlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from autograd_core import Value
 from autograd_core.files import read_regular, write_atomic
@@ -33,6 +33,14 @@ class CheckpointError(ValueError):
     """A checkpoint or state dict does not fit the model; the model was left unchanged."""
 
 
+class IncompatibleKeys(NamedTuple):
+    """What `load_state_dict` found: parameters the state lacked, and names it has that the
+    model does not (PyTorch's `_IncompatibleKeys`)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
 class Module:
     """A model: Values and sub-Modules held in attributes (or lists of them) are its parameters.
 
@@ -42,8 +50,17 @@ class Module:
     training: bool = True  # a class default, so subclasses need not call super().__init__()
 
     def __call__(self, x: Any) -> Any:
-        """The model's output for one input; every concrete Module defines it."""
-        raise NotImplementedError(f"{type(self).__name__} does not define __call__(x)")
+        """forward(x) after the input is checked once: as in PyTorch, call the model, and
+        define `forward`."""
+        return self.forward(self.check_input(x))
+
+    def forward(self, x: Any) -> Any:
+        """The model's output for one (checked) input; every concrete Module defines it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward(x)")
+
+    def check_input(self, x: Any) -> Any:
+        """x as forward wants it, or an error naming the model; as given unless overridden."""
+        return x
 
     def _walk(self) -> Iterator[tuple[str, Module | Value]]:
         """Every sub-Module and Value once, depth first in attribute order, with dotted names."""
@@ -108,12 +125,6 @@ class Module:
         """train(False): evaluation mode; returns self."""
         return self.train(False)
 
-    def _label_parameters(self) -> None:
-        # Each parameter is labelled with its dotted name, so drawings of the graph are readable.
-        # Outer constructors call this again and overwrite the inner, shorter names.
-        for name, p in self.named_parameters():
-            p.label = name
-
     def architecture(self) -> list[str]:
         """"name: description" of self (named "(model)") and every sub-module, the description
         being its repr (its class name if it has no repr of its own): what a checkpoint of this
@@ -127,23 +138,27 @@ class Module:
         """{dotted name: data} for every parameter."""
         return {name: p.data for name, p in self.named_parameters()}
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Set every parameter's data from `state`; raises CheckpointError and changes nothing if
-        any name is missing or unexpected or any value is not a finite number."""
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True
+                        ) -> IncompatibleKeys:
+        """Set each parameter's data from `state[name]`; returns the missing and unexpected
+        names. strict=True (as PyTorch) refuses either kind; strict=False loads the names both
+        share. Raises CheckpointError and changes nothing on a refusal or a non-finite value."""
         if not isinstance(state, Mapping):
             raise CheckpointError(f"a state dict must map names to numbers, got "
                                   f"{type(state).__name__}")
         params = dict(self.named_parameters())
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]
-        if missing or unexpected:
+        if strict and (missing or unexpected):
             raise CheckpointError(
                 f"state dict does not fit {self!r} ({len(params)} parameters, the state has "
                 f"{len(state)}): missing {_names(missing)}; unexpected {_names(unexpected)}")
-        _check_numbers(state, "state dict values")
+        loaded = {name: state[name] for name in params if name in state}
+        _check_numbers(loaded, "state dict values")
         # Everything was checked above, so from here on nothing can fail half way.
-        for name, p in params.items():
-            p.data = float(state[name])
+        for name, value in loaded.items():
+            params[name].data = float(value)
+        return IncompatibleKeys(missing, unexpected)
 
     def dumps(self) -> bytes:
         """The checkpoint `save` writes, as UTF-8 JSON: format, version, the model's repr and

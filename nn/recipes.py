@@ -15,19 +15,18 @@ from pathlib import Path
 
 import numpy as np
 
+from autograd_core.examples import SEED
 from autograd_core.export import image_bytes
 from autograd_core.files import check_folder, check_target, write_files
 
 from .data import make_circles, make_moons, make_spiral, make_xor
 from .flow import has_gradients
 from .layers import MLP
-from .losses import cross_entropy, hinge
+from .losses import cross_entropy, hinge_loss
 from .network import draw_network
 from .optim import SGD, linear_schedule
 from .plot import plot_decision_boundary, plot_gradient_flow, plot_loss, png_bytes
 from .train import History, LossFn, fit, objective
-
-SEED = 1337  # micrograd's demo seeds both of its generators with 1337
 
 
 @dataclass(frozen=True)
@@ -43,11 +42,11 @@ class Recipe:
 
 RECIPES = {
     "moons": Recipe(lambda seed: make_moons(100, noise=0.1, seed=seed), (16, 16, 1),
-                    objective(hinge, alpha=1e-4)),
+                    objective(hinge_loss, alpha=1e-4)),
     "xor": Recipe(lambda seed: make_xor(40, noise=0.1, seed=seed), (8, 8, 1),
-                  objective(hinge, alpha=1e-4)),
+                  objective(hinge_loss, alpha=1e-4)),
     "circles": Recipe(lambda seed: make_circles(100, noise=0.05, seed=seed), (16, 16, 1),
-                      objective(hinge, alpha=1e-4)),
+                      objective(hinge_loss, alpha=1e-4)),
     "spiral": Recipe(lambda seed: make_spiral(40, classes=3, noise=0.1, seed=seed), (16, 16, 3),
                      objective(cross_entropy, alpha=1e-4), binary=False),
 }
@@ -129,7 +128,17 @@ def report(name: str, result: TrainResult) -> None:
     print(f"{name}: {result.model!r}, {result.model.num_parameters()} parameters")
     print(f"last step {len(h.loss) - 1}: loss {h.loss[-1]:.4f}, accuracy {h.accuracy[-1]:.0%}")
     print(f"after training: loss {h.final_loss:.4f}, accuracy {h.final_accuracy:.0%}")
-    print(f"first 100% training accuracy at step {h.first_step_reaching(1.0)}")
+    print(_first_perfect_step(h))
     print(f"{result.seconds_per_step:.3f} s per training step")
     for path in result.files:
         print(f"wrote {path}")
+
+
+def _first_perfect_step(h: History) -> str:
+    step = h.first_step_reaching(1.0)
+    if step is not None:
+        return f"first 100% training accuracy at step {step}"
+    scores = [acc for acc in h.accuracy if acc is not None]
+    if not scores:
+        return "no training accuracy recorded"
+    return f"training accuracy never reached 100% (best {max(scores):.0%})"

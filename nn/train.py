@@ -96,7 +96,7 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any, keep: int) -> Any:
 def objective(loss: Callable[[Any, Any], Value], alpha: float = 0.0,
               classify: bool = True, threshold: float = 0.0) -> Objective:
     """The loss function (model, X, y) ↦ (loss([model(x) for x in X], y) + alpha·Σθ²,
-    accuracy or None): e.g. objective(hinge, alpha=1e-4) is micrograd's demo loss."""
+    accuracy or None): e.g. objective(hinge_loss, alpha=1e-4) is micrograd's demo loss."""
     return Objective(loss, alpha, classify, threshold)
 
 

@@ -90,9 +90,9 @@ def test_import_attempt_is_never_executed(capsys, tmp_path):
     assert not target.exists()
 
 
-def test_trace_writes_picture_and_steps(capsys, tmp_path):
+def test_trace_writes_picture_and_frames(capsys, tmp_path):
     status, out, _ = run(capsys, "trace", "(x + y) * z", "x=-2", "y=5", "z=-4",
-                         "-o", str(tmp_path / "g.svg"), "--steps", str(tmp_path / "steps"))
+                         "-o", str(tmp_path / "g.svg"), "--frames", str(tmp_path / "steps"))
     assert status == 0
     assert (tmp_path / "g.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
     assert (tmp_path / "steps" / "steps.html").exists()
@@ -143,3 +143,104 @@ def test_output_into_a_closed_pipe_is_not_an_error():
     finally:
         os.close(write_end)
     assert done.returncode == 0 and "Traceback" not in done.stderr
+
+
+# --- start-up: trace needs the engine and the drawings, nothing of nn -------------------------
+
+_IMPORTED_BY_TRACE = """
+import sys
+from autograd_core.cli import build_parser, main
+args = build_parser().parse_args(["trace", "(x + y) * z", "x=1", "y=2", "z=3"])
+parsed = sorted(sys.modules)
+main(["trace", "(x + y) * z", "x=1", "y=2", "z=3"])
+print(" ".join(parsed)); print(" ".join(sorted(sys.modules)))
+"""
+# numpy is the op table's own (its records carry vectorised rules for compiled replay); nn and
+# the plotting and progress libraries it pulls in are train's alone.
+_HEAVY = ("autograd_core.nn", "nn", "matplotlib", "tqdm")
+
+
+def test_parsing_and_running_trace_imports_no_nn_or_matplotlib():
+    done = subprocess.run([sys.executable, "-c", _IMPORTED_BY_TRACE], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    parsed, ran = (line.split() for line in done.stdout.splitlines()[-2:])
+    for modules in (parsed, ran):
+        heavy = [m for m in modules if m in _HEAVY or m.startswith(tuple(f"{h}." for h in _HEAVY))]
+        assert heavy == []
+
+
+def test_train_offers_every_recipe_and_the_recipes_seed():
+    from autograd_core.examples import DATASETS, SEED
+    from autograd_core.nn import recipes
+
+    assert DATASETS == tuple(recipes.RECIPES) and SEED == recipes.SEED == 1337
+
+
+# --- what each message says ---------------------------------------------------------------------
+
+def test_huge_and_tiny_numbers_print_in_scientific_notation(capsys):
+    status, out, _ = run(capsys, "trace", "x + x", "x=1e300")
+    assert status == 0 and max(len(line) for line in out.splitlines()) < 60
+    assert ["f", "add", "2.0000e+300", "1.0000", "x", "+", "x"] in [r.split() for r in
+                                                                    out.splitlines()]
+    status, out, _ = run(capsys, "trace", "x * y", "x=1e-9", "y=3")
+    assert "1.0000e-09" in out and "3.0000e-09" in out
+
+
+def test_an_expression_that_ends_early_names_the_column_after_its_end(capsys):
+    status, _, err = run(capsys, "trace", "x + ", "x=1")
+    assert status == 2
+    assert err == ("autograd-core: error: syntax error in expression at column 4: it ends "
+                   "before it is complete (after 'x +')\n")
+
+
+def test_an_expression_of_numbers_needs_no_variables_and_usage_says_they_are_optional(capsys):
+    status, out, _ = run(capsys, "trace", "3")
+    assert status == 0 and ["3", "3.0000", "1.0000"] in [r.split() for r in out.splitlines()]
+    with pytest.raises(SystemExit):
+        main(["trace", "--help"])
+    usage = capsys.readouterr().out
+    assert "EXPRESSION [NAME=NUMBER ...]" in " ".join(usage.split())
+
+
+def test_trace_frames_and_forward_write_both_passes(capsys, tmp_path):
+    status, out, err = run(capsys, "trace", "x * y", "x=2", "y=3", "--frames",
+                           str(tmp_path / "s"), "--forward")
+    assert status == 0 and err == "" and f"frames: {tmp_path / 's' / 'steps.html'}" in out
+    names = sorted(p.name for p in (tmp_path / "s").iterdir())
+    assert "forward-000.svg" in names and "backward-000.svg" in names
+
+
+def test_forward_without_frames_is_refused(capsys):
+    status, _, err = run(capsys, "trace", "x * y", "x=2", "y=3", "--forward")
+    assert status == 2 and "give --frames too" in err
+
+
+def test_trace_old_steps_flag_still_writes_frames_and_names_the_new_one(capsys, tmp_path):
+    status, out, err = run(capsys, "trace", "x * 2", "x=1", "--steps", str(tmp_path / "s"))
+    assert status == 0 and (tmp_path / "s" / "steps.html").exists()
+    assert err == ("autograd-core: trace --steps DIR is now --frames DIR (train's --steps "
+                   "counts training steps); the old spelling will go\n")
+    status, _, err = run(capsys, "trace", "x * 2", "x=1", "--steps", str(tmp_path / "a"),
+                         "--frames", str(tmp_path / "b"))
+    assert status == 2 and "give --frames DIR only" in err
+
+
+def test_train_that_never_reaches_100_percent_says_so_with_its_best(capsys):
+    from autograd_core.nn import MLP, History
+    from autograd_core.nn.recipes import TrainResult, report
+
+    history = History(loss=[1.0, 0.5, 0.6], accuracy=[0.5, 0.98, 0.9], lr=[1.0] * 3,
+                      final_loss=0.6, final_accuracy=0.9)
+    report("spiral", TrainResult(MLP(2, [3]), history, [], 0.01))
+    out = capsys.readouterr().out
+    assert "training accuracy never reached 100% (best 98%)" in out and "None" not in out
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**32)])
+def test_train_seed_out_of_range_is_our_one_line(capsys, tmp_path, seed):
+    status, out, err = run(capsys, "train", "moons", "--seed", seed, "--out", str(tmp_path))
+    assert status == 2 and out == ""
+    assert err == (f"autograd-core: error: --seed must be from 0 to 2**32 - 1 = 4294967295, "
+                   f"got {seed}\n")

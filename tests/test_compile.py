@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from autograd_core import GuardError, Value, compile, ops, value_and_grad
-from nn import MLP, SGD, CompiledLoss, fit, hinge, make_moons, objective
+from autograd_core.nn import MLP, SGD, CompiledLoss, fit, hinge_loss, make_moons, objective
 
 RTOL = 1e-12
 
@@ -193,7 +193,7 @@ def _moons_run(compile_it):
     X, y = make_moons(40, noise=0.1, seed=1337)
     y = 2.0 * y - 1.0
     model = MLP(2, [16, 16, 1], seed=1)
-    return fit(model, objective(hinge, alpha=1e-4), (X, y), SGD(model.parameters(), lr=0.1),
+    return fit(model, objective(hinge_loss, alpha=1e-4), (X, y), SGD(model.parameters(), lr=0.1),
                steps=100, progress=False, compile=compile_it)
 
 
@@ -207,7 +207,7 @@ def test_compiled_moons_training_reproduces_eager_losses():
 def test_the_last_shorter_batch_gets_its_own_program():
     X, y = make_moons(10, noise=0.1, seed=0)
     model = MLP(2, [3, 1], seed=0)
-    loss = CompiledLoss(model, objective(hinge))
+    loss = CompiledLoss(model, objective(hinge_loss))
     y = 2.0 * y - 1.0
     for batch in (slice(0, 8), slice(8, 10)) * 3:
         loss.gradients(X[batch], y[batch])

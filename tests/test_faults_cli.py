@@ -13,8 +13,8 @@ import pytest
 from autograd_core import files as files_module
 from autograd_core import gradcheck, numerical_gradient, ops
 from autograd_core.cli import MAX_STEP_FRAMES, build_parser, main
+from autograd_core.nn import recipes as recipes_module
 from autograd_core.testing import expressions, values
-from nn import recipes as recipes_module
 
 
 def run(capsys, *argv):
@@ -71,8 +71,8 @@ def test_train_empty_out_is_refused(capsys, monkeypatch):
     ("-o", "afile/g.svg", "'afile' is a file, not a folder"),
     ("-o", "null.svg", "character device, not a regular file"),
     ("-o", "missing/g.svg", "does not exist"),
-    ("--steps", "", "empty path names no folder"),
-    ("--steps", "afile", "'afile' is a file, not a folder"),
+    ("--frames", "", "empty path names no folder"),
+    ("--frames", "afile", "'afile' is a file, not a folder"),
 ])
 def test_trace_output_paths_are_checked_before_work(capsys, tmp_path, monkeypatch, option, path,
                                                     words):
@@ -90,17 +90,17 @@ def test_trace_output_paths_are_checked_before_work(capsys, tmp_path, monkeypatc
     assert status == 2 and out == "" and err.count("\n") == 1 and words in err
 
 
-def test_a_bad_steps_folder_is_found_before_the_picture_is_drawn(capsys, tmp_path):
+def test_a_bad_frames_folder_is_found_before_the_picture_is_drawn(capsys, tmp_path):
     (tmp_path / "afile").write_text("")
     status, _, _ = run(capsys, "trace", "x * 2", "x=1", "-o", str(tmp_path / "g.svg"),
-                       "--steps", str(tmp_path / "afile"))
+                       "--frames", str(tmp_path / "afile"))
     assert status == 2 and sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 
 
-def test_steps_frames_are_capped_with_a_message(capsys, tmp_path):
+def test_frames_are_capped_with_a_message(capsys, tmp_path):
     terms = MAX_STEP_FRAMES + 5
     status, out, err = run(capsys, "trace", "+".join(["x"] * terms), "x=1",
-                           "--steps", str(tmp_path / "steps"))
+                           "--frames", str(tmp_path / "steps"))
     assert status == 2 and out == ""
     assert f"the limit is {MAX_STEP_FRAMES} frames" in err and err.count("\n") == 1
     assert not (tmp_path / "steps").exists()
@@ -152,7 +152,7 @@ def test_ctrl_c_in_process_is_one_line_and_130(capsys, monkeypatch):
 # The child blocks inside the command's real work, says so on stdout, and is then sent SIGINT.
 _CHILD = """
 import sys, time
-import autograd_core.export, nn.recipes
+import autograd_core.export, autograd_core.nn.recipes
 from autograd_core.cli import main
 
 def stuck(*args, **kwargs):
@@ -160,7 +160,7 @@ def stuck(*args, **kwargs):
     time.sleep(60)
 
 autograd_core.export.image_bytes = stuck
-nn.recipes.fit = stuck
+autograd_core.nn.recipes.fit = stuck
 sys.exit(main(sys.argv[1:]))
 """
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from autograd_core import Value
-from nn import (
+from autograd_core.nn import (
     ACTIVATIONS,
     MLP,
     SGD,
@@ -21,12 +21,12 @@ from nn import (
     forward_layers,
     gradient_flow,
     make_xor,
-    mse,
+    mse_loss,
     objective,
     plot_gradient_flow,
     saturated_units,
 )
-from nn.flow import NUMPY_ACTIVATIONS
+from autograd_core.nn.flow import NUMPY_ACTIVATIONS
 
 
 def set_layer(layer, weights, biases):
@@ -124,8 +124,8 @@ def test_fit_records_each_layers_flow_at_every_step():
     model = tiny_net()
     X, y = np.array([[1.0, 2.0]]), np.array([5.0])
     before = np.array([w.data for w in model.layers[1].neurons[0].w])
-    history = fit(model, objective(mse, classify=False), (X, y), SGD(model.parameters(), lr=0.1),
-                  steps=3, progress=False, flow=True)
+    history = fit(model, objective(mse_loss, classify=False), (X, y),
+                  SGD(model.parameters(), lr=0.1), steps=3, progress=False, flow=True)
     assert len(history.flow) == 3 and all(len(step) == 2 for step in history.flow)
     first = history.flow[0]
     # mse: L = (ŷ − 5)² with ŷ = 6 at step 0, so every ∂L/∂w above doubles (2·(ŷ − y) = 2)
@@ -137,7 +137,7 @@ def test_fit_records_each_layers_flow_at_every_step():
 def test_fit_without_flow_records_none_and_flow_needs_an_mlp():
     X, y = make_xor()
     model = MLP(2, [4, 1], seed=0)
-    loss_fn = objective(mse, classify=False)
+    loss_fn = objective(mse_loss, classify=False)
     assert fit(model, loss_fn, (X, y), SGD(model.parameters(), lr=0.1), steps=2,
                progress=False).flow == []
     neuron = Neuron(2)
@@ -149,7 +149,7 @@ def test_fit_without_flow_records_none_and_flow_needs_an_mlp():
 def test_plot_gradient_flow_writes_a_png_atomically_and_needs_flow(tmp_path):
     X, y = make_xor()
     model = MLP(2, [4, 4, 1], seed=0)
-    loss_fn = objective(mse, classify=False)
+    loss_fn = objective(mse_loss, classify=False)
     history = fit(model, loss_fn, (X, y), SGD(model.parameters(), lr=0.1), steps=5,
                   progress=False, flow=True)
     fig = plot_gradient_flow(history, tmp_path / "flow.png")

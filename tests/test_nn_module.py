@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_core import Value
-from nn import MLP, CheckpointError, Layer, Module, Neuron
+from autograd_core.nn import MLP, CheckpointError, Layer, Module, Neuron
 
 
 def test_slides_mlp_3_4_2_counts():
@@ -23,13 +23,16 @@ def test_slides_mlp_3_4_2_counts():
 
 
 def test_repr_shows_the_shape():
-    assert repr(MLP(3, [4, 2])) == "MLP(3 → 4 → 2)"
-    assert repr(MLP(2, [8, 1], activation="tanh")) == "MLP(2 → 8 → 1, activation='tanh')"
+    assert repr(MLP(3, [4, 2])) == "MLP(3 → 4 → 2, activation='relu', output_activation='linear')"
+    assert repr(MLP(2, [8, 1], activation="tanh")) == (
+        "MLP(2 → 8 → 1, activation='tanh', output_activation='linear')")
+    assert repr(MLP(2, [1], output_activation="sigmoid")) == (
+        "MLP(2 → 1, output_activation='sigmoid')")
     assert repr(Layer(3, 4, "sigmoid")) == "Layer(3 → 4, sigmoid)"
     assert repr(Neuron(2, "linear")) == "Neuron(2, linear)"
 
 
-def test_named_parameters_are_dotted_and_label_the_values():
+def test_named_parameters_are_dotted_names_from_the_module_tree():
     model = MLP(3, [4, 2], seed=0)
     names = [name for name, _ in model.named_parameters()]
     assert names[:5] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1",
@@ -37,7 +40,7 @@ def test_named_parameters_are_dotted_and_label_the_values():
                          "layers.0.neurons.1.w.0"]
     assert names[-1] == "layers.1.neurons.1.b"
     assert "layers.0.neurons.1.w.2" in names
-    assert all(p.label == name for name, p in model.named_parameters())
+    assert all(p.label == "" for p in model.parameters())  # names are asked for, not stored
     assert [p for _, p in model.named_parameters()] == model.parameters()
 
 
@@ -218,7 +221,7 @@ def test_truncated_checkpoint_raises_and_changes_nothing(tmp_path, keep):
 def test_checkpoint_of_another_shape_is_refused(tmp_path):
     path = MLP(2, [3, 1]).save(tmp_path / "m.json")
     with pytest.raises(CheckpointError,
-                       match="holds MLP.2 → 3 → 1., but this model is MLP.2 → 4 → 1."):
+                       match="holds MLP.2 → 3 → 1, .*, but this model is MLP.2 → 4 → 1, "):
         MLP(2, [4, 1]).load(path)
 
 
@@ -259,3 +262,65 @@ def test_any_corrupted_byte_loads_or_raises_checkpoint_error(tmp_path_factory, d
         assert model.state_dict() == before
     else:  # a changed digit is still a valid checkpoint, of other numbers
         assert all(math.isfinite(v) for v in model.state_dict().values())
+
+
+# --- like PyTorch: forward, names from the tree, strict loading ------------------------------
+
+class Classifier(Module):
+    """A user's own model: our MLP inside, and a scale of its own."""
+
+    def __init__(self) -> None:
+        self.mlp = MLP(2, [3, 1], seed=0)
+        self.scale = Value(2.0)
+
+    def forward(self, x):
+        return self.mlp(x) * self.scale
+
+
+def test_a_user_module_wrapping_an_mlp_has_dotted_names_in_parameters_state_and_drawing():
+    from autograd_core import to_dot
+
+    model = Classifier()
+    names = [name for name, _ in model.named_parameters()]
+    assert names[:4] == ["mlp.layers.0.neurons.0.w.0", "mlp.layers.0.neurons.0.w.1",
+                         "mlp.layers.0.neurons.0.b", "mlp.layers.0.neurons.1.w.0"]
+    assert names[-1] == "scale"
+    assert list(model.state_dict()) == names
+    # The inner MLP, asked on its own, names from itself down.
+    assert next(iter(model.mlp.named_parameters()))[0] == "layers.0.neurons.0.w.0"
+    dot = to_dot(model([1.0, -1.0]), params=model, max_nodes=100)
+    assert "mlp.layers.0.neurons.0.w.0" in dot and "scale" in dot
+
+
+def test_calling_a_module_checks_its_input_once_then_runs_the_public_forward():
+    model = MLP(2, [2, 1], seed=0)
+    assert model([1.0, 2.0]).data == model.forward(model.check_input([1.0, 2.0])).data
+    with pytest.raises(ValueError, match="takes 2 inputs, got 3"):
+        model([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError):  # forward alone never drops an input silently
+        model.layers[0].neurons[0].forward([Value(1.0)])
+    with pytest.raises(NotImplementedError, match="Module does not define forward"):
+        Module()(1.0)
+
+
+def test_load_state_dict_strict_false_loads_what_fits_and_returns_the_rest():
+    model = MLP(2, [1], seed=0)
+    state = {"layers.0.neurons.0.w.0": 0.5, "extra": 1.0}
+    with pytest.raises(CheckpointError, match="missing layers.0.neurons.0.w.1"):
+        model.load_state_dict(state)
+    assert model.parameters()[0].data != 0.5  # strict: nothing changed
+    result = model.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["layers.0.neurons.0.w.1", "layers.0.neurons.0.b"]
+    assert result.unexpected_keys == ["extra"]
+    assert model.parameters()[0].data == 0.5
+    full = model.load_state_dict(model.state_dict())
+    assert full == ([], []) and full.missing_keys == [] and full.unexpected_keys == []
+
+
+def test_models_pickle_and_come_back_equal():
+    import pickle
+
+    model = Classifier()
+    again = pickle.loads(pickle.dumps(model))
+    assert again.state_dict() == model.state_dict()
+    assert again([0.5, 0.5]).data == model([0.5, 0.5]).data

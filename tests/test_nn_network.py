@@ -8,8 +8,8 @@ import graphviz
 import numpy as np
 import pytest
 
-from nn import MLP, Layer, Neuron, draw_network, save_network
-from nn.network import DEAD, NEGATIVE, POSITIVE, SATURATED, ZERO
+from autograd_core.nn import MLP, Layer, Neuron, draw_network, save_network
+from autograd_core.nn.network import DEAD, NEGATIVE, POSITIVE, SATURATED, ZERO
 
 
 def edges(dot):

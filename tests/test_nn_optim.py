@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_core import Value
-from nn import SGD, Adam, Neuron, linear_schedule, mse
+from autograd_core.nn import SGD, Adam, Neuron, linear_schedule, mse_loss
 
 
 def _quadratic_grads(theta):
@@ -98,7 +98,7 @@ def test_one_sgd_step_on_random_data_lowers_the_loss(rows, seed):
     opt = SGD(neuron.parameters(), lr=1e-2)
 
     def loss():
-        return mse([neuron([x1, x2]) for x1, x2, _ in rows], [t for *_, t in rows])
+        return mse_loss([neuron([x1, x2]) for x1, x2, _ in rows], [t for *_, t in rows])
 
     before = loss()
     opt.zero_grad()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from autograd_core import Value, is_grad_enabled
-from nn import (
+from autograd_core.nn import (
     MLP,
     SGD,
     Adam,
@@ -16,7 +16,7 @@ from nn import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     fit,
-    hinge,
+    hinge_loss,
     linear_schedule,
     make_circles,
     make_line,
@@ -25,13 +25,13 @@ from nn import (
     make_spiral,
     make_xor,
     minibatches,
-    mse,
+    mse_loss,
     objective,
     plot_decision_boundary,
     plot_loss,
     predict,
 )
-from nn.recipes import RECIPES, train, train_moons
+from autograd_core.nn.recipes import RECIPES, train, train_moons
 
 DATASETS = {
     "moons": (make_moons, 2, 2),
@@ -135,7 +135,7 @@ def test_fit_records_history_calls_back_and_evaluates_without_grad():
             seen.append(("eval", is_grad_enabled()))
         else:
             assert not gc.isenabled()  # each training step runs with the collector paused
-        return objective(mse, classify=False)(model, Xb, yb)
+        return objective(mse_loss, classify=False)(model, Xb, yb)
 
     def callback(step, loss, acc):
         seen.append((step, acc))
@@ -155,7 +155,7 @@ def test_fit_records_history_calls_back_and_evaluates_without_grad():
 def test_fit_learns_the_line_with_minibatches_by_epochs():
     X, y = make_line(n=32, w=2.0, noise=0.0, seed=0)
     model = MLP(1, [1], seed=0)
-    history = fit(model, objective(mse, classify=False), (X, y), SGD(model.parameters(), 0.3),
+    history = fit(model, objective(mse_loss, classify=False), (X, y), SGD(model.parameters(), 0.3),
                   epochs=15, batch_size=8, progress=False, seed=0)
     assert len(history.loss) == 15 * 4
     assert model.layers[0].neurons[0].w[0].data == pytest.approx(2.0, abs=1e-3)
@@ -171,7 +171,7 @@ def test_fit_refuses_bad_arguments(kwargs, words):
     model = MLP(1, [1])
     X, y = make_line(n=4, seed=0)
     with pytest.raises(ValueError) as info:
-        fit(model, objective(mse, classify=False), (X, y), SGD(model.parameters(), 0.1),
+        fit(model, objective(mse_loss, classify=False), (X, y), SGD(model.parameters(), 0.1),
             progress=False, **kwargs)
     assert words in str(info.value)
 
@@ -205,7 +205,7 @@ def test_small_moons_run_reaches_95_percent_quickly():
     X, y = make_moons(n=60, noise=0.1, seed=0)
     model = MLP(2, [8, 8, 1], seed=1)
     opt = SGD(model.parameters(), lr=linear_schedule(0.5, 0.05, 30), momentum=0.9)
-    history = fit(model, objective(hinge, alpha=1e-4), (X, 2 * y - 1), opt, steps=30,
+    history = fit(model, objective(hinge_loss, alpha=1e-4), (X, 2 * y - 1), opt, steps=30,
                   progress=False)
     assert history.final_accuracy >= 0.95
 
@@ -223,7 +223,7 @@ def test_plots_write_pngs_atomically(tmp_path):
     plot_decision_boundary(model, X, y, path, resolution=10)
     assert _is_png(path)
     assert not model.training  # the mode is restored, not forced
-    history = fit(MLP(1, [1], seed=0), objective(mse, classify=False), make_line(n=4, seed=0),
+    history = fit(MLP(1, [1], seed=0), objective(mse_loss, classify=False), make_line(n=4, seed=0),
                   SGD(MLP(1, [1], seed=0).parameters(), 0.1), steps=1, progress=False)
     plot_loss(history, tmp_path / "loss.png")
     assert _is_png(tmp_path / "loss.png")

@@ -254,14 +254,15 @@ def test_step_out_of_range_names_the_valid_range():
 def test_spiral_boundary_has_axis_labels_a_class_legend_and_every_class_visible():
     from matplotlib.colors import to_hex
 
-    from nn import MLP, make_spiral, plot_decision_boundary
-    from nn.plot import CLASS_COLORS
+    from autograd_core.nn import MLP, make_spiral, plot_decision_boundary
+    from autograd_core.nn.plot import CLASS_COLORS
 
     X, y = make_spiral(n=10, classes=3, seed=0)
     fig = plot_decision_boundary(MLP(2, [8, 3], seed=0), X, y, resolution=12, dataset="spiral")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "x₀ (first input)" and ax.get_ylabel() == "x₁ (second input)"
-    assert ax.get_title() == "spiral: decision boundary of MLP(2 → 8 → 3)"
+    assert ax.get_title() == ("spiral: decision boundary of MLP(2 → 8 → 3, activation='relu', "
+                              "output_activation='linear')")
     legend = ax.get_legend()
     assert [t.get_text() for t in legend.get_texts()] == ["0", "1", "2"]
     points = [to_hex(c.get_facecolor()[0]) for c in ax.collections if c.get_label() in "012"]
@@ -270,12 +271,20 @@ def test_spiral_boundary_has_axis_labels_a_class_legend_and_every_class_visible(
 
 
 def test_moons_boundary_names_the_hinge_labels_and_loss_plot_names_the_dataset():
-    from nn import MLP, fit, hinge, make_moons, objective, plot_decision_boundary, plot_loss
-    from nn.optim import SGD
+    from autograd_core.nn import (
+        MLP,
+        fit,
+        hinge_loss,
+        make_moons,
+        objective,
+        plot_decision_boundary,
+        plot_loss,
+    )
+    from autograd_core.nn.optim import SGD
 
     X, y = make_moons(20, noise=0.1, seed=0)
     model = MLP(2, [4, 1], seed=0)
-    history = fit(model, objective(hinge), (X, 2 * y - 1), SGD(model.parameters(), 0.1),
+    history = fit(model, objective(hinge_loss), (X, 2 * y - 1), SGD(model.parameters(), 0.1),
                   steps=2, progress=False)
     fig = plot_decision_boundary(model, X, 2 * y - 1, resolution=10)
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["−1", "+1"]

@@ -332,3 +332,39 @@ def test_slides_save_steps_forward_then_backward(pure_renderer, tmp_path):
                         enumerate([(p, k) for p in ("forward", "backward") for k in range(3)], 1)]
 
 
+
+
+# --- typed options -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call", ["to_dot", "draw", "save", "save_steps", "show_steps"])
+def test_a_typod_drawing_option_is_a_type_error_naming_it_and_the_valid_ones(tmp_path, call):
+    import autograd_core
+
+    *_, f = slides_graph()
+    function = getattr(autograd_core, call)
+    args = (f, tmp_path / "g.svg") if call in ("save", "save_steps") else (f,)
+    with pytest.raises(TypeError) as info:
+        function(*args, colour="grad")
+    message = str(info.value)
+    assert f"{call}() got an unexpected keyword argument 'colour'" in message
+    assert "did you mean 'color'?" in message
+    assert "rankdir, fmt, edge_partials, params, color, max_nodes" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_drawing_options_are_real_keywords_in_every_signature():
+    import inspect
+
+    import autograd_core
+
+    for name in ("to_dot", "draw", "save", "save_steps", "show_steps"):
+        keywords = inspect.signature(getattr(autograd_core, name)).parameters
+        assert {"rankdir", "fmt", "edge_partials", "params", "color", "max_nodes"} <= set(keywords)
+
+
+def test_a_drawing_outside_jupyter_says_how_to_save_or_view_it():
+    from autograd_core import draw
+
+    *_, f = slides_graph()
+    text = repr(draw(f))
+    assert "save(root, 'graph.svg')" in text and ".view()" in text
