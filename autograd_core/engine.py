@@ -226,7 +226,7 @@ class Value:
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self._data:.6g}, grad={_fmt(self._grad)}{label})"
+        return f"Value(data={self._data:.6g}, grad={self._grad:.6g}{label})"  # a Value formats too
 
     # --- Python and PyTorch habits ---------------------------------------------------------
     # Hashed and compared (==) by identity, so a Value can key a dict; ordering compares data,
@@ -432,10 +432,6 @@ def _compared(x: Value, symbol: str, other: Any, result: bool) -> bool:
 
 def _data(x: Any) -> float:
     return x._data if isinstance(x, Value) else x
-
-
-def _fmt(x: Any) -> str:
-    return f"{x._data:.6g}" if isinstance(x, Value) else f"{x:.6g}"
 
 
 # --- the one node builder --------------------------------------------------------------------

@@ -212,3 +212,14 @@ def test_the_last_shorter_batch_gets_its_own_program():
     for batch in (slice(0, 8), slice(8, 10)) * 3:
         loss.gradients(X[batch], y[batch])
     assert sorted(key[0] for key in loss.programs) == [(2, 2), (8, 2)]
+
+
+def test_batched_clamp_on_a_single_point_and_with_crossed_bounds():
+    program = compile(lambda x, lo, hi: x.clamp(lo, hi), 0.0, -1.0, 1.0)
+    value, grads = program(np.array([0.5, 2.0, -2.0]), np.array([1.0, 1.0, -1.0]),
+                           np.array([1.0, 1.0, 1.0]))
+    assert list(value) == [1.0, 1.0, -1.0]  # lo = hi = 1 pins x there, as eager does
+    assert list(value) == [Value(x).clamp(lo, hi).data
+                           for x, lo, hi in [(0.5, 1.0, 1.0), (2.0, 1.0, 1.0), (-2.0, -1.0, 1.0)]]
+    with pytest.raises(ValueError, match=r"clamp\(0.0, 2.0, -2.0\) is undefined"):
+        program(np.array([0.0, 0.0]), np.array([-1.0, 2.0]), np.array([1.0, -2.0]))

@@ -2,6 +2,7 @@
 
 import copy
 import dataclasses
+import math
 import pickle
 
 import pytest
@@ -10,6 +11,7 @@ from autograd_core import (
     Constant,
     Value,
     apply,
+    chain_rule,
     grad,
     is_grad_enabled,
     local_partials,
@@ -18,6 +20,7 @@ from autograd_core import (
     topological_order,
     value_and_grad,
 )
+from autograd_core.engine import tracer
 
 
 def test_ordering_compares_data_at_ties():
@@ -283,3 +286,92 @@ def test_three_parents_are_placed_in_order():
     x, lo, hi = Value(0.5, "x"), Value(-1.0, "lo"), Value(1.0, "hi")
     order = topological_order(x.clamp(lo, hi))
     assert [n.label for n in order[:3]] == ["x", "lo", "hi"]
+
+
+class _Recorder:
+    """Stands in for a compile trace: keeps what Value's comparisons report."""
+
+    def __init__(self):
+        self.seen = []
+
+    def compared(self, left, symbol, right, outcome):
+        self.seen.append((left, symbol, right, outcome))
+
+
+def test_every_comparison_reports_its_operands_and_outcome_to_a_trace():
+    x, y = Value(1.0), Value(2.0)
+    recorder = _Recorder()
+    token = tracer.set(recorder)
+    try:
+        results = [x < y, x <= 0.5, x > y, x >= 1.0, bool(x), bool(Value(0.0))]
+    finally:
+        tracer.reset(token)
+    assert results == [True, False, False, True, True, False]
+    assert [(s, r, o) for _, s, r, o in recorder.seen] == [
+        ("<", y, True), ("<=", 0.5, False), (">", y, False), (">=", 1.0, True), ("!=", 0.0, True),
+        ("!=", 0.0, False)]
+    assert all(left is x for left, *_ in recorder.seen[:5])
+
+
+@pytest.mark.parametrize("make", [lambda o: o + Value(1.0), lambda o: o / Value(1.0),
+                                  lambda o: o ** Value(1.0)])
+def test_reflected_operators_let_python_say_unsupported_operand(make):
+    with pytest.raises(TypeError, match="unsupported operand"):
+        make(object())
+
+
+def test_the_general_walk_needs_no_dict_and_starts_from_its_seed():
+    x = Value(2.0)
+    links = list(chain_rule(x * x))
+    assert [link.contributions for link in links] == [(2.0, 2.0)]
+    grads = {}
+    list(chain_rule(x * 3.0, 5.0, grads=grads))
+    assert grads[x] == 15.0
+
+
+def test_the_general_walk_passes_nothing_through_an_input_without_gradient():
+    x, y = Value(2.0), Value(3.0)
+    n = y * 2.0
+    grads = {}
+    list(chain_rule(apply(ops.POWC, x, n), grads=grads))
+    assert grads[x] == 192.0 and grads.get(y, 0.0) == 0.0
+
+
+def test_a_seed_scales_graph_grads_too():
+    x = Value(2.0)
+    (x * x).backward(3.0, create_graph=True)
+    assert x.grad.data == 12.0
+
+
+def test_graph_partials_record_even_inside_no_grad():
+    y = Value(0.5).tanh()
+    with no_grad():
+        (dv,) = local_partials(y, create_graph=True)
+    assert dv.op is not None
+
+
+@pytest.mark.parametrize("build, seed, message", [
+    (lambda x, y: x.log(), 1.0,
+     "backward through log(5e-324): its partial ∂/∂x = inf, not a finite number"),
+    (lambda x, y: x * 2.0, 1e308,
+     "backward through 5e-324 * 2.0: the contribution 2.0 · 1e+308 = inf, not a finite number"),
+    (lambda x, y: y * x, 1e10,
+     "backward through 1e+300 * 5e-324: the contribution 1e+300 · 10000000000.0 = inf, "
+     "not a finite number"),
+])
+def test_a_non_finite_grad_names_its_step_word_for_word(build, seed, message):
+    x, y = Value(5e-324), Value(1e300)
+    with pytest.raises(OverflowError) as info:
+        build(x, y).backward(seed)
+    assert str(info.value) == message
+    assert (x.grad, y.grad) == (0.0, 0.0)
+
+
+def test_clamp_to_a_single_point_is_allowed():
+    assert Value(0.3).clamp(1.0, 1.0).data == 1.0
+
+
+@pytest.mark.parametrize("x", [0.5, 1e-3, 3.0, -0.5, -3.0])
+def test_sigmoid_takes_the_branch_that_cannot_overflow(x):
+    exact = 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+    assert Value(x).sigmoid().data == exact
