@@ -1,4 +1,5 @@
-"""pytest set-up for the whole repository: nbmake collects the notebooks, without its advert."""
+"""pytest set-up for the notebooks: nbmake collects them, without its advert. (Here, not at the
+repository's top, which keeps its fixed shape; pytest loads it before collecting a notebook.)"""
 
 from typing import Any
 
