@@ -120,8 +120,9 @@ def plot_decision_boundary(model: Module, X: np.ndarray, y: np.ndarray,
     ax.set_xlabel("x₀ (first input)")
     ax.set_ylabel("x₁ (second input)")
     ax.legend(loc="best", fontsize="small", framealpha=0.9, title="class")
-    what = f"decision boundary of {model!r}"
-    ax.set_title(f"{dataset}: {what}" if dataset else what)
+    # The model on a line of its own, smaller: an MLP's description is as wide as the plot.
+    what = f"{dataset}: decision boundary" if dataset else "decision boundary"
+    ax.set_title(f"{what}\n{model!r}", fontsize="medium")
     fig.tight_layout()
     _save(fig, path)
     return fig
