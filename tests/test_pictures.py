@@ -261,7 +261,7 @@ def test_spiral_boundary_has_axis_labels_a_class_legend_and_every_class_visible(
     fig = plot_decision_boundary(MLP(2, [8, 3], seed=0), X, y, resolution=12, dataset="spiral")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "x₀ (first input)" and ax.get_ylabel() == "x₁ (second input)"
-    assert ax.get_title() == ("spiral: decision boundary of MLP(2 → 8 → 3, activation='relu', "
+    assert ax.get_title() == ("spiral: decision boundary\nMLP(2 → 8 → 3, activation='relu', "
                               "output_activation='linear')")
     legend = ax.get_legend()
     assert [t.get_text() for t in legend.get_texts()] == ["0", "1", "2"]
