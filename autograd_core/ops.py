@@ -210,7 +210,8 @@ POWC: Op = Op("powc", "xⁿ", SCALER, "f = xⁿ (n a number); ∂f/∂x = n·x�
               vpartials=(lambda out, x, n: _where(n != 0.0, n * np.power(x, n - 1.0), 0.0), None),
               partials_written=("{n}·{x}^({n} - 1)", ""),
               test_range=((0.2, 4.0), (-3.0, 3.0)),
-              defined="x ** n needs x > 0, or an integer n when x < 0, or n ≥ 0 when x = 0",
+              defined="x ** n needs x > 0, or an integer n when x < 0, or n ≥ 0 when x = 0; "
+                      "its slope at x = 0 needs n = 0 or n ≥ 1",
               convention="∂(x ** 0)/∂x = 0 everywhere, x = 0 included",
               syntax="{} ** {}", method=False, inputs=("x", "n"))
 
