@@ -244,3 +244,10 @@ def test_train_seed_out_of_range_is_our_one_line(capsys, tmp_path, seed):
     assert status == 2 and out == ""
     assert err == (f"autograd-core: error: --seed must be from 0 to 2**32 - 1 = 4294967295, "
                    f"got {seed}\n")
+
+
+def test_a_gradient_that_overflows_exits_2_naming_the_step(capsys):
+    status, out, err = run(capsys, "trace", "log(x)", "x=5e-324")
+    assert status == 2 and out == ""
+    assert err == ("autograd-core: error: backward through log(5e-324): its partial ∂/∂x = inf, "
+                   "not a finite number\n")

@@ -327,3 +327,11 @@ def test_a_label_must_be_text(bad):
     with pytest.raises(TypeError, match="label needs a str"):
         v.label = bad
     assert v.label == "v"
+
+
+def test_a_failing_functional_grad_leaves_every_grad_as_it_was():
+    w = Value(4.0)
+    w.grad = 7.0
+    with pytest.raises(ZeroDivisionError, match=r"backward through sqrt\(0.0\)"):
+        grad(lambda x: x * w + (w - 4.0).sqrt())(1.0)
+    assert w.grad == 7.0
