@@ -245,6 +245,9 @@ def _evaluate_node(node: ast.expr, text: str, inputs: dict[str, Value], args: li
     else:
         assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
         out = apply(FUNCTIONS[node.func.id], *args)
+    if out.op is not None and not _has_variables(node):
+        # Numbers only (-1, 2 * 3): a number of the formula, drawn and treated as a Constant.
+        out = Constant(out.data)
     if not out.label:
         out.label = ast.get_source_segment(text, node) or ""
     return out

@@ -251,3 +251,12 @@ def test_a_gradient_that_overflows_exits_2_naming_the_step(capsys):
     assert status == 2 and out == ""
     assert err == ("autograd-core: error: backward through log(5e-324): its partial ∂/∂x = inf, "
                    "not a finite number\n")
+
+
+def test_a_sub_expression_of_numbers_only_is_a_constant(capsys):
+    status, out, _ = run(capsys, "trace", "clamp(x, -1, 1) * (2 * 3)", "x=2")
+    rows = [line.split() for line in out.splitlines()]
+    # -1 and 2 * 3 are numbers of the formula: no op, no neg node, no mul node of 2 and 3
+    assert status == 0 and ["-1", "-1.0000", "0.0000"] in rows
+    assert ["2", "*", "3", "6.0000", "0.0000"] in rows
+    assert not any(r[1:2] == ["neg"] for r in rows)
