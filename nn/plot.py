@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from autograd_core import Value, no_grad
+from autograd_core import Value, compile, no_grad
 from autograd_core.files import write_atomic
 
 from .module import Module
@@ -69,6 +69,24 @@ CLASS_COLORS = ("#2563eb", "#ea580c", "#16a34a", "#9333ea", "#db2777", "#0891b2"
                 "#4b5563")
 
 
+def _grid_scores(model: Module, grid: np.ndarray) -> np.ndarray:
+    """The model's scores at every grid point, one row each: its graph traced once and
+    replayed over the whole grid as a batch (autograd_core.compile); point by point if the
+    model cannot be traced."""
+    def scores_of(a: Value, b: Value) -> tuple[Value, list[Value]]:
+        out = model([a, b])
+        outs = list(out) if isinstance(out, (list, tuple)) else [out]
+        return outs[0], outs
+
+    try:
+        program = compile(scores_of, *grid[0], has_aux=True)
+        (_, columns), _ = program(grid[:, 0], grid[:, 1])
+    except (TypeError, ValueError):
+        with no_grad():  # thousands of forward passes: no graph needed
+            return np.array([_scores(model(p)) for p in grid])
+    return np.column_stack(columns)
+
+
 def plot_decision_boundary(model: Module, X: np.ndarray, y: np.ndarray,
                            path: str | os.PathLike[str] | None = None, resolution: int = 60,
                            threshold: float = 0.0, *, dataset: str | None = None) -> Figure:
@@ -88,8 +106,7 @@ def plot_decision_boundary(model: Module, X: np.ndarray, y: np.ndarray,
     was_training = model.training
     model.eval()
     try:
-        with no_grad():  # thousands of forward passes: no graph needed
-            scores = np.array([_scores(model(p)) for p in grid])
+        scores = _grid_scores(model, grid)
     finally:
         model.train(was_training)
     # Each class's margin: how far its score is above the best other one (one score: above

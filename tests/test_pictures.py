@@ -4,6 +4,7 @@ grad, fan-out sums written out, the stepper inline in Jupyter, and bad input."""
 import re
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
 from autograd_core import Value, save_steps, show_steps, to_dot
@@ -291,3 +292,16 @@ def test_moons_boundary_names_the_hinge_labels_and_loss_plot_names_the_dataset()
     assert plot_loss(history, dataset="moons").axes[0].get_title() == (
         "training on moons: loss per step")
     assert plot_loss(history).axes[0].get_title() == "training loss per step"
+
+
+def test_the_boundary_grid_is_scored_by_one_compiled_replay_equal_to_eager():
+    from autograd_core import no_grad
+    from autograd_core.nn import MLP
+    from autograd_core.nn.plot import _grid_scores, _scores
+
+    grid = np.column_stack([np.linspace(-2, 2, 50), np.linspace(1, -1, 50)])
+    for sizes in ([4, 1], [4, 3]):
+        model = MLP(2, sizes, seed=3)
+        with no_grad():
+            eager = np.array([_scores(model(p)) for p in grid])
+        assert np.array_equal(_grid_scores(model, grid), eager)
