@@ -22,7 +22,7 @@ import numpy as np
 
 from . import engine
 from .engine import Value, collector_paused, enable_grad, topological_order, tracer, value_and_grad
-from .ops import ADD, SUB, Op
+from .ops import ADD, MUL, SUB, Op
 
 _ENGINE_FILE = engine.__file__  # comparisons are reported from inside it
 
@@ -314,31 +314,94 @@ def _or_nan(fwd: Callable[..., float], *args: float) -> float:
         return _NAN
 
 
-# --- executor 2: numpy over groups of same-op nodes at the same depth ----------------------------
+# --- executor 2: numpy over groups of same-recipe nodes at the same depth -------------------------
+
+def _add_rows(T: np.ndarray) -> np.ndarray:
+    """T[0] + T[1] + … added in that order, as eager's chain of adds does. numpy's reduce
+    over the first axis adds whole rows in order when a row has more than one element; over
+    one column it would sum pairwise, so a single node accumulates instead."""
+    return np.add.reduce(T, axis=0) if T[0].size > 1 else np.add.accumulate(T, axis=0)[-1]
+
+
+class _Slots:
+    """A table of slots, read forward (gathered) and added into backward (scattered): a run of
+    consecutive slots is a slice, read without a copy; repeated slots add up (one bincount)."""
+
+    def __init__(self, slots: np.ndarray) -> None:
+        self.slots = slots
+        self.shape = slots.shape
+        flat = slots.ravel()
+        start = int(flat[0])
+        self.run = slice(start, start + flat.size) if np.array_equal(
+            flat, np.arange(start, start + flat.size)) else None
+        self.distinct, inverse = np.unique(flat, return_inverse=True)
+        self.inverse = inverse.ravel()
+
+    def read(self, v: np.ndarray) -> np.ndarray:
+        """v at these slots, shaped like the table (plus v's batch axis)."""
+        if self.run is not None:
+            return v[self.run].reshape(self.shape + v.shape[1:])
+        return v.take(self.slots, axis=0)
+
+    def add(self, G: np.ndarray, c: Any) -> None:
+        """G[slots] += c, shaped like the table (or broadcast to it), repeats adding up."""
+        full = self.shape + G.shape[1:]
+        if c.shape != full:
+            c = np.broadcast_to(c, full)
+        if self.run is not None:
+            G[self.run] += c.reshape((-1,) + G.shape[1:])
+        elif G.ndim == 1:  # one point: bincount over the distinct slots beats np.add.at
+            G[self.distinct] += np.bincount(self.inverse, c.ravel(), len(self.distinct))
+        else:  # a contiguous copy: np.add.at takes a slow path on a broadcast view
+            np.add.at(G, self.slots, np.ascontiguousarray(c))
+
+
+@dataclass
+class _Block:
+    """Rows of a group made by one op (None: read as they are) from its inputs' slots: one
+    numpy call forward, and one per input that takes a gradient backward.
+
+    A contraction is a sum's products over a grid: every pair of a distinct column of its
+    first input's slots with one of its second's, the terms wᵢⱼ·xₚᵢ of a layer's neurons j at
+    points p. Its terms add up to one matrix product, (terms, outer)ᵀ @ (terms, inner), and
+    backward is two more: a layer reads its weights and inputs once, not once per product."""
+
+    op: Op | None
+    rows: Any  # which of the sum's rows it fills; a plain group: all; a contraction: which
+    # input's columns are its outer axis (0 or 1)
+    reads: tuple[_Slots, ...]  # per input, the slots it reads, (terms, nodes) for a sum
+    forward: Callable[..., Any] | None = None
+    partials: tuple[Any, ...] = (1.0,)
+    grad: tuple[bool, ...] = ()  # per input: does any slot it reads take a gradient
+    signs: np.ndarray | None = None  # ±1 per term when some term is subtracted
+    grid: tuple[int, int] | None = None  # a contraction: (outer, inner) sizes
+
 
 @dataclass
 class _Group:
-    """Nodes of one op at one depth, in slots start..stop: one numpy call each way."""
+    """Nodes at one depth with one recipe, in slots start..stop. Plain (rows None): each node is
+    one op of its inputs, one block. A sum: each node adds up its terms, some read from slots
+    and some made right there by an op whose node has no other use (the products w·x of a
+    neuron): each block fills some of `rows` rows, then the rows are added in order (and the
+    contractions' matrix products after them)."""
 
     start: int
     stop: int
     live: bool
-    op: Op | None = None  # None: an n-ary sum
-    forward: Callable[..., Any] | None = None
-    partials: tuple[Any, ...] = ()
-    parents: tuple[np.ndarray, ...] = ()  # per input, the parents' slots
-    scatters: tuple[_Scatter, ...] = ()  # per input (or the terms), adds grads into parents
-    grad: tuple[bool, ...] = ()  # per input: does any parent take a gradient
-    terms: np.ndarray | None = None  # a sum's (m, k) term slots, summed down the columns
-    signs: np.ndarray | None = None  # ±1 per term when some term is subtracted
+    blocks: list[_Block]
+    rows: int | None = None
 
 
 class _Arrays:
-    """A trace replayed with numpy: its nodes grouped by (depth, op) so that each group is one
-    call forward and one per input backward, on a batch of points at once if given one.
+    """A trace replayed with numpy: its nodes grouped by (depth, recipe), each group a few calls
+    forward and backward, on a batch of points at once if given one.
 
     A left-deep chain of + and − whose inner nodes have no other use (what `sum()` builds)
-    becomes one n-ary sum, added left to right as eager does, so it costs one level, not n.
+    becomes one n-ary sum; a term of it made by an op used nowhere else is computed inside the
+    sum; and the products of a layer, a sum of w·x over a grid of neurons and points, become a
+    matrix product. A layer is a few numpy calls, not one per product and add. The adds of a
+    sum's other terms keep eager's order; a matrix product adds in BLAS's order instead, so
+    values agree with eager to rounding, not bit for bit.
     """
 
     def __init__(self, trace: Trace) -> None:
@@ -355,66 +418,95 @@ class _Arrays:
         # terms[k]: (slot, sign) of node k as a sum; a node absorbed into its user gets None
         terms: list[list[tuple[int, float]] | None] = [None] * len(nodes)
         absorbed: set[int] = set()
+
+        def only_use(s: int, k: int) -> bool:  # slot s is a node read by node k alone
+            return s >= base and uses[s] == 1 and trace.live[s - base] == trace.live[k]
+
         for k, (op, parents) in enumerate(nodes):
             if op is ADD or op is SUB:
                 first, second = parents
-                inner = first - base
-                if first >= base and uses[first] == 1 and terms[inner] is not None \
-                        and trace.live[inner] == trace.live[k]:
-                    own = terms[inner]
-                    terms[inner] = None
-                    absorbed.add(inner)
+                own = terms[first - base] if only_use(first, k) else None
+                if own is not None:
+                    terms[first - base] = None
+                    absorbed.add(first - base)
                 else:
                     own = [(first, 1.0)]
-                terms[k] = [*own, (second, 1.0 if op is ADD else -1.0)]  # type: ignore[misc]
+                terms[k] = [*own, (second, 1.0 if op is ADD else -1.0)]
+        # made[k]: per term of sum k, the op that makes it there (None: read from its slot)
+        made: dict[int, tuple[Op | None, ...]] = {}
+        for k, own in enumerate(terms):
+            if own is not None:
+                made[k] = tuple(nodes[s - base][0] if only_use(s, k) and terms[s - base] is None
+                                and s - base not in absorbed else None for s, _ in own)
+                absorbed.update(s - base for (s, _), m in zip(own, made[k]) if m is not None)
         depth = [0] * trace.n_slots
         groups: dict[tuple[Any, ...], list[int]] = {}
         for k, (op, parents) in enumerate(nodes):
             if k in absorbed:
                 continue
-            ins = [s for s, _ in terms[k]] if terms[k] is not None else parents  # type: ignore
+            if k in made:
+                ins = [r for (s, _), m in zip(terms[k], made[k])  # type: ignore[arg-type]
+                       for r in (nodes[s - base][1] if m is not None else (s,))]
+                kind: Any = made[k]
+            else:
+                ins, kind = list(parents), op
             d = 1 + max(depth[p] for p in ins)
             depth[base + k] = d
-            kind: Any = ("sum", len(ins)) if terms[k] is not None else op
             groups.setdefault((d, trace.live[k], kind), []).append(k)
+        keys = sorted(groups, key=lambda key: key[0])  # stable: first seen first within a depth
+        # Each group's plan in trace slots; a contraction may put a sum's nodes in grid order.
+        plans: list[list[Any]] = []
+        for key in keys:
+            ks = groups[key]
+            if ks[0] in made:
+                plan, order = _sum_plan(nodes, base, ks, terms, made[ks[0]])
+                if order is not None:
+                    ks[:] = [ks[i] for i in order]
+                    plan, _ = _sum_plan(nodes, base, ks, terms, made[ks[0]])
+            else:
+                op = nodes[ks[0]][0]
+                plan = [(op, slice(None), [np.array([nodes[k][1][i] for k in ks])
+                                           for i in range(op.arity)], None, None)]
+            plans.append(plan)
         # Slots: arguments and constants as in the trace, then each group's nodes together.
         self.slot = np.full(trace.n_slots, -1, dtype=np.intp)
         self.slot[:base] = np.arange(base)
         at = base
-        keys = sorted(groups, key=lambda key: key[0])  # stable: first seen first within a depth
         for key in keys:
             ks = groups[key]
             self.slot[base + np.asarray(ks)] = np.arange(at, at + len(ks))
             at += len(ks)
         self.size = at
         self.numbers_at = at  # the guards' numbers come after the nodes
-        slot = self.slot
         self.groups: list[_Group] = []
         at = base
-        for key in keys:
+        for key, plan in zip(keys, plans):
             ks = groups[key]
-            group = _Group(at, at + len(ks), key[1])
+            blocks = [self._block(*step) for step in plan]
+            rows = None if ks[0] not in made else \
+                len(made[ks[0]]) - sum(len(b.reads[0].slots) for b in blocks if b.grid)
+            self.groups.append(_Group(at, at + len(ks), key[1], blocks, rows))
             at += len(ks)
-            if terms[ks[0]] is not None:
-                table = np.array([[s for s, _ in terms[k]] for k in ks]).T  # type: ignore
-                signs = np.array([[sg for _, sg in terms[k]] for k in ks]).T  # type: ignore
-                group.terms = slot[table]
-                group.signs = None if (signs == 1.0).all() else signs
-                group.scatters = (_Scatter(group.terms),)
-            else:
-                op = nodes[ks[0]][0]
-                group.op = op
-                group.forward = op.vforward or _elementwise(op.forward, op.arity)
-                group.partials = op.vpartials or tuple(
-                    r if r is None or type(r) is float else _elementwise(r, op.arity + 1)
-                    for r in op.partials)
-                group.parents = tuple(slot[np.array([nodes[k][1][i] for k in ks])]
-                                      for i in range(op.arity))
-                group.scatters = tuple(_Scatter(p) for p in group.parents)
-                group.grad = tuple(
-                    rule is not None and bool(((p < trace.n_in) | (p >= base)).any())
-                    for rule, p in zip(op.partials, group.parents))
-            self.groups.append(group)
+        self.constants = np.array(trace.constants, dtype=float)
+        self.numbers = np.array(trace.numbers, dtype=float)
+
+    def _block(self, op: Op | None, rows: Any, reads: list[np.ndarray], signs: Any,
+               grid: tuple[int, int] | None) -> _Block:
+        """The block of op over these trace slots (one table per input)."""
+        trace = self.trace
+        slots = [self.slot[r] for r in reads]
+        # An input takes a gradient when some slot it reads is an argument or a node.
+        grad = [bool(((s < trace.n_in) | (s >= trace.n_leaves)).any()) for s in slots]
+        block = _Block(op, rows, tuple(_Slots(s) for s in slots), signs=signs, grid=grid)
+        if op is None:
+            block.grad = (grad[0],)
+            return block
+        block.forward = op.vforward or _elementwise(op.forward, op.arity)
+        block.partials = op.vpartials or tuple(
+            r if r is None or type(r) is float else _elementwise(r, op.arity + 1)
+            for r in op.partials)
+        block.grad = tuple(rule is not None and g for rule, g in zip(op.partials, grad))
+        return block
 
     def at(self, s: int) -> int:
         """Where trace slot s lives in this executor's values."""
@@ -424,71 +516,142 @@ class _Arrays:
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list[Any]]:
         """Every slot's value (rows; a column per point of a batch), and what backward reuses."""
         trace = self.trace
-        v = np.empty((self.size + len(trace.numbers),) + x.shape[1:])
+        batch = x.shape[1:]
+        ones = (1,) * len(batch)
+        v = np.empty((self.size + len(self.numbers),) + batch)
         v[:trace.n_in] = x
-        if trace.constants:
-            v[trace.n_in:trace.n_leaves] = np.reshape(trace.constants, (-1,) + (1,) * (x.ndim - 1))
-        if trace.numbers:
-            v[self.size:] = np.reshape(trace.numbers, (-1,) + (1,) * (x.ndim - 1))
+        v[trace.n_in:trace.n_leaves] = self.constants.reshape((-1,) + ones)
+        v[self.size:] = self.numbers.reshape((-1,) + ones)
         saved: list[Any] = []
-        take = np.take
         with np.errstate(all="ignore"):  # nan and inf are found and named afterwards
             for g in self.groups:
-                if g.terms is not None:
-                    t = take(v, g.terms, axis=0)
-                    if g.signs is not None:
-                        t *= g.signs.reshape(g.signs.shape + (1,) * (x.ndim - 1))
-                    # accumulate adds row after row, as eager's chain does; sum() may not
-                    v[g.start:g.stop] = t[0] + t[1] if len(t) == 2 else \
-                        np.add.accumulate(t, axis=0)[-1]
-                    saved.append(None)
-                else:
-                    ins = [take(v, p, axis=0) for p in g.parents]
-                    assert g.forward is not None
-                    v[g.start:g.stop] = g.forward(*ins)
-                    saved.append(ins)
+                m = g.stop - g.start
+                if g.rows is None:
+                    b = g.blocks[0]
+                    ins = [r.read(v) for r in b.reads]
+                    v[g.start:g.stop] = b.forward(*ins)  # type: ignore[misc]
+                    saved.append([(ins, None)])
+                    continue
+                T = np.empty((g.rows, m) + batch)
+                kept: list[tuple[list[np.ndarray], Any]] = []
+                dots = []
+                for b in g.blocks:
+                    ins = [r.read(v) for r in b.reads]
+                    if b.grid:  # (terms, outer)ᵀ @ (terms, inner), the sign with the outer
+                        a, c = ins[b.rows], ins[1 - b.rows]
+                        a = a if b.signs is None else a * _ax(b.signs, 2, batch)
+                        dots.append(_mm(a.swapaxes(0, 1), c).reshape((m,) + batch))
+                        kept.append((ins, None))
+                        continue
+                    out = ins[0] if b.forward is None else b.forward(*ins)
+                    T[b.rows] = out
+                    if b.signs is not None:
+                        T[b.rows] *= _ax(b.signs, 2, batch)
+                    kept.append((ins, out))
+                total = _add_rows(T) if g.rows else dots.pop(0)
+                for dot in dots:
+                    total += dot
+                v[g.start:g.stop] = total
+                saved.append(kept)
         return v, saved
 
     def backward(self, v: np.ndarray, saved: list[Any]) -> np.ndarray:
-        """d(out)/d(slot) for every slot: each group adds partial · grad into its parents."""
+        """d(out)/d(slot) for every slot: each block adds partial · grad into its inputs."""
         G = np.zeros_like(v)
         G[self.at(self.trace.out)] = 1.0
         with np.errstate(all="ignore"):
-            for g, ins in zip(reversed(self.groups), reversed(saved)):
+            for g, kept in zip(reversed(self.groups), reversed(saved)):
                 if not g.live:
                     continue
                 up = G[g.start:g.stop]  # complete: every use of these nodes came before
-                if g.terms is not None:
-                    # a contiguous copy: np.add.at takes a slow path on a broadcast view
-                    c = np.broadcast_to(up, g.terms.shape + up.shape[1:]).copy()
-                    if g.signs is not None:
-                        c *= g.signs.reshape(g.signs.shape + (1,) * (up.ndim - 1))
-                    g.scatters[0].add(G, c)
-                    continue
-                out = v[g.start:g.stop]
-                for rule, scatter, takes in zip(g.partials, g.scatters, g.grad):
-                    if takes:
-                        d = rule if type(rule) is float else rule(out, *ins)
-                        scatter.add(G, up if type(d) is float and d == 1.0 else d * up)
+                batch = up.shape[1:]
+                for b, (ins, out) in zip(g.blocks, kept):
+                    if b.grid:  # Σᵢ aᵢₒ·cᵢᵤ: ∂/∂a = c @ upᵀ, ∂/∂c = a @ up
+                        d = up.reshape(b.grid + batch)
+                        a, c = b.rows, 1 - b.rows
+                        for i, x, y in ((a, ins[c], d.swapaxes(0, 1)), (c, ins[a], d)):
+                            if b.grad[i]:
+                                c = _mm(x, y)
+                                b.reads[i].add(G, c if b.signs is None else
+                                               c * _ax(b.signs, 2, batch))
+                        continue
+                    d = up if b.signs is None else up * _ax(b.signs, 2, batch)
+                    if g.rows is None:
+                        out = v[g.start:g.stop]
+                    for rule, slots, takes in zip(b.partials, b.reads, b.grad):
+                        if takes:
+                            p = rule if type(rule) is float else rule(out, *ins)
+                            slots.add(G, d if type(p) is float and p == 1.0 else p * d)
         return G
 
 
-class _Scatter:
-    """G[slots] += c with repeated slots adding up: for one point, one np.bincount over the
-    distinct slots (faster than np.add.at); for a batch, np.add.at on rows."""
+def _ax(a: np.ndarray, ndim: int, batch: tuple[int, ...]) -> np.ndarray:
+    """a (with fewer than ndim axes) shaped to broadcast against (ndim axes) + batch."""
+    return a.reshape(a.shape + (1,) * (ndim - a.ndim + len(batch)))
 
-    def __init__(self, slots: np.ndarray) -> None:
-        self.slots = slots
-        self.distinct, inverse = np.unique(slots.ravel(), return_inverse=True)
-        self.inverse = inverse.ravel()
 
-    def add(self, G: np.ndarray, c: Any) -> None:
-        """Add the contributions c (shaped like the slots, plus a batch axis) into G."""
-        if G.ndim == 1:
-            c = np.broadcast_to(c, self.slots.shape).ravel()
-            G[self.distinct] += np.bincount(self.inverse, c, len(self.distinct))
+def _mm(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The matrix product over the first two axes, per point of a trailing batch axis."""
+    if x.ndim == 2:
+        return x @ y
+    return np.matmul(x.transpose(2, 0, 1), y.transpose(2, 0, 1)).transpose(1, 2, 0)
+
+
+def _sum_plan(nodes: list[tuple[Op, tuple[int, ...]]], base: int, ks: list[int],
+              terms: list[Any], pattern: tuple[Op | None, ...]
+              ) -> tuple[list[Any], np.ndarray | None]:
+    """A sum group's blocks as (op, rows, per-input tables of trace slots, signs, grid): the
+    terms at the same place made by the same op, together (so all of its products are one
+    block, at most one contraction); and the order of the nodes that a contraction needs (None:
+    they are in it already). The terms left as rows keep their order, so that they add up as
+    eager adds them."""
+    steps: list[tuple[Any, ...]] = []
+    order = None
+    for op in dict.fromkeys(pattern):
+        where = [i for i, m in enumerate(pattern) if m is op]
+        at = [[terms[k][i][0] for k in ks] for i in where]  # (terms, nodes) of term slots
+        reads = [np.array(at)] if op is None else [
+            np.array([[nodes[s - base][1][j] for s in row] for row in at])
+            for j in range(op.arity)]
+        signs = np.array([[terms[k][i][1] for k in ks] for i in where])
+        grid = _grid(*reads) if op is MUL and (signs == signs[:, :1]).all() else None
+        if grid is not None:  # one sign per term: it goes with the outer input's column
+            outer, n_outer, n_inner, columns, order = grid
+            steps.append((op, outer, columns, signs[:, 0], (n_outer, n_inner)))
         else:
-            np.add.at(G, self.slots, c)
+            steps.append((op, where, reads, signs, None))
+    # The rows of the terms that are not contracted, in the order of the terms.
+    kept = sorted(i for step in steps if step[4] is None for i in step[1])
+    plan = []
+    for op, rows, reads, signs, grid in steps:
+        if grid is None:
+            rows = [kept.index(i) for i in rows]
+            rows = slice(rows[0], rows[-1] + 1) if rows == list(range(rows[0], rows[-1] + 1)) \
+                else np.array(rows)
+        plan.append((op, rows, reads, None if (signs == 1.0).all() else signs, grid))
+    return plan, order
+
+
+def _grid(a: np.ndarray, b: np.ndarray
+          ) -> tuple[int, int, int, list[np.ndarray], np.ndarray | None] | None:
+    """When node n's columns a[:, n], b[:, n] run over every pair of a's distinct columns with
+    b's exactly once (a layer: each neuron's weights with each point's inputs): which input's
+    columns are the outer axis of the nodes' order (0: a, 1: b), the numbers of (outer, inner)
+    columns, the distinct columns of a and b, (terms, count) each, and the order of the nodes
+    that lays them out so (None: they are in it already, one way or the other). Else None."""
+    ids, columns = [], []
+    for table in (a, b):
+        seen: dict[tuple[int, ...], int] = {}
+        ids.append(np.array([seen.setdefault(c, len(seen)) for c in map(tuple, table.T.tolist())]))
+        columns.append(np.array(list(seen), dtype=np.intp).reshape(len(seen), -1).T)
+    na, nb = len(columns[0][0]), len(columns[1][0])
+    pairs = ids[0] * nb + ids[1]
+    if na * nb != len(pairs) or len(np.unique(pairs)) != len(pairs):
+        return None
+    if np.array_equal(ids[1] * na + ids[0], np.arange(len(pairs))):
+        return 1, nb, na, columns, None  # b-major, as a layer's loop over points builds it
+    return 0, na, nb, columns, None if np.array_equal(pairs, np.arange(len(pairs))) else \
+        np.argsort(pairs)
 
 
 def _elementwise(rule: Callable[..., float], arity: int) -> Callable[..., np.ndarray]:
@@ -598,7 +761,7 @@ class Program:
         if self.arity is not None and len(args) != self.arity:
             raise TypeError(f"{self.name} takes {self.arity} argument"
                             f"{'s' * (self.arity != 1)}, got {len(args)}")
-        if all(type(a) is float for a in args):  # the common case, checked in one call
+        if set(map(type, args)) == {float}:  # the common case, checked in one pass
             x = np.array(args, dtype=float)
             if np.isfinite(x).all():
                 return x, None

@@ -223,3 +223,67 @@ def test_batched_clamp_on_a_single_point_and_with_crossed_bounds():
                            for x, lo, hi in [(0.5, 1.0, 1.0), (2.0, 1.0, 1.0), (-2.0, -1.0, 1.0)]]
     with pytest.raises(ValueError, match=r"clamp\(0.0, 2.0, -2.0\) is undefined"):
         program(np.array([0.0, 0.0]), np.array([-1.0, 2.0]), np.array([1.0, -2.0]))
+
+
+def _layer_loss(build, signs, xw):
+    """Σ over points p and neurons j of (b_j ± Σ_i w_ij·x_pi)², plus Σθ²: a dense layer whose
+    products are made in the order `build` lists the (p, j) pairs, as w·x (or x·w)."""
+    n_in, n_out, n_points = 3, 4, 5
+
+    def f(*args):
+        W = [args[i * n_out:(i + 1) * n_out] for i in range(n_in)]
+        b = args[n_in * n_out:n_in * n_out + n_out]
+        X = [args[n_in * n_out + n_out + p * n_in:][:n_in] for p in range(n_points)]
+        total = sum(t * t for t in args[:n_in * n_out + n_out])  # θ·θ: both inputs alike
+        for p, j in build(n_points, n_out):
+            z = b[j]
+            for i in range(n_in):
+                term = X[p][i] * W[i][j] if xw else W[i][j] * X[p][i]
+                z = z - term if signs and i % 2 else z + term
+            total = total + z * z
+        return total
+    return f, n_in * n_out + n_out + n_points * n_in
+
+
+@pytest.mark.parametrize("xw", [False, True], ids=["w*x", "x*w"])
+@pytest.mark.parametrize("signs", [False, True], ids=["added", "subtracted"])
+@pytest.mark.parametrize("build", [
+    lambda P, J: [(p, j) for p in range(P) for j in range(J)],
+    lambda P, J: [(p, j) for j in range(J) for p in range(P)],
+    lambda P, J: sorted(((p, j) for p in range(P) for j in range(J)),
+                        key=lambda pj: (pj[0] * 7 + pj[1] * 3) % 11 + pj[0] / 100)],
+    ids=["point-major", "neuron-major", "shuffled"])
+def test_a_layer_is_one_matrix_product_and_agrees_with_eager(build, signs, xw):
+    f, n = _layer_loss(build, signs, xw)
+    rng = np.random.default_rng(7)
+    program = compile(f, *rng.normal(size=n).tolist())
+    grids = [b.grid for g in program.traces[0].arrays.groups for b in g.blocks if b.grid]
+    assert (5, 4) in grids or (4, 5) in grids  # the layer's 60 products: one matrix product
+    points = rng.normal(size=(3, n))
+    batch_value, batch_grads = program(*points.T)
+    for j, point in enumerate(points):
+        value, grads = value_and_grad(f, tuple(range(n)))(*point.tolist())
+        scale = max(1.0, abs(value), *map(abs, grads))
+        one_value, one_grads = program(*point.tolist())
+        for got in (one_value, batch_value[j]):
+            _close(got, value, scale)
+        for i, g in enumerate(grads):
+            _close(one_grads[i], g, scale)
+            _close(batch_grads[i][j], g, scale)
+
+
+def test_sums_that_are_not_contracted_add_their_terms_in_eager_order():
+    def f(a, x, b, y):  # ((a + eˣ) + b) + eʸ: at a = 1e16, b = −1e16, x = y = 0 it is 1, not 2
+        return sum((a + x.exp() + b + y.exp()) * 1.0 for _ in range(3))
+
+    program = compile(f, 1.0, 0.0, 1.0, 0.0)
+    at = (1e16, 0.0, -1e16, 0.0)
+    eager = value_and_grad(f, (0, 1, 2, 3))(*at)[0]
+    assert eager == 3.0
+    assert program(*at)[0] == eager
+    batch, _ = program(*[np.array([a, a]) for a in at])
+    assert list(batch) == [eager, eager]
+    # One node of ten terms: numpy would sum one column pairwise, eight partial sums at a time.
+    single = compile(lambda a, x, b, y, *zs: sum(zs, a + x.exp() + b + y.exp()), *at, *[0.0] * 6)
+    assert single(*at, *[0.0] * 6)[0] == 1.0
+    assert list(single(*[np.array([a]) for a in (*at, *[0.0] * 6)])[0]) == [1.0]
