@@ -116,7 +116,17 @@ class Trace:
         self.n_slots = self.n_leaves + len(op_nodes)
         self._floats: _Floats | None = None
         self._arrays: _Arrays | None = None
-        self.narrow = _narrow(self)
+        # Narrow: under 32 nodes per numpy group (a long chain has one), where numpy's cost
+        # per call would dominate; the flat loop replays one point then.
+        groups = _grouping(self)
+        self.narrow = len(self.nodes) < 32 * max(len(groups[0]), 1)
+        self._grouped = None if self.narrow else groups  # kept for the numpy executor
+
+    def grouping(self) -> tuple[dict[tuple[Any, ...], list[int]], list[Any],
+                                dict[int, tuple[Op | None, ...]]]:
+        """The numpy executor's grouping of the nodes (see _grouping), computed once."""
+        groups, self._grouped = self._grouped or _grouping(self), None
+        return groups
 
     @property
     def floats(self) -> _Floats:
@@ -213,17 +223,59 @@ def _term(partial: str, upstream: str) -> str:
     return f"{partial} · {upstream}"
 
 
-def _narrow(trace: Trace) -> bool:
-    """True when the graph's levels are so narrow that numpy's per-call cost would dominate:
-    fewer than 32 nodes per level on average (a long chain has one)."""
+def _grouping(trace: Trace) -> tuple[dict[tuple[Any, ...], list[int]], list[Any],
+                                     dict[int, tuple[Op | None, ...]]]:
+    """How the numpy executor groups the nodes: {(depth, live, recipe): node indices}, each
+    node's terms as a sum [(slot, sign)] (None: not a sum, or absorbed into its user), and per
+    sum the op that makes each term inside it (None: read from its slot)."""
+    base, nodes = trace.n_leaves, trace.nodes
+    uses = [0] * trace.n_slots
+    for _, parents in nodes:
+        for p in parents:
+            uses[p] += 1
+    for s in (trace.out, *trace.aux, *(g.left for g in trace.guards),
+              *(g.right for g in trace.guards)):
+        if s < trace.n_slots:
+            uses[s] += 2  # kept: read after the replay
+    # terms[k]: (slot, sign) of node k as a sum; a node absorbed into its user gets None
+    terms: list[list[tuple[int, float]] | None] = [None] * len(nodes)
+    absorbed: set[int] = set()
+
+    def only_use(s: int, k: int) -> bool:  # slot s is a node read by node k alone
+        return s >= base and uses[s] == 1 and trace.live[s - base] == trace.live[k]
+
+    for k, (op, parents) in enumerate(nodes):
+        if op is ADD or op is SUB:
+            first, second = parents
+            own = terms[first - base] if only_use(first, k) else None
+            if own is not None:
+                terms[first - base] = None
+                absorbed.add(first - base)
+            else:
+                own = [(first, 1.0)]
+            terms[k] = [*own, (second, 1.0 if op is ADD else -1.0)]
+    # made[k]: per term of sum k, the op that makes it there (None: read from its slot)
+    made: dict[int, tuple[Op | None, ...]] = {}
+    for k, own in enumerate(terms):
+        if own is not None:
+            made[k] = tuple(nodes[s - base][0] if only_use(s, k) and terms[s - base] is None
+                            and s - base not in absorbed else None for s, _ in own)
+            absorbed.update(s - base for (s, _), m in zip(own, made[k]) if m is not None)
     depth = [0] * trace.n_slots
-    levels = 0
-    base = trace.n_leaves
-    for k, (_, parents) in enumerate(trace.nodes):
-        d = 1 + max(depth[p] for p in parents)
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for k, (op, parents) in enumerate(nodes):
+        if k in absorbed:
+            continue
+        if k in made:
+            ins = [r for (s, _), m in zip(terms[k], made[k])  # type: ignore[arg-type]
+                   for r in (nodes[s - base][1] if m is not None else (s,))]
+            kind: Any = made[k]
+        else:
+            ins, kind = list(parents), op
+        d = 1 + max(depth[p] for p in ins)
         depth[base + k] = d
-        levels = d if d > levels else levels
-    return len(trace.nodes) < 32 * max(levels, 1)
+        groups.setdefault((d, trace.live[k], kind), []).append(k)
+    return groups, terms, made
 
 
 # --- executor 1: a flat loop over floats, for narrow graphs --------------------------------------
@@ -407,52 +459,7 @@ class _Arrays:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
         base, nodes = trace.n_leaves, trace.nodes
-        uses = [0] * trace.n_slots
-        for _, parents in nodes:
-            for p in parents:
-                uses[p] += 1
-        for s in (trace.out, *trace.aux, *(g.left for g in trace.guards),
-                  *(g.right for g in trace.guards)):
-            if s < trace.n_slots:
-                uses[s] += 2  # kept: read after the replay
-        # terms[k]: (slot, sign) of node k as a sum; a node absorbed into its user gets None
-        terms: list[list[tuple[int, float]] | None] = [None] * len(nodes)
-        absorbed: set[int] = set()
-
-        def only_use(s: int, k: int) -> bool:  # slot s is a node read by node k alone
-            return s >= base and uses[s] == 1 and trace.live[s - base] == trace.live[k]
-
-        for k, (op, parents) in enumerate(nodes):
-            if op is ADD or op is SUB:
-                first, second = parents
-                own = terms[first - base] if only_use(first, k) else None
-                if own is not None:
-                    terms[first - base] = None
-                    absorbed.add(first - base)
-                else:
-                    own = [(first, 1.0)]
-                terms[k] = [*own, (second, 1.0 if op is ADD else -1.0)]
-        # made[k]: per term of sum k, the op that makes it there (None: read from its slot)
-        made: dict[int, tuple[Op | None, ...]] = {}
-        for k, own in enumerate(terms):
-            if own is not None:
-                made[k] = tuple(nodes[s - base][0] if only_use(s, k) and terms[s - base] is None
-                                and s - base not in absorbed else None for s, _ in own)
-                absorbed.update(s - base for (s, _), m in zip(own, made[k]) if m is not None)
-        depth = [0] * trace.n_slots
-        groups: dict[tuple[Any, ...], list[int]] = {}
-        for k, (op, parents) in enumerate(nodes):
-            if k in absorbed:
-                continue
-            if k in made:
-                ins = [r for (s, _), m in zip(terms[k], made[k])  # type: ignore[arg-type]
-                       for r in (nodes[s - base][1] if m is not None else (s,))]
-                kind: Any = made[k]
-            else:
-                ins, kind = list(parents), op
-            d = 1 + max(depth[p] for p in ins)
-            depth[base + k] = d
-            groups.setdefault((d, trace.live[k], kind), []).append(k)
+        groups, terms, made = trace.grouping()
         keys = sorted(groups, key=lambda key: key[0])  # stable: first seen first within a depth
         # Each group's plan in trace slots; a contraction may put a sum's nodes in grid order.
         plans: list[list[Any]] = []

@@ -287,3 +287,21 @@ def test_sums_that_are_not_contracted_add_their_terms_in_eager_order():
     single = compile(lambda a, x, b, y, *zs: sum(zs, a + x.exp() + b + y.exp()), *at, *[0.0] * 6)
     assert single(*at, *[0.0] * 6)[0] == 1.0
     assert list(single(*[np.array([a]) for a in (*at, *[0.0] * 6)])[0]) == [1.0]
+
+
+def test_the_executor_is_chosen_by_numpy_calls_per_node_not_by_graph_depth():
+    ws = np.random.default_rng(3).normal(size=300).tolist()
+
+    def dot(*xs):  # 600 nodes, 300 levels deep as a graph: one sum, one matrix product
+        return sum((x * w for x, w in zip(xs, ws)), xs[0] * 0.0)
+
+    def chain(x):  # 600 nodes, 300 numpy groups: the flat loop
+        for w in ws:
+            x = x * w + 1.0
+        return x
+
+    assert not compile(dot, *ws).traces[0].narrow
+    assert compile(chain, 1.0).traces[0].narrow
+    value, grads = compile(dot, *ws)(*ws)
+    assert value == pytest.approx(sum(w * w for w in ws), rel=RTOL)
+    assert list(grads) == pytest.approx(ws, rel=RTOL)
