@@ -377,7 +377,8 @@ def _add_rows(T: np.ndarray) -> np.ndarray:
 
 class _Slots:
     """A table of slots, read forward (gathered) and added into backward (scattered): a run of
-    consecutive slots is a slice, read without a copy; repeated slots add up (one bincount)."""
+    consecutive slots is a slice, read without a copy; repeated slots add up (one bincount, or
+    np.add.at for a batch)."""
 
     def __init__(self, slots: np.ndarray) -> None:
         self.slots = slots
@@ -388,6 +389,7 @@ class _Slots:
             flat, np.arange(start, start + flat.size)) else None
         self.distinct, inverse = np.unique(flat, return_inverse=True)
         self.inverse = inverse.ravel()
+        self.once = len(self.distinct) == flat.size
 
     def read(self, v: np.ndarray) -> np.ndarray:
         """v at these slots, shaped like the table (plus v's batch axis)."""
@@ -402,6 +404,8 @@ class _Slots:
             c = np.broadcast_to(c, full)
         if self.run is not None:
             G[self.run] += c.reshape((-1,) + G.shape[1:])
+        elif self.once:  # no slot twice: a plain indexed add is right
+            G[self.slots] += c
         elif G.ndim == 1:  # one point: bincount over the distinct slots beats np.add.at
             G[self.distinct] += np.bincount(self.inverse, c.ravel(), len(self.distinct))
         else:  # a contiguous copy: np.add.at takes a slow path on a broadcast view
