@@ -80,7 +80,7 @@ def test_every_op_replays_random_dags_like_eager(op, vectorised):
             scale = max(1.0, abs(value), *map(abs, grads))
             one_value, one_grads = program(*p)  # one point: the flat float loop
             _close(one_value, value, scale)
-            _close(batch_value[j], value, scale)  # a batch: numpy by (depth, op)
+            _close(batch_value[j], value, scale)  # a batch: numpy by (depth, recipe)
             for g, one, batch in zip(grads, one_grads, batch_grads):
                 _close(one, g, scale)
                 _close(batch[j], g, scale)
