@@ -116,17 +116,9 @@ class Trace:
         self.n_slots = self.n_leaves + len(op_nodes)
         self._floats: _Floats | None = None
         self._arrays: _Arrays | None = None
-        # Narrow: under 32 nodes per numpy group (a long chain has one), where numpy's cost
-        # per call would dominate; the flat loop replays one point then.
-        groups = _grouping(self)
-        self.narrow = len(self.nodes) < 32 * max(len(groups[0]), 1)
-        self._grouped = None if self.narrow else groups  # kept for the numpy executor
-
-    def grouping(self) -> tuple[dict[tuple[Any, ...], list[int]], list[Any],
-                                dict[int, tuple[Op | None, ...]]]:
-        """The numpy executor's grouping of the nodes (see _grouping), computed once."""
-        groups, self._grouped = self._grouped or _grouping(self), None
-        return groups
+        # Narrow: under 32 nodes per level of the numpy executor (a long chain has one), where
+        # numpy's cost per call would dominate; the flat loop replays one point then.
+        self.narrow = len(self.nodes) < 32 * _levels(self)
 
     @property
     def floats(self) -> _Floats:
@@ -223,20 +215,46 @@ def _term(partial: str, upstream: str) -> str:
     return f"{partial} · {upstream}"
 
 
-def _grouping(trace: Trace) -> tuple[dict[tuple[Any, ...], list[int]], list[Any],
-                                     dict[int, tuple[Op | None, ...]]]:
-    """How the numpy executor groups the nodes: {(depth, live, recipe): node indices}, each
-    node's terms as a sum [(slot, sign)] (None: not a sum, or absorbed into its user), and per
-    sum the op that makes each term inside it (None: read from its slot)."""
-    base, nodes = trace.n_leaves, trace.nodes
+def _uses(trace: Trace) -> list[int]:
+    """How many times each slot is read: by nodes, and twice more when read after the replay
+    (the output, aux outputs and guards' operands), so that no such node is absorbed."""
     uses = [0] * trace.n_slots
-    for _, parents in nodes:
+    for _, parents in trace.nodes:
         for p in parents:
             uses[p] += 1
     for s in (trace.out, *trace.aux, *(g.left for g in trace.guards),
               *(g.right for g in trace.guards)):
         if s < trace.n_slots:
-            uses[s] += 2  # kept: read after the replay
+            uses[s] += 2
+    return uses
+
+
+def _levels(trace: Trace) -> int:
+    """The numpy executor's number of levels, as _grouping finds them, in one light pass: a
+    sum is one level above what its terms read, and a term that only it uses (the chain of +
+    and − before it, or a product) is computed inside it, at no level of its own."""
+    base, nodes, uses = trace.n_leaves, trace.nodes, _uses(trace)
+    depth = [0] * trace.n_slots
+
+    def inside(s: int, second: bool) -> bool:  # a sum as the second term is read, not absorbed
+        return s >= base and uses[s] == 1 and not (second and nodes[s - base][0] in (ADD, SUB))
+
+    for k, (op, parents) in enumerate(nodes):
+        if op is ADD or op is SUB:
+            first, second = parents
+            depth[base + k] = 1 + max(depth[first] - inside(first, False),
+                                      depth[second] - inside(second, True))
+        else:
+            depth[base + k] = 1 + max(depth[p] for p in parents)
+    return max(depth[base:], default=1)
+
+
+def _grouping(trace: Trace) -> tuple[dict[tuple[Any, ...], list[int]], list[Any],
+                                     dict[int, tuple[Op | None, ...]]]:
+    """How the numpy executor groups the nodes: {(depth, live, recipe): node indices}, each
+    node's terms as a sum [(slot, sign)] (None: not a sum, or absorbed into its user), and per
+    sum the op that makes each term inside it (None: read from its slot)."""
+    base, nodes, uses = trace.n_leaves, trace.nodes, _uses(trace)
     # terms[k]: (slot, sign) of node k as a sum; a node absorbed into its user gets None
     terms: list[list[tuple[int, float]] | None] = [None] * len(nodes)
     absorbed: set[int] = set()
@@ -463,7 +481,7 @@ class _Arrays:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
         base, nodes = trace.n_leaves, trace.nodes
-        groups, terms, made = trace.grouping()
+        groups, terms, made = _grouping(trace)
         keys = sorted(groups, key=lambda key: key[0])  # stable: first seen first within a depth
         # Each group's plan in trace slots; a contraction may put a sum's nodes in grid order.
         plans: list[list[Any]] = []

@@ -305,3 +305,22 @@ def test_the_executor_is_chosen_by_numpy_calls_per_node_not_by_graph_depth():
     value, grads = compile(dot, *ws)(*ws)
     assert value == pytest.approx(sum(w * w for w in ws), rel=RTOL)
     assert list(grads) == pytest.approx(ws, rel=RTOL)
+
+
+def test_the_light_level_count_matches_the_numpy_executors_grouping():
+    from autograd_core.compile import _grouping, _levels
+
+    rng = np.random.default_rng(11)
+    traces = []
+    for op in ops.OPS:
+        for _ in range(3):
+            n_in, steps = _recipe(op, rng)
+            traces.append(compile(_function(steps), *_point(op, rng, n_in, False)).traces[0])
+    f, n = _layer_loss(lambda P, J: [(p, j) for p in range(P) for j in range(J)], True, False)
+    traces.append(compile(f, *rng.normal(size=n).tolist()).traces[0])
+    for g in (lambda a, b, c: a + (b + c),  # a sum as the second term is read, not absorbed
+              lambda a, b, c: (a * b - (b * c).exp()) + (c - a) * 2.0,
+              lambda a, b, c: a * b + b * c + (a + c).relu()):
+        traces.append(compile(g, 0.5, -1.0, 2.0).traces[0])
+    for trace in traces:
+        assert _levels(trace) == max(key[0] for key in _grouping(trace)[0])
