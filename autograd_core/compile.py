@@ -441,14 +441,14 @@ class _Block:
     backward is two more: a layer reads its weights and inputs once, not once per product."""
 
     op: Op | None
-    rows: Any  # which of the sum's rows it fills; a plain group: all; a contraction: which
-    # input's columns are its outer axis (0 or 1)
+    rows: Any  # which of the sum's rows it fills (a slice or indices); a plain group: all
     reads: tuple[_Slots, ...]  # per input, the slots it reads, (terms, nodes) for a sum
     forward: Callable[..., Any] | None = None
     partials: tuple[Any, ...] = (1.0,)
     grad: tuple[bool, ...] = ()  # per input: does any slot it reads take a gradient
     signs: np.ndarray | None = None  # ±1 per term when some term is subtracted
     grid: tuple[int, int] | None = None  # a contraction: (outer, inner) sizes
+    outer: int = 0  # a contraction: which input's columns make its outer axis
 
 
 @dataclass
@@ -484,19 +484,20 @@ class _Arrays:
         groups, terms, made = _grouping(trace)
         keys = sorted(groups, key=lambda key: key[0])  # stable: first seen first within a depth
         # Each group's plan in trace slots; a contraction may put a sum's nodes in grid order.
-        plans: list[list[Any]] = []
+        plans: list[tuple[list[Any], int | None]] = []
         for key in keys:
             ks = groups[key]
             if ks[0] in made:
-                plan, order = _sum_plan(nodes, base, ks, terms, made[ks[0]])
+                plan, order, rows = _sum_plan(nodes, base, ks, terms, made[ks[0]])
                 if order is not None:
                     ks[:] = [ks[i] for i in order]
-                    plan, _ = _sum_plan(nodes, base, ks, terms, made[ks[0]])
+                    plan, _, rows = _sum_plan(nodes, base, ks, terms, made[ks[0]])
             else:
                 op = nodes[ks[0]][0]
                 plan = [(op, slice(None), [np.array([nodes[k][1][i] for k in ks])
-                                           for i in range(op.arity)], None, None)]
-            plans.append(plan)
+                                           for i in range(op.arity)], None, None, 0)]
+                rows = None
+            plans.append((plan, rows))
         # Slots: arguments and constants as in the trace, then each group's nodes together.
         self.slot = np.full(trace.n_slots, -1, dtype=np.intp)
         self.slot[:base] = np.arange(base)
@@ -509,24 +510,23 @@ class _Arrays:
         self.numbers_at = at  # the guards' numbers come after the nodes
         self.groups: list[_Group] = []
         at = base
-        for key, plan in zip(keys, plans):
-            ks = groups[key]
-            blocks = [self._block(*step) for step in plan]
-            rows = None if ks[0] not in made else \
-                len(made[ks[0]]) - sum(len(b.reads[0].slots) for b in blocks if b.grid)
-            self.groups.append(_Group(at, at + len(ks), key[1], blocks, rows))
-            at += len(ks)
+        for key, (plan, rows) in zip(keys, plans):
+            stop = at + len(groups[key])
+            self.groups.append(_Group(at, stop, key[1], [self._block(*step) for step in plan],
+                                      rows))
+            at = stop
         self.constants = np.array(trace.constants, dtype=float)
         self.numbers = np.array(trace.numbers, dtype=float)
 
     def _block(self, op: Op | None, rows: Any, reads: list[np.ndarray], signs: Any,
-               grid: tuple[int, int] | None) -> _Block:
+               grid: tuple[int, int] | None, outer: int) -> _Block:
         """The block of op over these trace slots (one table per input)."""
         trace = self.trace
         slots = [self.slot[r] for r in reads]
         # An input takes a gradient when some slot it reads is an argument or a node.
         grad = [bool(((s < trace.n_in) | (s >= trace.n_leaves)).any()) for s in slots]
-        block = _Block(op, rows, tuple(_Slots(s) for s in slots), signs=signs, grid=grid)
+        block = _Block(op, rows, tuple(_Slots(s) for s in slots), signs=signs, grid=grid,
+                       outer=outer)
         if op is None:
             block.grad = (grad[0],)
             return block
@@ -563,13 +563,13 @@ class _Arrays:
                     continue
                 T = np.empty((g.rows, m) + batch)
                 kept: list[tuple[list[np.ndarray], Any]] = []
-                dots = []
+                dot = None  # at most one contraction: a sum's products are one block
                 for b in g.blocks:
                     ins = [r.read(v) for r in b.reads]
                     if b.grid:  # (terms, outer)ᵀ @ (terms, inner), the sign with the outer
-                        a, c = ins[b.rows], ins[1 - b.rows]
+                        a, c = ins[b.outer], ins[1 - b.outer]
                         a = a if b.signs is None else a * _ax(b.signs, 2, batch)
-                        dots.append(_mm(a.swapaxes(0, 1), c).reshape((m,) + batch))
+                        dot = _mm(a.swapaxes(0, 1), c).reshape((m,) + batch)
                         kept.append((ins, None))
                         continue
                     out = ins[0] if b.forward is None else b.forward(*ins)
@@ -577,10 +577,12 @@ class _Arrays:
                     if b.signs is not None:
                         T[b.rows] *= _ax(b.signs, 2, batch)
                     kept.append((ins, out))
-                total = _add_rows(T) if g.rows else dots.pop(0)
-                for dot in dots:
-                    total += dot
-                v[g.start:g.stop] = total
+                if not g.rows:
+                    v[g.start:g.stop] = dot
+                elif dot is None:
+                    v[g.start:g.stop] = _add_rows(T)
+                else:
+                    v[g.start:g.stop] = _add_rows(T) + dot
                 saved.append(kept)
         return v, saved
 
@@ -597,12 +599,12 @@ class _Arrays:
                 for b, (ins, out) in zip(g.blocks, kept):
                     if b.grid:  # Σᵢ aᵢₒ·cᵢᵤ: ∂/∂a = c @ upᵀ, ∂/∂c = a @ up
                         d = up.reshape(b.grid + batch)
-                        a, c = b.rows, 1 - b.rows
+                        a, c = b.outer, 1 - b.outer
                         for i, x, y in ((a, ins[c], d.swapaxes(0, 1)), (c, ins[a], d)):
                             if b.grad[i]:
-                                c = _mm(x, y)
-                                b.reads[i].add(G, c if b.signs is None else
-                                               c * _ax(b.signs, 2, batch))
+                                share = _mm(x, y)
+                                b.reads[i].add(G, share if b.signs is None else
+                                               share * _ax(b.signs, 2, batch))
                         continue
                     d = up if b.signs is None else up * _ax(b.signs, 2, batch)
                     if g.rows is None:
@@ -628,12 +630,12 @@ def _mm(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _sum_plan(nodes: list[tuple[Op, tuple[int, ...]]], base: int, ks: list[int],
               terms: list[Any], pattern: tuple[Op | None, ...]
-              ) -> tuple[list[Any], np.ndarray | None]:
-    """A sum group's blocks as (op, rows, per-input tables of trace slots, signs, grid): the
-    terms at the same place made by the same op, together (so all of its products are one
-    block, at most one contraction); and the order of the nodes that a contraction needs (None:
-    they are in it already). The terms left as rows keep their order, so that they add up as
-    eager adds them."""
+              ) -> tuple[list[Any], np.ndarray | None, int]:
+    """A sum group's blocks as (op, rows, per-input tables of trace slots, signs, grid, outer):
+    the terms at the same place made by the same op, together (so all of its products are one
+    block, at most one contraction); the order of the nodes that a contraction needs (None:
+    they are in it already); and how many terms are left as rows. Those keep their order, so
+    that they add up as eager adds them."""
     steps: list[tuple[Any, ...]] = []
     order = None
     for op in dict.fromkeys(pattern):
@@ -646,19 +648,19 @@ def _sum_plan(nodes: list[tuple[Op, tuple[int, ...]]], base: int, ks: list[int],
         grid = _grid(*reads) if op is MUL and (signs == signs[:, :1]).all() else None
         if grid is not None:  # one sign per term: it goes with the outer input's column
             outer, n_outer, n_inner, columns, order = grid
-            steps.append((op, outer, columns, signs[:, 0], (n_outer, n_inner)))
+            steps.append((op, None, columns, signs[:, 0], (n_outer, n_inner), outer))
         else:
-            steps.append((op, where, reads, signs, None))
+            steps.append((op, where, reads, signs, None, 0))
     # The rows of the terms that are not contracted, in the order of the terms.
     kept = sorted(i for step in steps if step[4] is None for i in step[1])
     plan = []
-    for op, rows, reads, signs, grid in steps:
+    for op, rows, reads, signs, grid, outer in steps:
         if grid is None:
             rows = [kept.index(i) for i in rows]
             rows = slice(rows[0], rows[-1] + 1) if rows == list(range(rows[0], rows[-1] + 1)) \
                 else np.array(rows)
-        plan.append((op, rows, reads, None if (signs == 1.0).all() else signs, grid))
-    return plan, order
+        plan.append((op, rows, reads, None if (signs == 1.0).all() else signs, grid, outer))
+    return plan, order, len(kept)
 
 
 def _grid(a: np.ndarray, b: np.ndarray
