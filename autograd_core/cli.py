@@ -354,7 +354,7 @@ def _train_command(args: argparse.Namespace) -> None:
     # train() checks --out and its three files before the first step, and writes them last.
     try:
         result = train(args.dataset, args.out, steps=args.steps, seed=args.seed,
-                       progress=not args.no_progress, flow=args.flow)
+                       progress=not args.no_progress, flow=args.flow, compile=args.compile)
     except (OSError, ValueError, RuntimeError) as err:  # RuntimeError: --flow, no renderer
         raise UsageError(str(err)) from None
     report(args.dataset, result)
@@ -407,6 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
     tn.add_argument("--flow", action="store_true",
                     help="record each layer's gradient flow; also write NAME_flow.png and "
                          "NAME_network.svg")
+    tn.add_argument("--compile", action="store_true",
+                    help="replay the loss as a compiled program (autograd_core.compile): the "
+                         "same steps, without building a graph each step")
     tn.set_defaults(run=_train_command)
     return parser
 

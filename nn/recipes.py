@@ -64,11 +64,13 @@ class TrainResult:
 
 
 def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int = SEED,
-          progress: bool = True, resolution: int = 60, flow: bool = False) -> TrainResult:
+          progress: bool = True, resolution: int = 60, flow: bool = False,
+          compile: bool = False) -> TrainResult:
     """Train recipe `name` with SGD, lr 1.0 → 0.1 over `steps` (micrograd's 1.0 − 0.9·k/100);
     writes NAME_boundary.png (a resolution² grid), NAME_loss.png and NAME_model.json to `out`
     (nothing if out is None); flow=True records gradient flow and adds NAME_flow.png and
-    NAME_network.svg (the trained network on the training data).
+    NAME_network.svg (the trained network on the training data); compile=True replays the
+    loss as a compiled program (fit(..., compile=True)): the same steps, without the nodes.
 
     `out` and the files are checked before training starts. They are written as one set
     (autograd_core.files.write_files): all from this run, or none replaced.
@@ -86,7 +88,7 @@ def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int
     optimizer = SGD(model.parameters(), lr=linear_schedule(1.0, 0.1, steps))
     start = time.perf_counter()
     history = fit(model, recipe.objective, (X, y), optimizer, steps=steps, progress=progress,
-                  flow=flow)
+                  flow=flow, compile=compile)
     seconds = (time.perf_counter() - start) / max(len(history.loss), 1)
     files: list[Path] = []
     if targets:

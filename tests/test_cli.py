@@ -122,6 +122,19 @@ def test_train_flow_writes_the_gradient_flow_plot_and_the_network_beside_them(ca
     assert "<svg" in (tmp_path / "xor_network.svg").read_text()
 
 
+def test_train_compile_takes_the_same_steps_as_eager(capsys, tmp_path):
+    runs = {}
+    for flags in ((), ("--compile",), ("--compile", "--flow")):
+        status, out, _ = run(capsys, "train", "xor", "--steps", "12", "--seed", "1",
+                             "--out", str(tmp_path / "-".join(flags or ("eager",))),
+                             "--no-progress", *flags)
+        assert status == 0
+        runs[flags] = [line for line in out.splitlines() if "loss " in line]
+    eager = runs[()]
+    for flags, lines in runs.items():  # printed to 4 places: identical to rounding
+        assert lines == eager, flags
+
+
 @pytest.mark.parametrize("argv", [["train", "mnist"], ["train", "moons", "--steps", "x"]])
 def test_train_bad_arguments_exit_2(argv):
     with pytest.raises(SystemExit) as info:
