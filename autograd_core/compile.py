@@ -435,10 +435,12 @@ class _Block:
     """Rows of a group made by one op (None: read as they are) from its inputs' slots: one
     numpy call forward, and one per input that takes a gradient backward.
 
-    A contraction is a sum's products over a grid: every pair of a distinct column of its
-    first input's slots with one of its second's, the terms wᵢⱼ·xₚᵢ of a layer's neurons j at
-    points p. Its terms add up to one matrix product, (terms, outer)ᵀ @ (terms, inner), and
-    backward is two more: a layer reads its weights and inputs once, not once per product."""
+    A grid block is a sum's products over every pair of a distinct column of its first input's
+    slots with one of its second's: the terms wᵢⱼ·xₚᵢ of a layer's neurons j at points p. It
+    reads each weight and input once and multiplies them by broadcasting, (terms, outer, 1) ×
+    (terms, 1, inner), so the products and their adds are eager's exactly; backward, where
+    order of adds decides nothing, is two matrix products, (terms, inner) @ gradᵀ and
+    (terms, outer) @ grad, instead of a scatter-add per product."""
 
     op: Op | None
     rows: Any  # which of the sum's rows it fills (a slice or indices); a plain group: all
@@ -447,8 +449,8 @@ class _Block:
     partials: tuple[Any, ...] = (1.0,)
     grad: tuple[bool, ...] = ()  # per input: does any slot it reads take a gradient
     signs: np.ndarray | None = None  # ±1 per term when some term is subtracted
-    grid: tuple[int, int] | None = None  # a contraction: (outer, inner) sizes
-    outer: int = 0  # a contraction: which input's columns make its outer axis
+    grid: tuple[int, int] | None = None  # a grid block: (outer, inner) sizes
+    outer: int = 0  # a grid block: which input's columns make its outer axis
 
 
 @dataclass
@@ -456,8 +458,8 @@ class _Group:
     """Nodes at one depth with one recipe, in slots start..stop. Plain (rows None): each node is
     one op of its inputs, one block. A sum: each node adds up its terms, some read from slots
     and some made right there by an op whose node has no other use (the products w·x of a
-    neuron): each block fills some of `rows` rows, then the rows are added in order (and the
-    contractions' matrix products after them)."""
+    neuron): each block fills some of its `rows` rows (one per term), then they are added in
+    the terms' order."""
 
     start: int
     stop: int
@@ -472,10 +474,13 @@ class _Arrays:
 
     A left-deep chain of + and − whose inner nodes have no other use (what `sum()` builds)
     becomes one n-ary sum; a term of it made by an op used nowhere else is computed inside the
-    sum; and the products of a layer, a sum of w·x over a grid of neurons and points, become a
-    matrix product. A layer is a few numpy calls, not one per product and add. The adds of a
-    sum's other terms keep eager's order; a matrix product adds in BLAS's order instead, so
-    values agree with eager to rounding, not bit for bit.
+    sum; and the products of a layer, w·x over a grid of neurons and points, are one grid
+    block. A layer is a few numpy calls, not one per product and add.
+
+    Forward computes every value as eager does, bit for bit (the same products, added in the
+    same order), so relu, max and the guards choose as eager would even at a tie. Backward
+    adds a gradient's parts in another order (bincount, matrix products): gradients agree with
+    eager's to rounding.
     """
 
     def __init__(self, trace: Trace) -> None:
@@ -483,15 +488,16 @@ class _Arrays:
         base, nodes = trace.n_leaves, trace.nodes
         groups, terms, made = _grouping(trace)
         keys = sorted(groups, key=lambda key: key[0])  # stable: first seen first within a depth
-        # Each group's plan in trace slots; a contraction may put a sum's nodes in grid order.
+        # Each group's plan in trace slots; a grid block may put a sum's nodes in grid order.
         plans: list[tuple[list[Any], int | None]] = []
         for key in keys:
             ks = groups[key]
             if ks[0] in made:
-                plan, order, rows = _sum_plan(nodes, base, ks, terms, made[ks[0]])
+                plan, order = _sum_plan(nodes, base, ks, terms, made[ks[0]])
                 if order is not None:
                     ks[:] = [ks[i] for i in order]
-                    plan, _, rows = _sum_plan(nodes, base, ks, terms, made[ks[0]])
+                    plan, _ = _sum_plan(nodes, base, ks, terms, made[ks[0]])
+                rows: int | None = len(made[ks[0]])
             else:
                 op = nodes[ks[0]][0]
                 plan = [(op, slice(None), [np.array([nodes[k][1][i] for k in ks])
@@ -563,26 +569,25 @@ class _Arrays:
                     continue
                 T = np.empty((g.rows, m) + batch)
                 kept: list[tuple[list[np.ndarray], Any]] = []
-                dot = None  # at most one contraction: a sum's products are one block
                 for b in g.blocks:
                     ins = [r.read(v) for r in b.reads]
-                    if b.grid:  # (terms, outer)ᵀ @ (terms, inner), the sign with the outer
-                        a, c = ins[b.outer], ins[1 - b.outer]
-                        a = a if b.signs is None else a * _ax(b.signs, 2, batch)
-                        dot = _mm(a.swapaxes(0, 1), c).reshape((m,) + batch)
-                        kept.append((ins, None))
-                        continue
-                    out = ins[0] if b.forward is None else b.forward(*ins)
-                    T[b.rows] = out
+                    if b.grid:  # every outer column against every inner one, by broadcasting
+                        spread = [np.expand_dims(x, 2 if i == b.outer else 1)
+                                  for i, x in enumerate(ins)]
+                        rows = T[b.rows]
+                        if isinstance(b.forward, np.ufunc) and isinstance(b.rows, slice):
+                            out = b.forward(*spread, out=rows.reshape(spread[0].shape[:1] +
+                                                                      b.grid + batch))
+                        else:
+                            out = b.forward(*spread)  # type: ignore[misc]
+                            T[b.rows] = out.reshape(rows.shape)
+                    else:
+                        out = ins[0] if b.forward is None else b.forward(*ins)
+                        T[b.rows] = out
                     if b.signs is not None:
                         T[b.rows] *= _ax(b.signs, 2, batch)
                     kept.append((ins, out))
-                if not g.rows:
-                    v[g.start:g.stop] = dot
-                elif dot is None:
-                    v[g.start:g.stop] = _add_rows(T)
-                else:
-                    v[g.start:g.stop] = _add_rows(T) + dot
+                v[g.start:g.stop] = _add_rows(T)  # eager's values exactly: products, then adds
                 saved.append(kept)
         return v, saved
 
@@ -630,37 +635,30 @@ def _mm(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _sum_plan(nodes: list[tuple[Op, tuple[int, ...]]], base: int, ks: list[int],
               terms: list[Any], pattern: tuple[Op | None, ...]
-              ) -> tuple[list[Any], np.ndarray | None, int]:
+              ) -> tuple[list[Any], np.ndarray | None]:
     """A sum group's blocks as (op, rows, per-input tables of trace slots, signs, grid, outer):
-    the terms at the same place made by the same op, together (so all of its products are one
-    block, at most one contraction); the order of the nodes that a contraction needs (None:
-    they are in it already); and how many terms are left as rows. Those keep their order, so
-    that they add up as eager adds them."""
-    steps: list[tuple[Any, ...]] = []
+    the terms at the same place made by the same op, together (so all of a sum's products are
+    one block, at most one grid); and the order of the nodes that a grid needs (None: they are
+    in it already)."""
+    plan: list[tuple[Any, ...]] = []
     order = None
     for op in dict.fromkeys(pattern):
         where = [i for i, m in enumerate(pattern) if m is op]
+        rows = slice(where[0], where[-1] + 1) if where == list(range(where[0], where[-1] + 1)) \
+            else np.array(where)
         at = [[terms[k][i][0] for k in ks] for i in where]  # (terms, nodes) of term slots
         reads = [np.array(at)] if op is None else [
             np.array([[nodes[s - base][1][j] for s in row] for row in at])
             for j in range(op.arity)]
         signs = np.array([[terms[k][i][1] for k in ks] for i in where])
         grid = _grid(*reads) if op is MUL and (signs == signs[:, :1]).all() else None
-        if grid is not None:  # one sign per term: it goes with the outer input's column
-            outer, n_outer, n_inner, columns, order = grid
-            steps.append((op, None, columns, signs[:, 0], (n_outer, n_inner), outer))
-        else:
-            steps.append((op, where, reads, signs, None, 0))
-    # The rows of the terms that are not contracted, in the order of the terms.
-    kept = sorted(i for step in steps if step[4] is None for i in step[1])
-    plan = []
-    for op, rows, reads, signs, grid, outer in steps:
         if grid is None:
-            rows = [kept.index(i) for i in rows]
-            rows = slice(rows[0], rows[-1] + 1) if rows == list(range(rows[0], rows[-1] + 1)) \
-                else np.array(rows)
-        plan.append((op, rows, reads, None if (signs == 1.0).all() else signs, grid, outer))
-    return plan, order, len(kept)
+            plan.append((op, rows, reads, None if (signs == 1.0).all() else signs, None, 0))
+        else:  # one sign per term
+            outer, n_outer, n_inner, columns, order = grid
+            plan.append((op, rows, columns, None if (signs == 1.0).all() else signs[:, 0],
+                         (n_outer, n_inner), outer))
+    return plan, order
 
 
 def _grid(a: np.ndarray, b: np.ndarray
