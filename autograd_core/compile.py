@@ -572,8 +572,7 @@ class _Arrays:
                 for b in g.blocks:
                     ins = [r.read(v) for r in b.reads]
                     if b.grid:  # every outer column against every inner one, by broadcasting
-                        spread = [np.expand_dims(x, 2 if i == b.outer else 1)
-                                  for i, x in enumerate(ins)]
+                        spread = [x[axes] for x, axes in zip(ins, _SPREAD[b.outer])]
                         rows = T[b.rows]
                         if isinstance(b.forward, np.ufunc) and isinstance(b.rows, slice):
                             out = b.forward(*spread, out=rows.reshape(spread[0].shape[:1] +
@@ -619,6 +618,11 @@ class _Arrays:
                             p = rule if type(rule) is float else rule(out, *ins)
                             slots.add(G, d if type(p) is float and p == 1.0 else p * d)
         return G
+
+
+# A grid block's inputs as (terms, outer, 1) and (terms, 1, inner), by which input is outer.
+_SPREAD = (((slice(None), slice(None), None), (slice(None), None)),
+           ((slice(None), None), (slice(None), slice(None), None)))
 
 
 def _ax(a: np.ndarray, ndim: int, batch: tuple[int, ...]) -> np.ndarray:
