@@ -225,9 +225,10 @@ def test_batched_clamp_on_a_single_point_and_with_crossed_bounds():
         program(np.array([0.0, 0.0]), np.array([-1.0, 2.0]), np.array([1.0, -2.0]))
 
 
-def _layer_loss(build, signs, xw):
+def _layer_loss(build, signs, xw, between=False):
     """Σ over points p and neurons j of (b_j ± Σ_i w_ij·x_pi)², plus Σθ²: a dense layer whose
-    products are made in the order `build` lists the (p, j) pairs, as w·x (or x·w)."""
+    products are made in the order `build` lists the (p, j) pairs, as w·x (or x·w); with
+    `between`, a term that is not a product comes between the first two products."""
     n_in, n_out, n_points = 3, 4, 5
 
     def f(*args):
@@ -240,6 +241,8 @@ def _layer_loss(build, signs, xw):
             for i in range(n_in):
                 term = X[p][i] * W[i][j] if xw else W[i][j] * X[p][i]
                 z = z - term if signs and i % 2 else z + term
+                if between and i == 0:
+                    z = z + X[p][1].tanh()
             total = total + z * z
         return total
     return f, n_in * n_out + n_out + n_points * n_in
@@ -271,7 +274,26 @@ def test_a_layer_is_one_matrix_product_and_agrees_with_eager(build, signs, xw):
             _close(batch_grads[i][j], g, scale)
 
 
-def test_sums_that_are_not_contracted_add_their_terms_in_eager_order():
+def test_a_layer_with_other_terms_between_its_products_agrees_with_eager():
+    f, n = _layer_loss(lambda P, J: [(p, j) for p in range(P) for j in range(J)], True, False,
+                       between=True)
+    rng = np.random.default_rng(8)
+    program = compile(f, *rng.normal(size=n).tolist())
+    blocks = [b for g in program.traces[0].arrays.groups for b in g.blocks if b.grid]
+    assert any(not isinstance(b.rows, slice) for b in blocks)  # products at rows 1, 3, 4
+    points = rng.normal(size=(2, n))
+    batch_value, batch_grads = program(*points.T)
+    for j, point in enumerate(points):
+        value, grads = value_and_grad(f, tuple(range(n)))(*point.tolist())
+        one_value, one_grads = program(*point.tolist())
+        assert one_value == batch_value[j] == value
+        scale = max(1.0, *map(abs, grads))
+        for i, g in enumerate(grads):
+            _close(one_grads[i], g, scale)
+            _close(batch_grads[i][j], g, scale)
+
+
+def test_sums_add_their_terms_in_eager_order():
     def f(a, x, b, y):  # ((a + eˣ) + b) + eʸ: at a = 1e16, b = −1e16, x = y = 0 it is 1, not 2
         return sum((a + x.exp() + b + y.exp()) * 1.0 for _ in range(3))
 
