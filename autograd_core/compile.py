@@ -395,25 +395,32 @@ def _add_rows(T: np.ndarray) -> np.ndarray:
 
 class _Slots:
     """A table of slots, read forward (gathered) and added into backward (scattered): a run of
-    consecutive slots is a slice, read without a copy; repeated slots add up (one bincount, or
-    np.add.at for a batch)."""
+    consecutive slots, in the table's order or its transpose's (a layer's inputs, read term by
+    term), is a slice, read without a copy; repeated slots add up (one bincount, or np.add.at
+    for a batch)."""
 
     def __init__(self, slots: np.ndarray) -> None:
         self.slots = slots
         self.shape = slots.shape
-        flat = slots.ravel()
-        start = int(flat[0])
-        self.run = slice(start, start + flat.size) if np.array_equal(
-            flat, np.arange(start, start + flat.size)) else None
-        self.distinct, inverse = np.unique(flat, return_inverse=True)
+        self.run: slice | None = None
+        self.flipped = False  # the run is in the order of the transposed table
+        for flipped, flat in ((False, slots), (True, slots.T))[:slots.ndim]:
+            flat = flat.ravel()
+            start = int(flat[0])
+            if np.array_equal(flat, np.arange(start, start + flat.size)):
+                self.run, self.flipped = slice(start, start + flat.size), flipped
+                break
+        self.distinct, inverse = np.unique(slots, return_inverse=True)
         self.inverse = inverse.ravel()
-        self.once = len(self.distinct) == flat.size
+        self.once = len(self.distinct) == slots.size
 
     def read(self, v: np.ndarray) -> np.ndarray:
         """v at these slots, shaped like the table (plus v's batch axis)."""
-        if self.run is not None:
-            return v[self.run].reshape(self.shape + v.shape[1:])
-        return v.take(self.slots, axis=0)
+        if self.run is None:
+            return v.take(self.slots, axis=0)
+        if self.flipped:
+            return v[self.run].reshape(self.shape[::-1] + v.shape[1:]).swapaxes(0, 1)
+        return v[self.run].reshape(self.shape + v.shape[1:])
 
     def add(self, G: np.ndarray, c: Any) -> None:
         """G[slots] += c, shaped like the table (or broadcast to it), repeats adding up."""
@@ -421,9 +428,14 @@ class _Slots:
         if c.shape != full:
             c = np.broadcast_to(c, full)
         if self.run is not None:
-            G[self.run] += c.reshape((-1,) + G.shape[1:])
+            if self.flipped:
+                G[self.run].reshape(self.shape[::-1] + G.shape[1:])[...] += c.swapaxes(0, 1)
+            else:
+                G[self.run] += c.reshape((-1,) + G.shape[1:])
         elif self.once:  # no slot twice: a plain indexed add is right
             G[self.slots] += c
+        elif len(self.distinct) == 1:  # one slot (a bias shared by every point): a sum
+            G[self.distinct[0]] += c.reshape((-1,) + G.shape[1:]).sum(axis=0)
         elif G.ndim == 1:  # one point: bincount over the distinct slots beats np.add.at
             G[self.distinct] += np.bincount(self.inverse, c.ravel(), len(self.distinct))
         else:  # a contiguous copy: np.add.at takes a slow path on a broadcast view
