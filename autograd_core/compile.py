@@ -450,7 +450,7 @@ class _Block:
     A grid block is a sum's products over every pair of a distinct column of its first input's
     slots with one of its second's: the terms wᵢⱼ·xₚᵢ of a layer's neurons j at points p. It
     reads each weight and input once and multiplies them by broadcasting, (terms, outer, 1) ×
-    (terms, 1, inner), so the products and their adds are eager's exactly; backward, where
+    (terms, 1, inner), so the products and their adds are eager's, bit for bit; backward, where
     order of adds decides nothing, is two matrix products, (terms, inner) @ gradᵀ and
     (terms, outer) @ grad, instead of a scatter-add per product."""
 
@@ -489,10 +489,10 @@ class _Arrays:
     sum; and the products of a layer, w·x over a grid of neurons and points, are one grid
     block. A layer is a few numpy calls, not one per product and add.
 
-    Forward computes every value as eager does, bit for bit (the same products, added in the
-    same order), so relu, max and the guards choose as eager would even at a tie. Backward
-    adds a gradient's parts in another order (bincount, matrix products): gradients agree with
-    eager's to rounding.
+    Forward makes the same products and adds them in eager's order, so relu, max and the
+    guards choose as eager would even at a tie (numpy's tanh or exp may differ from math's in
+    the last bit). Backward adds a gradient's parts in another order (bincount, matrix
+    products): gradients agree with eager's to rounding.
     """
 
     def __init__(self, trace: Trace) -> None:

@@ -356,3 +356,51 @@ def test_a_tie_made_by_cancelling_products_is_decided_as_eager_decides():
     eager = [value_and_grad(f, (0, 1))(x, y) for x, y in zip(xs.tolist(), ys.tolist())]
     assert values.tolist() == [v for v, _ in eager]
     assert list(zip(gx.tolist(), gy.tolist())) == [tuple(g) for _, g in eager]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_dense_layers_replay_like_eager(seed):
+    """Random sizes, loop orders, operand orders, signs, bias placement and activations: values
+    equal eager's exactly through + − × and relu, and to rounding through tanh and sigmoid
+    (numpy's exp and tanh against math's); gradients to rounding."""
+    import random
+
+    rng = random.Random(seed)
+    n_in, n_out, n_points = rng.randint(1, 4), rng.randint(1, 5), rng.randint(1, 6)
+    act = rng.choice(["relu", "tanh", "sigmoid", None])
+    xw, sub, bias_first = (rng.random() < 0.5 for _ in range(3))
+    pairs = [(p, j) for p in range(n_points) for j in range(n_out)]
+    if rng.random() < 0.5:
+        rng.shuffle(pairs)
+    n = n_in * n_out + n_out + n_points * n_in
+
+    def f(*a):
+        W = [a[i * n_out:(i + 1) * n_out] for i in range(n_in)]
+        b = a[n_in * n_out:n_in * n_out + n_out]
+        X = [a[n_in * n_out + n_out + p * n_in:][:n_in] for p in range(n_points)]
+        total, outs = a[0] * 0.0, {}
+        for p, j in pairs:
+            z = b[j] if bias_first else None
+            for i in range(n_in):
+                t = X[p][i] * W[i][j] if xw else W[i][j] * X[p][i]
+                z = t if z is None else z - t if sub and i % 2 else z + t
+            z = z if bias_first else z + b[j]
+            outs[p, j] = getattr(z, act)() if act else z
+        for key in sorted(outs):
+            total = total + outs[key] * outs[key]
+        return total
+
+    points = np.random.default_rng(seed).normal(size=(3, n))
+    program = compile(f, *points[0].tolist())
+    batch_value, batch_grads = program(*points.T)
+    for j, point in enumerate(points):
+        value, grads = value_and_grad(f, tuple(range(n)))(*point.tolist())
+        one_value, one_grads = program(*point.tolist())
+        scale = max(1.0, abs(value), *map(abs, grads))
+        if act in ("relu", None):
+            assert one_value == batch_value[j] == value
+        for got in (one_value, batch_value[j]):
+            _close(got, value, scale)
+        for i, g in enumerate(grads):
+            _close(one_grads[i], g, scale)
+            _close(batch_grads[i][j], g, scale)
