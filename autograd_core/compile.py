@@ -22,7 +22,7 @@ import numpy as np
 
 from . import engine
 from .engine import Value, collector_paused, enable_grad, topological_order, tracer, value_and_grad
-from .ops import ADD, MUL, SUB, Op
+from .ops import ADD, SUB, Op
 
 _ENGINE_FILE = engine.__file__  # comparisons are reported from inside it
 
@@ -447,8 +447,9 @@ class _Block:
     """Rows of a group made by one op (None: read as they are) from its inputs' slots: one
     numpy call forward, and one per input that takes a gradient backward.
 
-    A grid block is a sum's products over every pair of a distinct column of its first input's
-    slots with one of its second's: the terms wᵢⱼ·xₚᵢ of a layer's neurons j at points p. It
+    A grid block is a sum's products (a record with product=True) over every pair of a
+    distinct column of its first input's slots with one of its second's: the terms wᵢⱼ·xₚᵢ
+    of a layer's neurons j at points p. It
     reads each weight and input once and multiplies them by broadcasting, (terms, outer, 1) ×
     (terms, 1, inner), so the products and their adds are eager's, bit for bit; backward, where
     order of adds decides nothing, is two matrix products, (terms, inner) @ gradᵀ and
@@ -667,7 +668,8 @@ def _sum_plan(nodes: list[tuple[Op, tuple[int, ...]]], base: int, ks: list[int],
             np.array([[nodes[s - base][1][j] for s in row] for row in at])
             for j in range(op.arity)]
         signs = np.array([[terms[k][i][1] for k in ks] for i in where])
-        grid = _grid(*reads) if op is MUL and (signs == signs[:, :1]).all() else None
+        grid = _grid(*reads) if op is not None and op.product and (signs == signs[:, :1]).all() \
+            else None
         if grid is None:
             plan.append((op, rows, reads, None if (signs == 1.0).all() else signs, None, 0))
         else:  # one sign per term

@@ -62,6 +62,9 @@ class Op:
     # How a program's listing writes each partial: "{y}" for ∂(x·y)/∂x, with the input names
     # and {out}; a float partial needs none. Missing: the listing writes ∂name/∂input.
     partials_written: tuple[str, ...] = field(default=(), kw_only=True)
+    # out = x·y (∂out/∂x = y, ∂out/∂y = x): a replay may take a sum of such terms over every
+    # pair of weights and inputs (a layer) back through two matrix products.
+    product: bool = field(default=False, kw_only=True)
     arity: int = field(init=False)  # number of inputs: one partial rule each
 
     def __post_init__(self) -> None:
@@ -86,6 +89,8 @@ class Op:
                 [r is None for r in self.vpartials] != [r is None for r in self.partials]):
             raise ValueError(f"op record {self.name!r}: vpartials needs one rule per input, "
                              f"None exactly where partials has None")
+        if self.product and n != 2:
+            raise ValueError(f"op record {self.name!r}: a product has two inputs, not {n}")
         if self.partials_written and len(self.partials_written) != n:
             raise ValueError(f"op record {self.name!r}: partials_written needs one per input")
 
@@ -189,7 +194,7 @@ SUB = Op("sub", "−", DISTRIBUTOR, "f = x − y; ∂f/∂x = 1, ∂f/∂y = −
 MUL = Op("mul", "×", SWAPPER, "f = x·y; ∂f/∂x = y, ∂f/∂y = x",
          forward=operator.mul, partials=(lambda out, x, y: y, lambda out, x, y: x),
          vforward=np.multiply, vpartials=(lambda out, x, y: y, lambda out, x, y: x),
-         partials_written=("{y}", "{x}"),
+         partials_written=("{y}", "{x}"), product=True,
          test_range=((-5.0, 5.0), (-5.0, 5.0)), syntax="{} * {}", method=False)
 
 # The test range keeps y away from 0 through `kink`, the distance to the pole.

@@ -8,6 +8,7 @@ import inspect
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -64,6 +65,19 @@ def test_record_is_complete(op):
     assert all(op.written(*marks).count(m) == 1 for m in marks)  # the syntax has every input
     if op.kink is not None:
         assert op.convention or op.defined, "a kink or pole needs its convention written down"
+
+
+@pytest.mark.parametrize("op", [op for op in OPS if op.product], ids=str)
+def test_a_record_marked_product_is_x_times_y_with_partials_y_and_x(op):
+    # compile's replay trusts the mark: a layer of such terms goes back through matrix products
+    rng = np.random.default_rng(0)
+    for x, y in rng.uniform(*op.test_range[0], size=(50, 2)).tolist():
+        out = op.forward(x, y)
+        assert out == x * y
+        assert [op.partials[0](out, x, y), op.partials[1](out, x, y)] == [y, x]
+    with pytest.raises(ValueError, match="op record 'p3': a product has two inputs, not 3"):
+        Op("p3", "×", "swapper", "f = xyz", forward=lambda x, y, z: x * y * z,
+           partials=(1.0, 1.0, 1.0), test_range=((-1.0, 1.0),) * 3, product=True)
 
 
 @pytest.mark.parametrize("op", OPS, ids=IDS)
