@@ -7,6 +7,8 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from autograd_core import Value
 
 from .module import Module
@@ -62,7 +64,62 @@ def _as_values(x: Inputs, nin: int, who: str) -> list[Value]:
     return [xi if isinstance(xi, Value) else Value(xi) for xi in x]
 
 
-class Neuron(Module):
+def _points(x: Any) -> list[Any] | None:
+    """The points of x if x is a batch — a 2-D array (a row per point) or a list or tuple of
+    points — or None if x is one point."""
+    if isinstance(x, np.ndarray):
+        if x.ndim == 2:
+            return list(x)
+        if x.ndim > 2:
+            raise ValueError(f"a batch is a 2-D array with one row per point, got an array of "
+                             f"shape {x.shape}")
+        return None
+    if isinstance(x, (list, tuple)) and any(_is_sequence(p) for p in x):
+        return list(x)
+    return None
+
+
+def _is_sequence(x: Any) -> bool:
+    """A list, a tuple or an array of at least one dimension: a point, where a batch holds one."""
+    return isinstance(x, (list, tuple)) or (isinstance(x, np.ndarray) and x.ndim >= 1)
+
+
+def _check_batch(points: list[Any], nin: int, who: str) -> None:
+    """Every point a sequence of nin inputs, or an error naming the sizes that differ."""
+    for i, point in enumerate(points):
+        if not _is_sequence(point) or np.ndim(point) != 1:
+            raise TypeError(f"point {i} of the batch is {type(point).__name__} {point!r}, not a "
+                            f"list of {nin} inputs (a batch is a list of points or a 2-D array)")
+    widths = [len(point) for point in points]
+    for i, width in enumerate(widths):
+        if width != widths[0]:
+            raise ValueError(f"ragged batch: point 0 has {widths[0]} inputs but point {i} has "
+                             f"{width}; {who} takes {nin} per point")
+    if widths and widths[0] != nin:
+        raise ValueError(f"{who} takes {nin} inputs per point, but the batch's {len(points)} "
+                         f"points have {widths[0]}")
+
+
+class _PointModule(Module):
+    """A Module whose input is one point of `nin` numbers. Called on a batch — a 2-D array or a
+    list of points — it returns one output per point, as PyTorch's batched forward does."""
+
+    @property
+    def nin(self) -> int:
+        """How many inputs one point has."""
+        raise NotImplementedError
+
+    def __call__(self, x: Any) -> Any:
+        """forward(x) for one point x, or [forward(p) for each point p] for a batch x."""
+        points = _points(x)
+        if points is None:
+            return super().__call__(x)
+        _check_batch(points, self.nin, repr(self))
+        one = super().__call__  # a comprehension is its own scope, where super() has no class
+        return [one(point) for point in points]
+
+
+class Neuron(_PointModule):
     """act(Σᵢ wᵢxᵢ + b), with wᵢ ~ U(−1, 1) and b = 0 at the start (micrograd's initialisation)."""
 
     def __init__(self, nin: int, activation: str = "relu", seed: Seed = None) -> None:
@@ -96,7 +153,7 @@ class Neuron(Module):
         return f"Neuron({len(self.w)}, {self.activation})"
 
 
-class Layer(Module):
+class Layer(_PointModule):
     """nout neurons reading the same nin inputs; returns a list of nout Values."""
 
     def __init__(self, nin: int, nout: int, activation: str = "relu", seed: Seed = None) -> None:
@@ -121,7 +178,7 @@ class Layer(Module):
         return f"Layer({self.nin} → {len(self.neurons)}, {self.neurons[0].activation})"
 
 
-class MLP(Module):
+class MLP(_PointModule):
     """Layers in sequence: nin → sizes[0] → … → sizes[-1]; hidden layers use `activation`, the
     last one `output_activation` (linear by default, so outputs are unbounded scores)."""
 
@@ -138,6 +195,11 @@ class MLP(Module):
         self.layers = [Layer(widths[i], widths[i + 1],
                              output_activation if i == last else activation, rng)
                        for i in range(len(sizes))]
+
+    @property
+    def nin(self) -> int:
+        """How many inputs the first layer reads."""
+        return self.layers[0].nin
 
     def check_input(self, x: Inputs) -> list[Value]:
         """x as Values, one per input of the first layer."""
