@@ -30,6 +30,7 @@ from .module import CheckpointError, IncompatibleKeys, Module
 from .network import draw_network, save_network
 from .optim import SGD, Adam, Optimizer, linear_schedule
 from .plot import plot_decision_boundary, plot_gradient_flow, plot_loss
+from .torch_bridge import from_torch, to_torch
 from .train import (
     CompiledLoss,
     History,
@@ -52,6 +53,7 @@ __all__ = [
     "make_spiral", "make_xor", "minibatches", "mse_loss", "multiclass_hinge_loss", "objective",
     "plot_decision_boundary", "plot_gradient_flow", "plot_loss", "predict", "saturated_units",
     "save_network", "softmax", "softplus",
+    "from_torch", "to_torch",
 ]
 
 
