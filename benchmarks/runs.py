@@ -10,6 +10,9 @@ from typing import Any, Protocol
 # shared, and wall time swings with other jobs' load, while CPU time counts only the work
 # done. Every engine works on the calling thread (torch runs CPU autograd there too).
 clock = time.thread_time
+# CPU seconds of every thread of the process: for engines that compute on threads of their own
+# (XLA's), where the calling thread only waits.
+cpu_clock = time.process_time
 
 
 @dataclass

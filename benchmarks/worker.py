@@ -29,6 +29,8 @@ ENGINES = {  # name → module under benchmarks.engines
     "torch": "torch_scalar",
     "floats": "floats",
     "numpy": "numpy_vectorised",
+    "torch-vectorised": "torch_vectorised",  # whole float64 tensors, torch's autograd
+    "jax": "jax_jit",  # the hand-written step in one jax.jit, float64
 }
 
 
@@ -138,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
         module = importlib.import_module(f"benchmarks.engines.{ENGINES[args.engine]}")
     except ImportError as err:
         package = (err.name or str(err)).split(".")[0]
-        print(json.dumps({"skipped": f"{package} is not installed"}))
+        print(json.dumps({"skipped": f"{package} is not installed (`make bench` installs it)"}))
         return
     engine: Engine = module.ENGINE
     result: dict[str, Any] = {"version": engine.version()}

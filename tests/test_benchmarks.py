@@ -1,8 +1,12 @@
 """The benchmark harness runs end to end and its engines agree (timings are never asserted)."""
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,3 +31,64 @@ def test_rounds_pool_their_runs_and_a_failure_wins():
     assert pooled == {"forward": [1.0, 4.0], "backward": [2.0, 5.0], "value": 3.0}
     assert pool({}, first) is first
     assert pool(pooled, {"error": "exit code 1: boom"}) == {"error": "exit code 1: boom"}
+
+
+def test_jax_and_torch_vectorised_run_and_agree_with_the_others():
+    pytest.importorskip("jax", reason="JAX is an optional extra: pip install 'autograd-core[jax]'")
+    pytest.importorskip("torch", reason="PyTorch is an optional extra: pip install "
+                                        "'autograd-core[torch]'")
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick",
+         "--engines", "ours-compiled,floats,numpy,jax,torch-vectorised"],
+        cwd=ROOT, check=False, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "Every engine that ran agrees" in proc.stdout
+    assert "failed:" not in proc.stdout and "skipped" not in proc.stdout
+    versions = proc.stdout.split("## Versions")[1].split("##")[0]
+    assert "- jax: jax 0." in versions and "jaxlib" in versions
+    assert "- torch-vectorised: 2." in versions
+    compiled = [line for line in proc.stdout.splitlines() if line.startswith("| ours-compiled |")]
+    assert compiled and all(not line.rstrip(" |").endswith("—") for line in compiled)
+
+
+def test_an_engine_whose_package_is_missing_is_skipped_in_one_line(tmp_path):
+    # A jax that cannot be imported, put first on the path.
+    (tmp_path / "jax").mkdir()
+    (tmp_path / "jax" / "__init__.py").write_text(
+        "raise ModuleNotFoundError('No module named jax', name='jax')\n")
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.worker", "jax", "moons", "20"],
+                          cwd=ROOT, check=True, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert json.loads(proc.stdout) == {
+        "skipped": "jax is not installed (`make bench` installs it)"}
+
+
+def _run(seconds):
+    return {"forward": [seconds], "backward": [0.0], "update": [0.0], "release": [0.0]}
+
+
+def test_every_compiled_row_is_also_reported_as_times_jax():
+    from benchmarks.run import QUICK, chain_table, compile_table, moons_table
+
+    results = {
+        "ours": {"moons": _run(0.05), "chain 1000": _run(0.002)},
+        "ours-compiled": {"moons": _run(0.0004), "chain 1000": _run(0.0002),
+                          "compile": {"moons": 0.3, "chains": {"1000": 0.01}}},
+        "jax": {"moons": _run(0.0001), "chain 1000": _run(0.00001)},
+    }
+    moons = next(r for r in moons_table(results, 20) if r.startswith("| ours-compiled |"))
+    assert moons.endswith("| 4.0 |")  # 0.4 ms ÷ 0.1 ms
+    chain = next(r for r in chain_table(results, (1000,)) if r.startswith("| ours-compiled |"))
+    assert chain.endswith("| 20.0 |")
+    rows = [r for r in compile_table(results, QUICK) if r.startswith("| ours-compiled |")]
+    assert rows[0].endswith("| 0.1 | 4.0 |") and rows[1].endswith("| 0.01 | 20.0 |")
+
+
+def test_without_jax_the_times_jax_column_says_so():
+    from benchmarks.run import moons_table
+
+    results = {"ours-compiled": {"moons": _run(0.0004)},
+               "jax": {"moons": {"skipped": "jax is not installed"}}}
+    rows = moons_table(results, 20)
+    assert next(r for r in rows if r.startswith("| ours-compiled |")).endswith("| — |")
+    assert "| jax | skipped: jax is not installed |" in "\n".join(rows)
