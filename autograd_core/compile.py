@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 
 from . import engine
-from .engine import Value, collector_paused, enable_grad, topological_order, tracer, value_and_grad
+from .engine import Value, topological_order
+from .functional import value_and_grad
+from .modes import collector_paused, enable_grad, tracer
 from .ops import ADD, SUB, Op
 
 _ENGINE_FILE = engine.__file__  # comparisons are reported from inside it

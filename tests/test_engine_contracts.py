@@ -20,7 +20,7 @@ from autograd_core import (
     topological_order,
     value_and_grad,
 )
-from autograd_core.engine import tracer
+from autograd_core.modes import tracer
 
 
 def test_ordering_compares_data_at_ties():
