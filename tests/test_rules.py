@@ -93,7 +93,8 @@ def test_pow_rules_keep_their_conventions_on_every_backend():
     x, y = np.array([0.0, 0.0, 2.0]), np.array([0.0, 2.0, 3.0])
     out = np.power(x, y)
     assert dx(out, x, y).tolist() == [0.0, 0.0, 12.0]
-    # at x = y = 0, ∂/∂y = ln 0 is undefined: -inf on arrays (the replay names it), an error on floats
+    # at x = y = 0, ∂/∂y = ln 0 is undefined: -inf on arrays (the replay names it), an error
+    # on floats
     assert dy(out, x, y).tolist() == [-math.inf, 0.0, 8.0 * math.log(2.0)]
     with pytest.raises(ValueError):
         dy(1.0, 0.0, 0.0)
