@@ -301,7 +301,8 @@ def _trace_command(args: argparse.Namespace) -> None:
     if args.frames is not None:
         _check_frames(result.root, args.forward)
     try:
-        result.root.backward()
+        if result.root.requires_grad:  # numbers only ("3", "2 * 3") take no gradient
+            result.root.backward()
     except (ArithmeticError, ValueError) as err:
         raise UsageError(str(err)) from None
     print(format_table(result.root, result.names))
