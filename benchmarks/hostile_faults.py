@@ -79,17 +79,23 @@ def sgd_momentum_does_not_store_the_failed_velocity() -> bool:
 
 
 @case("optimizers")
-def sgd_inf_grad() -> bool:
+def sgd_momentum_overflows_over_steps() -> bool:
     a = Value(1.0)
-    a.grad = math.inf
-    return _fails_cleanly(SGD([a], lr=0.1), [a])
+    opt = SGD([a], lr=1e-300, momentum=0.9)
+    a.grad = 1e308
+    opt.step()
+    return _fails_cleanly(opt, [a])
 
 
 @case("optimizers")
-def sgd_nan_grad() -> bool:
-    a = Value(1.0)
-    a.grad = math.nan
-    return _fails_cleanly(SGD([a], lr=0.1), [a])
+def sgd_grad_with_a_graph_steps_by_its_number() -> bool:
+    a = Value(3.0)
+    (a * a).backward(create_graph=True)
+    try:
+        SGD([a], lr=0.5).step()
+    except Exception:
+        return False
+    return a.data == 0.0
 
 
 @case("optimizers")
@@ -114,17 +120,17 @@ def adam_grad_1e160_does_not_freeze() -> bool:
 
 
 @case("optimizers")
-def adam_inf_grad() -> bool:
+def adam_grad_1e200() -> bool:
     a = Value(1.0)
-    a.grad = math.inf
+    a.grad = 1e200
     return _fails_cleanly(Adam([a], lr=0.1), [a])
 
 
 @case("optimizers")
-def adam_nan_grad() -> bool:
-    a = Value(1.0)
-    a.grad = math.nan
-    return _fails_cleanly(Adam([a], lr=0.1), [a])
+def adam_huge_lr_overflows_the_parameter() -> bool:
+    a = Value(1e308)
+    a.grad = -1.0
+    return _fails_cleanly(Adam([a], lr=1e308), [a])
 
 
 @case("optimizers")
@@ -138,7 +144,7 @@ def adam_weight_decay_overflow() -> bool:
 def failed_step_then_good_step_is_right() -> bool:
     a = Value(1.0)
     opt = SGD([a], lr=0.5, momentum=0.9)
-    a.grad = math.inf
+    a.grad = 1e300
     with contextlib.suppress(Exception):
         opt.step()
     a.grad = 2.0
@@ -285,7 +291,7 @@ def _fit(**kw: Any) -> Any:
 ARG_CASES: list[tuple[str, Callable[[], Any], tuple[str, ...]]] = [
     ("train('invalid')", lambda: _model().train("invalid"), ("mode",)),  # type: ignore[arg-type]
     ("train(1)", lambda: _model().train(1), ("mode",)),  # type: ignore[arg-type]
-    ("load_state_dict({0: 1.0})", lambda: _model().load_state_dict({0: 1.0}), ("0",)),
+    ("load_state_dict({0: 1.0})", lambda: _model().load_state_dict({0: 1.0}), ("key", "0")),
     ("load_state_dict({'\\ud800': 1.0})",
      lambda: _model().load_state_dict({"\ud800": 1.0}), ("ud800",)),
     ("load_state_dict(strict='no')",
