@@ -47,7 +47,7 @@ OVERFLOWS = [
 ]
 
 FINITE = {("Adam's v = g² (1e160)", n) for n in ("SGD", "SGD momentum", "SGD weight decay")}
-FINITE.add(("the weight decay λθ + g", "SGD"))
+FINITE |= {("the weight decay λθ + g", n) for n in ("SGD", "SGD momentum")}
 
 
 @pytest.mark.parametrize("name", MAKERS)
