@@ -5,11 +5,12 @@ of files (a run's pictures and model, a stepper's frames and page) all together 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,6 +19,7 @@ AnyPath = TypeVar("AnyPath", bound=PathLike)  # Mapping's key type is invariant
 
 _NAME_MAX = 255  # bytes in one file name on Linux, macOS and Windows, when pathconf cannot say
 _TEMP_TRIES = 100
+_CLEANUP_TRIES = 10  # Ctrl-C pressed this many times in a row during a clean-up wins
 
 
 def check_folder(path: PathLike) -> Path:
@@ -104,8 +106,9 @@ def write_files(files: Mapping[AnyPath, bytes], *, make_folders: bool = False) -
             staged.append((_stage(real, data, made), real))
         _commit(staged, made)
     finally:
-        for path in made:
-            _remove_quietly(path)
+        interrupt = _despite_interrupts(functools.partial(_remove_each, made))
+    if interrupt is not None:
+        raise interrupt
     return targets
 
 
@@ -224,22 +227,48 @@ def _commit(staged: list[tuple[Path, Path]], made: list[Path]) -> None:
         for tmp, target in staged:
             os.replace(tmp, target)
     except BaseException as error:
-        # A temporary that is gone was renamed. If all are, the set is complete: keep it.
-        if any(os.path.lexists(tmp) for tmp, _ in staged):
-            for (tmp, target), old, backup in zip(staged, existed, backups):
-                if os.path.lexists(tmp):
-                    continue  # never renamed: the caller removes it
-                if backup is not None:
-                    try:
-                        os.replace(backup, target)
-                    except OSError:
-                        # The backup is now the only copy of the old file: keep it, say where.
-                        made.remove(backup)
-                        _note(error, f"could not put back {str(target)!r}; its old contents "
-                                     f"are in {str(backup)!r}")
-                elif not old:  # there was no old file: the new one goes
-                    _remove_quietly(target)
+        interrupt = _despite_interrupts(
+            functools.partial(_roll_back, staged, existed, backups, made, error))
+        if interrupt is not None and not isinstance(error, KeyboardInterrupt):
+            _note(error, "interrupted (Ctrl-C) while putting the old files back; they are back")
         raise
+
+
+def _roll_back(staged: list[tuple[Path, Path]], existed: list[bool],
+               backups: list[Path | None], made: list[Path], error: BaseException) -> None:
+    """Put back every target whose temporary was renamed, unless all were (then the new set
+    is complete and stays). Idempotent, so an interrupted roll-back can simply run again."""
+    if not any(os.path.lexists(tmp) for tmp, _ in staged):
+        return
+    for (tmp, target), old, backup in zip(staged, existed, backups + [None] * len(staged)):
+        if os.path.lexists(tmp):
+            continue  # never renamed: the caller removes it
+        if backup is not None:
+            if not os.path.lexists(backup):
+                continue  # put back already, by an earlier, interrupted run of this
+            try:
+                os.replace(backup, target)
+            except OSError:
+                # The backup is now the only copy of the old file: keep it, and say where.
+                made.remove(backup)
+                _note(error, f"could not put back {str(target)!r}; its old contents are in "
+                             f"{str(backup)!r}")
+        elif not old:  # there was no old file: the new one goes
+            _remove_quietly(target)
+
+
+def _despite_interrupts(action: Callable[[], object]) -> KeyboardInterrupt | None:
+    """Run a clean-up action to its end even if Ctrl-C lands in it, by running it again (it
+    must be idempotent); returns the interrupt, for the caller to raise once the files are
+    whole."""
+    interrupt = None
+    for _ in range(_CLEANUP_TRIES):
+        try:
+            action()
+            break
+        except KeyboardInterrupt as err:
+            interrupt = err
+    return interrupt
 
 
 def _note(error: BaseException, text: str) -> None:
@@ -264,6 +293,11 @@ def _backup(target: Path, made: list[Path]) -> Path:
         data = source.read()
     _write_synced(fd, data, old)
     return copy
+
+
+def _remove_each(paths: list[Path]) -> None:
+    for path in paths:
+        _remove_quietly(path)
 
 
 def _remove_quietly(path: Path) -> None:
