@@ -211,7 +211,7 @@ def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be a Module, got {type(model).__name__}")
     for name, fn in (("loss_fn", loss_fn), ("callback", callback)):
-        if fn is not None and not callable(fn):
+        if not callable(fn) and (fn is not None or name == "loss_fn"):
             raise TypeError(f"fit: {name} must be callable, got {type(fn).__name__}: {fn!r}")
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"fit: optimizer must be an Optimizer (SGD, Adam), got "
