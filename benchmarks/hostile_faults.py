@@ -19,8 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from autograd_core import Value, files, gradcheck, numerical_gradient
-from autograd_core.nn import MLP, SGD, Adam, Neuron, fit, linear_schedule, make_moons, objective
-from autograd_core.nn import mse_loss
+from autograd_core.nn import (
+    MLP,
+    SGD,
+    Adam,
+    Neuron,
+    fit,
+    linear_schedule,
+    make_moons,
+    mse_loss,
+    objective,
+)
 
 CASES: dict[str, list[tuple[str, Callable[[], bool]]]] = {}
 
