@@ -6,7 +6,9 @@ import math
 import numbers
 from typing import Any, Callable, Sequence
 
-from .engine import Value, grad, no_grad
+from .engine import Value
+from .functional import grad
+from .modes import no_grad
 
 
 class GradcheckError(AssertionError):
