@@ -5,6 +5,8 @@ import copy
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd_core import Value
 from autograd_core.nn import MLP, SGD, Adam, Optimizer
@@ -170,3 +172,49 @@ def test_bad_parameter_lists_are_named(params, words):
     with pytest.raises(TypeError) as info:
         SGD(params, lr=0.1)
     assert words in str(info.value)
+
+
+def _sgd_by_hand(data, grads, lr, mu, velocity):
+    new_v = [mu * v + g for v, g in zip(velocity, grads)]
+    return [x - lr * d for x, d in zip(data, new_v)], new_v
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1e308, 1e308), st.floats(-1e308, 1e308)), min_size=1,
+                max_size=4),
+       st.sampled_from([1e-3, 1.0, 1e10, 1e300]), st.sampled_from([0.0, 0.9]))
+def test_a_random_sgd_step_is_the_formula_or_changes_nothing(rows, lr, mu):
+    params = [Value(x) for x, _ in rows]
+    opt = SGD(params, lr, momentum=mu)
+    for p, (_, g) in zip(params, rows):
+        p.grad = g
+    before = _state(opt, params)
+    expected, velocity = _sgd_by_hand([x for x, _ in rows], [g for _, g in rows], lr, mu,
+                                      [0.0] * len(rows))
+    if all(map(math.isfinite, expected + velocity)):
+        opt.step()
+        assert [p.data for p in params] == expected
+    else:
+        with pytest.raises(OverflowError, match="nothing was changed"):
+            opt.step()
+        assert _state(opt, params) == before
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1e10, 1e10), st.floats(-1e200, 1e200)), min_size=1,
+                max_size=4))
+def test_a_random_adam_step_never_stores_an_infinite_moment(rows):
+    params = [Value(x) for x, _ in rows]
+    opt = Adam(params, lr=0.1)
+    for p, (_, g) in zip(params, rows):
+        p.grad = g
+    before = _state(opt, params)
+    try:
+        opt.step()
+    except OverflowError:
+        assert any(abs(g) > 1e150 for _, g in rows)  # only g² can overflow here
+        assert _state(opt, params) == before
+    else:
+        assert all(math.isfinite(x) for x in [*opt.m.values(), *opt.v.values()])
+        # a gradient well above ε moves its parameter by about η: nothing froze
+        assert all(p.data != x for p, (x, g) in zip(params, rows) if abs(g) > 1e-3 and abs(x) < 1e8)
