@@ -206,21 +206,38 @@ def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
     program per batch shape and labels, so it pays off when batches repeat (full batch);
     a batch seen only once is taken eagerly.
     """
+    # Every argument is checked before the first step: a bool is an int to Python, and
+    # steps=True would silently run one step.
+    if not isinstance(model, Module):
+        raise TypeError(f"fit: model must be a Module, got {type(model).__name__}")
+    for name, fn in (("loss_fn", loss_fn), ("callback", callback)):
+        if not callable(fn) and (fn is not None or name == "loss_fn"):
+            raise TypeError(f"fit: {name} must be callable, got {type(fn).__name__}: {fn!r}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"fit: optimizer must be an Optimizer (SGD, Adam), got "
+                        f"{type(optimizer).__name__}")
+    for name, flag in (("progress", progress), ("flow", flow), ("compile", compile)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"fit: {name} must be a bool, got {type(flag).__name__}: {flag!r}")
+    for name, count in (("steps", steps), ("epochs", epochs), ("batch_size", batch_size)):
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
+            raise TypeError(f"fit: {name} must be an int ≥ 1 or None, got "
+                            f"{type(count).__name__}: {count!r}")
+        if count is not None and count < 1:
+            raise ValueError(f"fit: {name} must be an int ≥ 1 or None, got {count!r}")
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(f"fit: data must be a pair (X, y), got {type(data).__name__}")
     X, y = data
     if len(X) != len(y):
         raise ValueError(f"data: X has {len(X)} rows but y has {len(y)}")
     if len(X) == 0:
         raise ValueError("data is empty: fit needs at least one example")
-    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-        raise ValueError(f"batch_size must be an int ≥ 1 or None, got {batch_size!r}")
     if (steps is None) == (epochs is None):
         raise ValueError(f"give exactly one of steps and epochs, got steps={steps!r}, "
                          f"epochs={epochs!r}")
     if epochs is not None:
         steps = epochs * math.ceil(len(X) / (batch_size or len(X)))
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps and epochs must be ints ≥ 1, got steps={steps!r}, "
-                         f"epochs={epochs!r}")
+    assert steps is not None  # for type checkers: one of the two was given
 
     recorder = FlowRecorder(model) if flow else None  # a model it cannot read fails here
     compiled = CompiledLoss(model, loss_fn) if compile else None
