@@ -138,7 +138,7 @@ def stepper_html(stepper: Stepper, uid: str, *, start: int, document_keys: bool,
     natural = float(width.group(1)) if width else 0.0
     first = frames[start]
     if still is None:  # a page of its own: the frame's SVG, as it will look when stepping
-        picture = first.svg.replace(' id="', ' data-id="')  # ids stay the live frames' own
+        picture = first.svg.replace(' id="', ' data-svgid="')  # ids stay the live frames' own
     else:
         source = "data:image/png;base64," + base64.b64encode(still).decode("ascii")
         picture = (f"<img src=\"{source}\" alt=\"{html.escape(counters[start])}\" "
