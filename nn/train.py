@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
+# tqdm.auto: a notebook's own progress widget in Jupyter (no pink stderr box), text elsewhere.
+from tqdm.auto import tqdm
 
 from autograd_core import Program, Value, collector_paused, compile, no_grad
 
@@ -148,6 +149,23 @@ class CompiledLoss:
         return compile(batch_loss, *self.params, *X.ravel().tolist(), has_aux=True)
 
 
+# tqdm's own format less the rate ("3.8it/s"): at 80 columns the bar keeps a dozen cells
+# beside the loss and the accuracy.
+BAR_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]"
+
+
+def _description(model: Module) -> str:
+    """A progress bar's few words: "fit MLP 2-16-16-1", so that an 80-column terminal keeps
+    room for the bar, the loss and the accuracy."""
+    kind = type(model).__name__
+    layers = getattr(model, "layers", None)
+    try:
+        sizes = [len(layers[0].neurons[0].w)] + [len(layer.neurons) for layer in layers]
+    except (TypeError, IndexError, AttributeError):
+        return f"fit {kind}"
+    return f"fit {kind} {'-'.join(map(str, sizes))}"
+
+
 @dataclass
 class History:
     """What fit() saw: per step the training loss, accuracy and learning rate (and, with
@@ -161,6 +179,16 @@ class History:
     final_accuracy: float | None = None
     # Last, so that positional History(loss, accuracy, lr, final_loss, ...) keeps its meaning.
     flow: list[tuple[LayerFlow, ...]] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        if not self.loss:
+            return "History(no steps yet)"
+        accuracy = ""
+        if self.accuracy and self.accuracy[0] is not None and self.accuracy[-1] is not None:
+            accuracy = f", accuracy {self.accuracy[0]:.0%} → {self.accuracy[-1]:.0%}"
+        return (f"History({len(self.loss)} steps: loss {self.loss[0]:.4g} → "
+                f"{self.loss[-1]:.4g}{accuracy}; lists .loss .accuracy .lr"
+                f"{' .flow' if self.flow else ''}; nn.plot_loss(history) draws it)")
 
     def first_step_reaching(self, accuracy: float) -> int | None:
         """The first step whose training accuracy was ≥ accuracy, or None."""
@@ -227,7 +255,8 @@ def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
     history = History()
     model.train()
     batches = _batches(X, y, batch_size, seed)
-    with tqdm(total=steps, disable=not progress, desc=f"fit {model!r}", leave=True) as bar:
+    with tqdm(total=steps, disable=not progress, desc=_description(model), leave=True,
+              bar_format=BAR_FORMAT) as bar:
         for step in range(steps):
             Xb, yb = next(batches)
             lr = optimizer.current_lr()

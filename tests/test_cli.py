@@ -313,3 +313,35 @@ def test_an_unwritable_output_names_the_path_the_user_gave(capsys, argv, path):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"'{path}'" in err and "tmp" not in err
+
+
+def test_train_progress_line_fits_80_columns_with_bar_loss_and_accuracy(tmp_path):
+    """Under a pseudo-terminal 80 columns wide, as a user's terminal runs the demo."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    command = [sys.executable, "-m", "autograd_core", "train", "moons", "--steps", "3",
+               "--out", str(tmp_path)]
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    child = subprocess.Popen(command, stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(leader)
+    assert child.wait() == 0
+    lines = [ln for ln in out.decode().replace("\r", "\n").splitlines() if "fit " in ln]
+    last = lines[-1].strip()
+    assert last.startswith("fit MLP 2-16-16-1: 100%|")
+    assert len(last) <= 80 and "loss=" in last and "acc=" in last
+    assert last.count("█") >= 10  # a bar, not one cell squeezed by a long description
