@@ -92,7 +92,7 @@ def test_neurons_show_their_mean_activation_and_dL_db():
     model([1.0, 1.0]).backward()  # z = (−1.5, 1): unit 0 is off, unit 1 has a = 1
     dot = draw_network(model, [[1.0, 1.0]])
     # Unit 0 is dead on this input (a′ = 0): it shows what was judged, and no ∂.
-    assert r"label=\"dead\na 0\na′ 0\"" in node(dot, "h1_0")
+    assert r'label="dead\na 0\na′ 0"' in node(dot, "h1_0")
     assert r"a 1\na′ 1\n∂ 3" in node(dot, "h1_1")
 
 
