@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Unpack
+from typing import TYPE_CHECKING
 
 from .engine import Value
 from .files import check_folder, check_target, write_atomic, write_files
@@ -23,6 +23,9 @@ from .render import (
     keywords_checked,
     to_dot,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing's own from Python 3.11
 
 FORMATS = (".svg", ".png", ".dot")
 HTML_NAME = "steps.html"

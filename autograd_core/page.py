@@ -10,7 +10,7 @@ import html
 import itertools
 import re
 import secrets
-from typing import Unpack
+from typing import TYPE_CHECKING
 
 from .engine import Value
 from .render import (
@@ -33,6 +33,9 @@ from .render import (
     image_bytes,
     keywords_checked,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing's own from Python 3.11
 
 MIN_SCALE = 0.75  # a wide graph is shrunk to fit down to this, then scrolls: 11 pt text ≥ 11 px
 _UID = "AUTOGRADSTEPSUID"  # stands for the output's own id until the HTML is shown
@@ -81,10 +84,11 @@ def show_steps(root: Value, *, forward: bool = False, start: int = 0,
     _check_start(start, frame_count(root, forward))
     stepper = frames_of(root, checked, forward=forward, captions=False, ids=f"{_UID}-")
     first = stepper.frames[start]
-    step = {("forward" if first.pass_name == "forward" else "step"): first.index}
-    still = image_bytes(_picture_dot(root, checked, legend=False, caption=False, **step), ".png")
+    at = (None, first.index) if first.pass_name == "forward" else (first.index, None)
+    still = image_bytes(_picture_dot(root, checked, step=at[0], forward=at[1], legend=False,
+                                     caption=False), ".png")
     fragment = stepper_html(stepper, _UID, start=start, document_keys=False, still=still)
-    with_caption = image_bytes(_picture_dot(root, checked, **step), ".png")
+    with_caption = image_bytes(_picture_dot(root, checked, step=at[0], forward=at[1]), ".png")
     text = f"{_counters(stepper)[start]}\n{first.caption}"
     return StepsView(fragment, len(stepper.frames), with_caption, text)
 

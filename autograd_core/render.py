@@ -32,7 +32,6 @@ from typing import (
     Protocol,
     TypedDict,
     TypeVar,
-    Unpack,
     runtime_checkable,
 )
 
@@ -42,6 +41,7 @@ from .stepper import Step, backward_steps, local_partials
 
 if TYPE_CHECKING:
     import graphviz
+    from typing_extensions import Unpack  # typing's own from Python 3.11
 
 DEFAULT_MAX_NODES = 2000  # dot lays out ~2k nodes in seconds; a training step's 65k takes hours
 MAX_FRAMES = 60  # a stepper draws the whole graph once per frame: its files grow as nodes²

@@ -16,6 +16,7 @@ from autograd_core import OPS
 
 from .layers import ACTIVATIONS, MLP, Layer
 
+
 def _array_forward(name: str) -> Callable[[np.ndarray], np.ndarray]:
     """The activation `name` on a numpy array: its op record's array forward (with the
     record's defaults, leaky_relu's slope 0.01), so nn writes no second copy of it."""

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-# tqdm.auto: a notebook's own progress widget in Jupyter (no pink stderr box), text elsewhere.
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from autograd_core import Program, Value, collector_paused, compile, no_grad
 
@@ -154,11 +154,26 @@ class CompiledLoss:
 BAR_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]"
 
 
+def _progress_bar() -> tuple[type[tqdm], Any]:
+    """What tqdm.auto would pick: Jupyter's progress widget in a notebook (no pink stderr
+    box), a text bar on stderr elsewhere; in a notebook without ipywidgets, the text bar on
+    stdout (plain text in the cell) instead of a warning and a red stream."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or "IPKernelApp" not in getattr(shell, "config", {}):
+        return tqdm, None
+    from tqdm import notebook
+
+    if getattr(notebook, "IProgress", None) is None:  # no ipywidgets: no widget to show
+        return tqdm, sys.stdout
+    return notebook.tqdm, None
+
+
 def _description(model: Module) -> str:
     """A progress bar's few words: "fit MLP 2-16-16-1", so that an 80-column terminal keeps
     room for the bar, the loss and the accuracy."""
     kind = type(model).__name__
-    layers = getattr(model, "layers", None)
+    layers: Any = getattr(model, "layers", None)
     try:
         sizes = [len(layers[0].neurons[0].w)] + [len(layer.neurons) for layer in layers]
     except (TypeError, IndexError, AttributeError):
@@ -255,8 +270,9 @@ def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
     history = History()
     model.train()
     batches = _batches(X, y, batch_size, seed)
-    with tqdm(total=steps, disable=not progress, desc=_description(model), leave=True,
-              bar_format=BAR_FORMAT) as bar:
+    bar_class, stream = _progress_bar()
+    with bar_class(total=steps, disable=not progress, desc=_description(model), leave=True,
+                   bar_format=BAR_FORMAT, file=stream) as bar:
         for step in range(steps):
             Xb, yb = next(batches)
             lr = optimizer.current_lr()

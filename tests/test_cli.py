@@ -279,6 +279,7 @@ def test_a_sub_expression_of_numbers_only_is_a_constant(capsys):
 
 from autograd_core.cli import format_table, trace  # noqa: E402
 
+
 def test_version_flag_prints_the_package_version(capsys):
     import autograd_core
 
