@@ -243,8 +243,10 @@ def _picture_dot(root: Value, options: DrawOptions, *, step: int | None = None,
         frame = picture.nth(forward, forward=True)
     else:
         frame = _Frame(0, {node: node.grad for node in picture.order})
+    marks = ("backward" if step is not None and frame.step is not None and not frame.step.seed
+             else "forward" if forward else "")
     return picture.dot(picture.looks(frame), picture.caption(frame) if caption else None,
-                       legend=legend)
+                       legend=legend, marks=marks)
 
 
 @keywords_checked
@@ -639,12 +641,13 @@ class _Picture:
 
     # --- DOT ------------------------------------------------------------------------------
 
-    def dot(self, looks: Mapping[str, _Look], caption: str | None, legend: bool = False
-            ) -> str:
+    def dot(self, looks: Mapping[str, _Look], caption: str | None, legend: bool = False,
+            marks: str = "") -> str:
         """The whole DOT text of the graph with these looks (and the caption under it, and
-        legend=True: a legend of the colours and gates under that)."""
+        legend=True: a legend of the colours and gates under that, with the outlines of a
+        "backward" or "forward" step where marks says so)."""
         if legend:
-            label = f" labelloc=b labeljust=l label={self._legend(caption)}"
+            label = f" labelloc=b labeljust=l label={self._legend(caption, marks)}"
         elif caption is not None:
             label = f" labelloc=b labeljust=l label={_quote(caption, True)}"
         else:
@@ -669,7 +672,7 @@ class _Picture:
                 lines.extend(self._gate_lines(i, node, looks))
         return "digraph {\n" + "".join(lines) + "}\n"
 
-    def _legend(self, caption: str | None) -> str:
+    def _legend(self, caption: str | None, marks: str = "") -> str:
         """An HTML-like label: the caption's lines, then what each colour and gate means."""
         rows = []
         if caption:
@@ -688,6 +691,10 @@ class _Picture:
             cells = []
         key = "".join(f'<TD BGCOLOR="{fill}">{html.escape(meaning, quote=False)}</TD>'
                       for fill, meaning in cells)
+        outlines = {"backward": [(ACTIVE, "this step"), (RECEIVING, "the inputs it adds to")],
+                    "forward": [(FORWARD, "just computed")]}.get(marks, [])
+        key += "".join(f'<TD COLOR="{colour}" BORDER="2">{meaning}</TD>'
+                       for colour, meaning in outlines)
         head = "{ name | data | grad }"
         rows.append(f'<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2" '
                     f'CELLPADDING="2"><TR><TD BORDER="0">{html.escape(head)}</TD>{key}</TR>'

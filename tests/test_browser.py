@@ -389,3 +389,40 @@ def test_neuron_at_1280x800_keeps_every_frames_active_node_in_view(tmp_path, sho
         screenshot(driver, shots / "neuron-1280-last.png")
     finally:
         driver.quit()
+
+
+# --- the committed notebooks, opened before anyone runs them -----------------------------------
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9]*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_notebook_shows_every_picture_without_running_or_scripts(path, tmp_path,
+                                                                            shots):
+    """nbconvert's HTML of the stored notebook, as a static viewer shows it, scripts off: every
+    output that holds a picture shows an image of it."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = nbformat.read(path, as_version=4)
+    expected = sum(1 for cell in notebook.cells if cell.cell_type == "code"
+                   for output in cell.get("outputs", [])
+                   if {"image/png", "image/svg+xml"} & set(output.get("data", {}))
+                   or "autograd-steps" in str(output.get("data", {}).get("text/html", "")))
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
+    page = tmp_path / f"{path.stem}.html"
+    page.write_text(body, encoding="utf-8")
+    driver = _chrome(tmp_path / "profile", scripts=False)
+    try:
+        driver.get(page.as_uri())
+        shown = driver.execute_script("""
+            return [...document.querySelectorAll('.jp-OutputArea-output')].filter(out =>
+                [...out.querySelectorAll('img, svg')].some(el => {
+                    var box = el.getBoundingClientRect();
+                    var loaded = el.tagName.toLowerCase() !== 'img' || el.naturalWidth > 0;
+                    return loaded && box.width > 100 && box.height > 50;
+                })).length;""")
+        screenshot(driver, shots / f"untrusted-{path.stem}.png")
+    finally:
+        driver.quit()
+    assert shown == expected, (path.name, shown, expected)
