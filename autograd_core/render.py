@@ -280,7 +280,10 @@ def _drawing_class() -> type[graphviz.Digraph]:
         # graphviz-pure warns on stderr for every non-ASCII label (×, ∂), as export's runs
         # already hide; a failed render still raises, with its stderr.
         def _repr_image_svg_xml(self) -> str:
-            return self.pipe(format="svg", encoding="utf-8", quiet=True)
+            svg = self.pipe(format="svg", encoding="utf-8", quiet=True)
+            # Never wider than the cell: a wide graph scales down (its viewBox keeps it whole)
+            # instead of being cut at the cell's right edge.
+            return svg.replace("<svg ", '<svg style="max-width: 100%; height: auto" ', 1)
 
         # A PNG beside the SVG: JupyterLab shows no SVG of an untrusted notebook (one opened
         # before it was run here), and some viewers show no SVG at all.

@@ -379,3 +379,14 @@ def test_a_drawing_outside_jupyter_says_how_to_save_or_view_it():
     *_, f = slides_graph()
     text = repr(draw(f))
     assert "save(root, 'graph.svg')" in text and ".view()" in text
+
+
+def test_a_drawing_in_jupyter_has_a_png_beside_its_svg_and_fits_the_cell():
+    import base64
+
+    *_, f = slides_graph()
+    bundle = draw(f)._repr_mimebundle_()
+    assert set(bundle) == {"image/svg+xml", "image/png", "text/plain"}
+    assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert '<svg style="max-width: 100%; height: auto"' in bundle["image/svg+xml"]
+    assert " at 0x" not in bundle["text/plain"] and "\n" not in bundle["text/plain"]
