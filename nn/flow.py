@@ -18,28 +18,25 @@ from .layers import ACTIVATIONS, MLP, Layer
 
 
 def _array_forward(name: str) -> Callable[[np.ndarray], np.ndarray]:
-    """The activation `name` on a numpy array: its op record's array forward (with the
-    record's defaults, leaky_relu's slope 0.01), so nn writes no second copy of it."""
+    """The activation `name` on a numpy array: its op record run on the array (its array
+    forward, with the record's defaults: leaky_relu's slope 0.01), so nn writes no second
+    copy of it."""
     if name == "linear":
         return lambda z: z
-    op = _RECORDS[name]
-    if op.vforward is None:
-        raise ValueError(f"activation {name!r}: its op record has no array forward")
-    forward, defaults = op.vforward, op.defaults
-    return lambda z: forward(z, *defaults)
+    op, defaults = _RECORDS[name], _RECORDS[name].defaults
+    return lambda z: np.asarray(op(z, *defaults), dtype=float)
 
 
 def _array_slope(name: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """act'(z) on arrays, from the op record's array partial: (z, act(z)) → slope."""
+    """act'(z) on arrays: the op record's own partial rule, run on (act(z), z)."""
     if name == "linear":
         return lambda z, a: np.ones_like(z)
     op = _RECORDS[name]
-    rule, defaults = (op.vpartials or (None,))[0], op.defaults
-    if rule is None:
-        raise ValueError(f"activation {name!r}: its op record has no array partial")
+    rule, defaults = op.partials[0], op.defaults
     if type(rule) is float:
         return lambda z, a: np.full_like(z, rule)
-    return lambda z, a: np.broadcast_to(rule(a, z, *defaults), z.shape)
+    return lambda z, a: np.broadcast_to(np.asarray(rule(a, z, *defaults), dtype=float),
+                                        z.shape)
 
 
 _RECORDS = {op.name: op for op in OPS}
