@@ -10,19 +10,20 @@ from __future__ import annotations
 import argparse
 import ast
 import functools
-import itertools
 import os
 import sys
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+from . import __version__
 from .engine import Constant, Value, apply, topological_order
 from .examples import DATASETS, SEED
 from .ops import OPS, Op
+from .render import MAX_FRAMES, frame_count, slide_names
 
 MAX_LENGTH = 500  # characters in an expression
 MAX_DEPTH = 32  # nesting: parentheses, calls, unary signs; a flat chain like a+b-c is one level
-MAX_STEP_FRAMES = 60  # --frames draws the whole graph once per node: files grow as nodes²
+MAX_STEP_FRAMES = MAX_FRAMES  # --frames draws the whole graph once per node: files grow as nodes²
 INTERRUPTED = 130  # the shell's status for a command ended by SIGINT (128 + 2)
 
 _BINARY = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__",
@@ -33,8 +34,6 @@ _LEVEL = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.Div: "product
           ast.Pow: "power"}
 FUNCTIONS: dict[str, Op] = {op.name: op for op in OPS if op.method}
 """The functions an expression may call: every op that Value offers as a method of its name."""
-ROOT_NAME = "f"  # the slides' names: f for the output, q, r, s, ... for what is made on the way
-NAMES = "qrstuvpmnkabcdeghjl"
 
 
 class UsageError(Exception):
@@ -187,18 +186,16 @@ def trace(text: str, variables: dict[str, float]) -> Trace:
 
 
 def _name_intermediates(root: Value, taken: set[str]) -> dict[str, str]:
-    """Give each op node, labelled by its source text until now, a short name instead: the root
-    f (unless a variable is called f), the others q, r, s, ... in the order they are computed,
-    skipping the variables' names. Returns name → source text, in that order."""
-    pool = (name for name in itertools.chain(NAMES, (f"n{k}" for k in itertools.count(1)))
-            if name not in taken and name != ROOT_NAME)
-    root_name = ROOT_NAME if ROOT_NAME not in taken else next(pool)
+    """Give each op node, labelled by its source text until now, a short name instead, as the
+    library's pictures name nodes (render.slide_names): the root f (unless a variable is
+    called f), the others q, r, s, ... in the order they are computed, skipping the variables'
+    names. Returns name → source text, in that order."""
+    ops = [node for node in topological_order(root) if node.op is not None]
+    short = slide_names(ops, root, taken)
     names: dict[str, str] = {}
-    for node in topological_order(root):
-        if node.op is not None:
-            name = root_name if node is root else next(pool)
-            names[name] = node.label
-            node.label = name
+    for node in ops:
+        names[short[node]] = node.label
+        node.label = short[node]
     return names
 
 
@@ -264,19 +261,30 @@ def format_number(x: float) -> str:
 
 
 def format_table(root: Value, names: dict[str, str] | None = None) -> str:
-    """One row per node, inputs first: label, op, value, gradient and, given `names` (name →
-    expression), what each short name stands for."""
+    """One row per node, inputs first: name, its op as written (x ** 2), value, gradient ("—"
+    for a number of the formula, which takes none) and, given `names` (name → expression),
+    what each short name stands for."""
     names = names or {}
     rows = [("node", "op", "value", "grad", "is" if names else "")]
     for node in topological_order(root):
-        name = node.label or f"{node.data:g}"  # constants are shown by their value
-        op = node.op.name if node.op else ""
-        rows.append((name, op, format_number(node.data), format_number(node.grad),
-                     names.get(name, "")))
+        name = _cell(node)
+        op = node.op.written(*(_operand(p) for p in node.parents)) if node.op else ""
+        grad = "—" if node.constant and node is not root else format_number(node.grad)
+        rows.append((name, op, format_number(node.data), grad, names.get(name, "")))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join(
         f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}"
-        f"{'  ' + r[4] if r[4] else ''}" for r in rows)
+        f"{'  ' + r[4] if r[4] else ''}".rstrip() for r in rows)
+
+
+def _cell(node: Value) -> str:
+    return node.label or f"{node.data:g}"  # constants are shown by their value
+
+
+def _operand(node: Value) -> str:
+    """A node as an operand in the op column: its name, a negative number in parentheses."""
+    text = _cell(node)
+    return f"({text})" if text.startswith("-") else text
 
 
 def _trace_command(args: argparse.Namespace) -> None:
@@ -322,16 +330,25 @@ def _check_path(check: Callable[[str], object], path: str) -> None:
     try:
         check(path)
     except (OSError, ValueError) as err:
-        message = str(err)
-        if not path or path not in message:  # the checks' own messages mostly name it
-            message = f"cannot write {path!r}: {message}"
-        raise UsageError(message) from None
+        raise UsageError(_path_message(err, path)) from None
+
+
+def _path_message(err: Exception, path: str) -> str:
+    """err as one line that names the path the user gave, never a temporary file of ours."""
+    if isinstance(err, OSError) and err.strerror:
+        named = str(err.filename or "")
+        if named and (named == path or named.startswith(path.rstrip("/") + "/")):
+            return f"cannot write {named!r}: {err.strerror}"
+        return f"cannot write {path!r}: {err.strerror}"
+    message = str(err)
+    if not path or path not in message:  # the checks' own messages mostly name it
+        message = f"cannot write {path!r}: {message}"
+    return message
 
 
 def _check_frames(root: Value, forward: bool) -> None:
     nodes = topological_order(root)
-    # Each pass: a first frame (the seed, or the leaves), then one per op node.
-    frames = (1 + forward) * (1 + sum(1 for node in nodes if node.parents))
+    frames = frame_count(root, forward)
     if frames > MAX_STEP_FRAMES:
         raise UsageError(f"--frames would draw {frames} frames of all {len(nodes)} nodes each; "
                          f"the limit is {MAX_STEP_FRAMES} frames: step through a smaller "
@@ -341,8 +358,10 @@ def _check_frames(root: Value, forward: bool) -> None:
 def _report(writer: Callable[[Value, str], object], root: Value, path: str) -> str:
     try:
         return str(writer(root, path))
-    except (OSError, ValueError, RuntimeError) as err:  # RuntimeError: no renderer installed
-        raise UsageError(f"cannot write {path}: {err}") from None
+    except (OSError, ValueError) as err:
+        raise UsageError(_path_message(err, path)) from None
+    except RuntimeError as err:  # no renderer installed
+        raise UsageError(f"cannot write {path!r}: {err}") from None
 
 
 def _train_command(args: argparse.Namespace) -> None:
@@ -356,7 +375,9 @@ def _train_command(args: argparse.Namespace) -> None:
     try:
         result = train(args.dataset, args.out, steps=args.steps, seed=args.seed,
                        progress=not args.no_progress, flow=args.flow, compile=args.compile)
-    except (OSError, ValueError, RuntimeError) as err:  # RuntimeError: --flow, no renderer
+    except OSError as err:
+        raise UsageError(_path_message(err, args.out)) from None
+    except (ValueError, RuntimeError) as err:  # RuntimeError: --flow, no renderer
         raise UsageError(str(err)) from None
     report(args.dataset, result)
 
@@ -366,6 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autograd-core",
         description="Trace an expression's graph and gradients, or train a small network.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     tr = commands.add_parser(
         "trace", help="print every node's value and gradient; draw the graph",

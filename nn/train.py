@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,6 +149,38 @@ class CompiledLoss:
         return compile(batch_loss, *self.params, *X.ravel().tolist(), has_aux=True)
 
 
+# tqdm's own format less the rate ("3.8it/s"): at 80 columns the bar keeps a dozen cells
+# beside the loss and the accuracy.
+BAR_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]"
+
+
+def _progress_bar() -> tuple[type[tqdm], Any]:
+    """What tqdm.auto would pick: Jupyter's progress widget in a notebook (no pink stderr
+    box), a text bar on stderr elsewhere; in a notebook without ipywidgets, the text bar on
+    stdout (plain text in the cell) instead of a warning and a red stream."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or "IPKernelApp" not in getattr(shell, "config", {}):
+        return tqdm, None
+    from tqdm import notebook
+
+    if getattr(notebook, "IProgress", None) is None:  # no ipywidgets: no widget to show
+        return tqdm, sys.stdout
+    return notebook.tqdm, None
+
+
+def _description(model: Module) -> str:
+    """A progress bar's few words: "fit MLP 2-16-16-1", so that an 80-column terminal keeps
+    room for the bar, the loss and the accuracy."""
+    kind = type(model).__name__
+    layers: Any = getattr(model, "layers", None)
+    try:
+        sizes = [len(layers[0].neurons[0].w)] + [len(layer.neurons) for layer in layers]
+    except (TypeError, IndexError, AttributeError):
+        return f"fit {kind}"
+    return f"fit {kind} {'-'.join(map(str, sizes))}"
+
+
 @dataclass
 class History:
     """What fit() saw: per step the training loss, accuracy and learning rate (and, with
@@ -161,6 +194,16 @@ class History:
     final_accuracy: float | None = None
     # Last, so that positional History(loss, accuracy, lr, final_loss, ...) keeps its meaning.
     flow: list[tuple[LayerFlow, ...]] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        if not self.loss:
+            return "History(no steps yet)"
+        accuracy = ""
+        if self.accuracy and self.accuracy[0] is not None and self.accuracy[-1] is not None:
+            accuracy = f", accuracy {self.accuracy[0]:.0%} → {self.accuracy[-1]:.0%}"
+        return (f"History({len(self.loss)} steps: loss {self.loss[0]:.4g} → "
+                f"{self.loss[-1]:.4g}{accuracy}; lists .loss .accuracy .lr"
+                f"{' .flow' if self.flow else ''}; nn.plot_loss(history) draws it)")
 
     def first_step_reaching(self, accuracy: float) -> int | None:
         """The first step whose training accuracy was ≥ accuracy, or None."""
@@ -244,7 +287,9 @@ def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
     history = History()
     model.train()
     batches = _batches(X, y, batch_size, seed)
-    with tqdm(total=steps, disable=not progress, desc=f"fit {model!r}", leave=True) as bar:
+    bar_class, stream = _progress_bar()
+    with bar_class(total=steps, disable=not progress, desc=_description(model), leave=True,
+                   bar_format=BAR_FORMAT, file=stream) as bar:
         for step in range(steps):
             Xb, yb = next(batches)
             lr = optimizer.current_lr()
