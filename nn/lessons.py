@@ -312,8 +312,9 @@ def descent_path(f: Callable[..., Any], start: Sequence[float],
 @dataclass(frozen=True)
 class HiddenSpace:
     """The rows of X as layer `layer` of an MLP sees them (its activations `features`), their
-    2-D `coords` = (features − mean) @ basisᵀ, and the last layer's boundary in those coords:
-    {c : normal·c + offset = 0} (None where it does not apply)."""
+    2-D `coords` = (features − mean) @ basisᵀ, and the last layer's score s = readout·h + bias
+    with its boundary in those coords, {c : normal·c + offset = 0} (None where it does not
+    apply)."""
 
     layer: int
     features: np.ndarray  # (n, units)
@@ -322,18 +323,23 @@ class HiddenSpace:
     basis: np.ndarray  # (2, units): orthonormal rows
     explained: float  # the fraction of the features' variance the two coords keep
     projection: str  # "units" (2 units, drawn directly), "pca" or "one unit"
+    readout: np.ndarray | None  # (units,): w of s = w·h + b
+    bias: float | None
     normal: np.ndarray | None  # (2,)
     offset: float | None
 
     def readout_accuracy(self, y: Any) -> float | None:
         """How many rows the last layer classifies right from these features alone:
-        class 1 where w·h + b > 0 (one score; labels 0/1 or ±1), else None."""
-        if self.normal is None or self.offset is None:
+        class 1 where w·h + b > 0 on all the units (not only the 2-D coords), labels 0/1 or
+        ±1; None where the last layer is not one score on this layer."""
+        if self.readout is None or self.bias is None:
             return None
         labels = np.asarray(y)
-        positive = labels > 0
-        score = self.coords @ self.normal + self.offset
-        return float(np.mean((score > 0) == positive))
+        if labels.shape != (len(self.features),):
+            raise ValueError(f"y must have one label per row ({len(self.features)}), got shape "
+                             f"{labels.shape}")
+        score = self.features @ self.readout + self.bias
+        return float(np.mean((score > 0) == (labels > 0)))
 
 
 def hidden_space(model: MLP, X: Any, layer: int | None = None) -> HiddenSpace:
@@ -376,6 +382,8 @@ def hidden_space(model: MLP, X: Any, layer: int | None = None) -> HiddenSpace:
     explained = float((coords**2).sum()) / total if total > 0 else 1.0
     normal: np.ndarray | None = None
     offset: float | None = None
+    w: np.ndarray | None = None
+    b: float | None = None
     if layer == hidden - 1 and len(model.layers[-1].neurons) <= 2:
         out = model.layers[-1].neurons
         w = np.array([p.data for p in out[-1].w])
@@ -384,7 +392,8 @@ def hidden_space(model: MLP, X: Any, layer: int | None = None) -> HiddenSpace:
             w, b = w - np.array([p.data for p in out[0].w]), b - out[0].b.data
         # h = mean + cᵀbasis on the plane: w·h + b = (basis w)·c + (w·mean + b).
         normal, offset = basis @ w, float(w @ mean + b)
-    return HiddenSpace(layer, H, coords, mean, basis, explained, projection, normal, offset)
+    return HiddenSpace(layer, H, coords, mean, basis, explained, projection, w, b, normal,
+                       offset)
 
 
 def plot_hidden_space(model: MLP, X: Any, y: Any, path: Path = None, *,
