@@ -54,16 +54,23 @@ def evaluate_many(f: Callable[..., Any], columns: Sequence[np.ndarray]) -> np.nd
         head = outs[0] if isinstance(outs[0], Value) else Value(float(outs[0]))
         return head, outs
 
+    def eager(i: int) -> list[float]:
+        return [_number(o) for o in _outputs(f(*(Value(float(c[i])) for c in columns)))]
+
     try:
         program = compile(traced, *[float(c[0]) for c in columns], has_aux=True)
         (_, outs), _ = program(*columns)
-        return np.column_stack([np.broadcast_to(np.asarray(o, dtype=float), (n,))
-                                for o in outs])
+        values = np.column_stack([np.broadcast_to(np.asarray(o, dtype=float), (n,))
+                                  for o in outs])
     except (TypeError, ValueError):
-        with no_grad():  # many forward passes: no graph needed
-            return np.array([[_number(o) for o in _outputs(f(*(Value(float(c[i]))
-                                                                for c in columns)))]
-                             for i in range(n)])
+        values = None
+    with no_grad():  # many forward passes: no graph needed
+        # A function that reads .data escapes the trace and would replay as a constant: the
+        # last row, eagerly, must agree, or every row is computed eagerly.
+        if values is not None and np.allclose(values[-1], eager(n - 1), rtol=1e-9, atol=1e-12,
+                                              equal_nan=True):
+            return values
+        return np.array([eager(i) for i in range(n)])
 
 
 def model_inputs(model: Module) -> int | None:
@@ -553,17 +560,22 @@ def loss_landscape(model: Module, loss_fn: LossFn, data: tuple[Any, Any], *,
         def loss_at(*_: Value) -> Value:
             return loss_fn(model, X, y)[0]  # the model reads its parameters: the traced leaves
 
+        def eager(k: int) -> float:
+            for p, v in zip(params, grid[:, k]):
+                p.data = float(v)
+            with no_grad():
+                return float(loss_fn(model, X, y)[0].data)
+
         try:
-            program = compile(loss_at, *params)
-            values, _ = program(*grid)
+            values, _ = compile(loss_at, *params)(*grid)
             losses = np.asarray(values, dtype=float)
         except (TypeError, ValueError):
-            losses = np.empty(grid.shape[1])
-            with no_grad():
-                for k in range(grid.shape[1]):
-                    for p, v in zip(params, grid[:, k]):
-                        p.data = float(v)
-                    losses[k] = loss_fn(model, X, y)[0].data
+            losses = None
+        # A loss that escapes the trace (reads .data) would replay as a constant: the last
+        # point, eagerly, must agree, or every point is computed eagerly.
+        last = grid.shape[1] - 1
+        if losses is None or not np.isclose(losses[last], eager(last), rtol=1e-9, atol=1e-12):
+            losses = np.array([eager(k) for k in range(grid.shape[1])])
     finally:
         for p, v in zip(params, saved):
             p.data = v
