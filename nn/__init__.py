@@ -75,6 +75,7 @@ from .lessons import (  # noqa: E402
     hidden_space,
     loss_landscape,
     pca_directions,
+    plane_coordinates,
     plot_fit,
     plot_function,
     plot_hidden_space,
@@ -86,6 +87,6 @@ from .lessons import (  # noqa: E402
 __all__ += [
     "CURVES", "HiddenSpace", "Landscape", "Trajectory", "descent_path", "evaluate_many",
     "filter_normalized_directions", "function_grid", "hidden_space", "loss_landscape",
-    "make_curve", "pca_directions", "plot_fit", "plot_function", "plot_hidden_space",
-    "plot_landscape", "record_trajectory", "relu_kinks",
+    "make_curve", "pca_directions", "plane_coordinates", "plot_fit", "plot_function",
+    "plot_hidden_space", "plot_landscape", "record_trajectory", "relu_kinks",
 ]

@@ -520,14 +520,20 @@ class Landscape:
     loss: np.ndarray
 
     def coordinates(self, thetas: Any) -> np.ndarray:
-        """(α, β) of each θ (rows of an (n, P) array): the least-squares solution of
-        θ − θ* ≈ α·d₁ + β·d₂, i.e. the point of the plane nearest θ."""
-        thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
-        if thetas.shape[1] != len(self.center):
-            raise ValueError(f"parameters have {thetas.shape[1]} entries but the landscape's "
-                             f"model has {len(self.center)}")
-        solution, *_ = np.linalg.lstsq(self.directions.T, (thetas - self.center).T, rcond=None)
-        return np.asarray(solution.T)
+        """(α, β) of each θ on this landscape's plane (plane_coordinates)."""
+        return plane_coordinates(thetas, self.center, self.directions)
+
+
+def plane_coordinates(thetas: Any, center: Any, directions: Any) -> np.ndarray:
+    """(α, β) of each θ (rows of an (n, P) array): the least-squares solution of
+    θ − center ≈ α·d₁ + β·d₂, i.e. the point of the plane nearest θ."""
+    thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
+    center, directions = np.asarray(center, dtype=float), np.asarray(directions, dtype=float)
+    if thetas.shape[1] != len(center):
+        raise ValueError(f"parameters have {thetas.shape[1]} entries but the landscape's "
+                         f"model has {len(center)}")
+    solution, *_ = np.linalg.lstsq(directions.T, (thetas - center).T, rcond=None)
+    return np.asarray(solution.T)
 
 
 def loss_landscape(model: Module, loss_fn: LossFn, data: tuple[Any, Any], *,
@@ -597,15 +603,17 @@ class Trajectory:
 
 
 def record_trajectory(model: Module, loss_fn: LossFn, data: tuple[Any, Any],
-                      optimizer: Optimizer, steps: int) -> Trajectory:
-    """Train with nn.fit (full batch, no progress bar) and keep θ after every step."""
+                      optimizer: Optimizer, steps: int, compile: bool = False) -> Trajectory:
+    """Train with nn.fit (full batch, no progress bar; compile as fit's) and keep θ after
+    every step."""
     params = _parameters(model, "record_trajectory")
     rows = [[p.data for p in params]]
 
     def keep(step: int, loss: float, acc: float | None) -> None:
         rows.append([p.data for p in params])
 
-    history = fit(model, loss_fn, data, optimizer, steps=steps, progress=False, callback=keep)
+    history = fit(model, loss_fn, data, optimizer, steps=steps, progress=False, callback=keep,
+                  compile=compile)
     return Trajectory(np.array(rows), np.array(history.loss))
 
 
@@ -618,13 +626,18 @@ def plot_landscape(landscape: Landscape, trajectories: Mapping[str, Any] | None 
     under it is the plane's, not the one training saw off the plane."""
     Z = landscape.loss
     if log:
-        Z = np.log10(np.maximum(Z, np.finfo(float).tiny))
+        # A loss of exactly 0 (a hinge loss with every margin met) has no logarithm: drawn at
+        # the floor, 10⁻⁸ of the largest loss or the smallest positive one if that is higher.
+        positive = Z[Z > 0]
+        floor = max(positive.min(), 1e-8 * positive.max()) if positive.size else 1.0
+        Z = np.log10(np.maximum(Z, floor))
     fig = _figure((6.5, 5.2))
     ax = fig.add_subplot()
     A, B = np.meshgrid(landscape.alphas, landscape.betas)
     filled = ax.contourf(A, B, Z, levels=levels, cmap="viridis")
     ax.contour(A, B, Z, levels=filled.levels, colors="k", linewidths=0.3, alpha=0.5)
-    fig.colorbar(filled, ax=ax, label="log₁₀ loss" if log else "loss")
+    fig.colorbar(filled, ax=ax, label="log₁₀ loss (0 at the floor)" if log and
+                 (landscape.loss <= 0).any() else "log₁₀ loss" if log else "loss")
     paths = {label: landscape.coordinates(t.params if isinstance(t, Trajectory) else t)
              for label, t in (trajectories or {}).items()}
     _draw_overlays(ax, paths, None)
@@ -633,7 +646,7 @@ def plot_landscape(landscape: Landscape, trajectories: Mapping[str, Any] | None 
     ax.set_ylim(landscape.betas[0], landscape.betas[-1])
     ax.set_xlabel("α (direction d₁)")
     ax.set_ylabel("β (direction d₂)")
-    ax.set_title(title or "loss on the plane θ* + α·d₁ + β·d₂", fontsize="medium")
+    ax.set_title(title or "loss on the plane θ* + α·d₁ + β·d₂ (+: θ*)", fontsize="medium")
     fig.tight_layout()
     _save(fig, path)
     return fig

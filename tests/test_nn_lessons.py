@@ -312,3 +312,22 @@ def test_plot_landscape_draws_each_trajectory_at_its_coordinates(tmp_path):
     line = [ln for ln in fig.axes[0].lines if ln.get_label() == "sgd"][0]
     assert np.allclose(line.get_xydata(), land.coordinates(run.params))
     assert (tmp_path / "land.png").stat().st_size > 1000
+
+
+def test_plot_landscape_draws_a_zero_loss_at_a_floor_not_at_minus_300_decades():
+    from autograd_core.nn import Landscape
+
+    loss = np.array([[0.0, 1e-3], [1.0, 10.0]])
+    land = Landscape(np.zeros(2), np.eye(2), np.array([-1.0, 1.0]), np.array([-1.0, 1.0]), loss)
+    levels = plot_landscape(land).axes[0].collections[0].levels
+    assert levels[0] >= -3.0 - 1e-9 and levels[-1] <= 1.0 + 1e-9
+
+
+def test_record_trajectory_compiled_takes_the_same_steps_as_eager():
+    X, y = make_curve("sine", n=6)
+    runs = []
+    for compiled in (False, True):
+        model = MLP(1, [3, 1], seed=2)
+        runs.append(record_trajectory(model, mse, (X, y), SGD(model.parameters(), lr=0.1),
+                                      steps=4, compile=compiled))
+    assert np.allclose(runs[0].params, runs[1].params, rtol=1e-12, atol=1e-14)
