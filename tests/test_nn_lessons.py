@@ -331,3 +331,12 @@ def test_record_trajectory_compiled_takes_the_same_steps_as_eager():
         runs.append(record_trajectory(model, mse, (X, y), SGD(model.parameters(), lr=0.1),
                                       steps=4, compile=compiled))
     assert np.allclose(runs[0].params, runs[1].params, rtol=1e-12, atol=1e-14)
+
+
+def test_function_grid_of_a_sigmoid_neuron_is_a_ridge_along_its_weights():
+    neuron = Neuron(2, activation="sigmoid", seed=0)
+    neuron.w[0].data, neuron.w[1].data, neuron.b.data = 3.0, 1.0, -1.0
+    xs, ys, Z = function_grid(neuron, resolution=7)
+    assert np.allclose(Z[0], 1.0 / (1.0 + np.exp(-(3.0 * xs + ys - 1.0))), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"2 inputs, but Neuron\(3, relu\) takes 3"):
+        function_grid(Neuron(3, seed=0))
