@@ -147,7 +147,8 @@ def plot_fit(model: Module, X: Any, y: Any, path: Path = None, *, resolution: in
     pad = 0.05 * (x.max() - x.min() or 1.0)
     grid = np.linspace(x.min() - pad, x.max() + pad, resolution)
     curve = evaluate_many(lambda t: model([t]), [grid])[:, 0]
-    kinks = relu_kinks(model)
+    # A model that is not made of nn neurons has no weights to read kinks from: its curve only.
+    kinks = relu_kinks(model) if isinstance(model, (Neuron, Layer, MLP)) else np.array([])
     inside = kinks[np.isfinite(kinks) & (kinks >= grid[0]) & (kinks <= grid[-1])]
     two_layers = isinstance(model, MLP) and len(model.layers) == 2 and \
         len(model.layers[1].neurons) == 1

@@ -340,3 +340,15 @@ def test_function_grid_of_a_sigmoid_neuron_is_a_ridge_along_its_weights():
     assert np.allclose(Z[0], 1.0 / (1.0 + np.exp(-(3.0 * xs + ys - 1.0))), rtol=1e-12)
     with pytest.raises(ValueError, match=r"2 inputs, but Neuron\(3, relu\) takes 3"):
         function_grid(Neuron(3, seed=0))
+
+
+def test_plot_fit_draws_a_model_without_neurons_with_no_kinks():
+    class Square(Module):
+        def forward(self, x):
+            return x[0] * x[0]
+
+    fig = plot_fit(Square(), np.linspace(-1, 1, 5).reshape(-1, 1), np.linspace(-1, 1, 5) ** 2)
+    curve = [ln for ln in fig.axes[0].lines if ln.get_label() == "model f(x)"][0]
+    x, f = curve.get_xdata(), curve.get_ydata()
+    assert np.allclose(f, x**2)
+    assert not [c for c in fig.axes[0].collections if c.get_label().startswith("kinks")]
