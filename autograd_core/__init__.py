@@ -15,6 +15,7 @@ from .engine import (
     topological_order,
     value_and_grad,
 )
+from .explain import Explanation, explain
 from .export import save, save_steps
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .ops import OPS, Op
@@ -25,6 +26,7 @@ from .stepper import Step, backward_steps
 __all__ = [
     "OPS",
     "Constant",
+    "Explanation",
     "GradcheckError",
     "GuardError",
     "Op",
@@ -38,6 +40,7 @@ __all__ = [
     "compile",
     "draw",
     "enable_grad",
+    "explain",
     "grad",
     "gradcheck",
     "is_grad_enabled",

@@ -173,7 +173,7 @@ def explain_in(node: Value, root: Value, order: list[Value], names: Mapping[Valu
             if p not in on_path or v.parents.index(p) != k:
                 continue  # off the path, or the same input a second time (x * x)
             if slope is None:
-                stops.append(Reason(CONSTANT, v, p, None, _constant_input(v, k, names)))
+                stops.append(_constant_input(v, k, names))
             elif slope == 0.0:
                 stops.append(_stop(v, k, names))
             elif abs(slope) < tiny:
@@ -291,9 +291,9 @@ def _cancelled(node: Value, root: Value, order: list[Value], grads: Mapping[Valu
         for p, slope in zip(v.parents, slopes[v]):
             if p is node and slope is not None:
                 g = float(grads.get(v, 0.0))
-                terms.append(f"∂{names.get(v, '?')}/∂{names.get(node, '?')} · "
-                             f"d{names.get(root, '?')}/d{names.get(v, '?')} = {_num(slope)} · {_num(g)} = "
-                             f"{_num(slope * g)}")
+                gate, r = names.get(v, "?"), names.get(root, "?")
+                terms.append(f"∂{gate}/∂{names.get(node, '?')} · d{r}/d{gate} = "
+                             f"{_num(slope)} · {_num(g)} = {_num(slope * g)}")
     return Reason(CANCELLED, None, node, None,
                   f"{names.get(node, '?')} is used {len(terms)} time{'s' * (len(terms) != 1)}; "
                   f"{d} is the sum of one term per use, and they cancel: " + "; ".join(terms))
