@@ -12,6 +12,7 @@ from pathlib import Path
 from .engine import Value
 from .files import check_folder, check_target, write_atomic, write_files
 from .page import steps_page
+from .quiz import teaching_html
 from .render import (
     DEFAULT_MAX_NODES,
     Color,
@@ -45,9 +46,10 @@ def save(root: Value, path: str | os.PathLike[str], *, step: int | None = None,
 @keywords_checked
 def save_steps(root: Value, folder: str | os.PathLike[str], *, forward: bool = False,
                rankdir: Rankdir = "LR", fmt: str = ".4f", edge_partials: bool = False,
-               params: Params = (), color: Color = "role", max_nodes: int = DEFAULT_MAX_NODES
-               ) -> Path:
+               params: Params = (), color: Color = "role", max_nodes: int = DEFAULT_MAX_NODES,
+               quiz: bool = False) -> Path:
     """Write backward-000.svg ... (one per backward step) and steps.html into folder; its path.
+    quiz=True: the page hides each step's new grads until the student types them.
 
     forward=True adds the forward pass first (forward-000.svg ...). Every frame has the same
     layout and size. Options are those of `to_dot`. The folder is created if it does not exist.
@@ -64,7 +66,9 @@ def save_steps(root: Value, folder: str | os.PathLike[str], *, forward: bool = F
     files = {target / f"{f.pass_name}-{f.index:0{width}d}.svg": f.svg.encode()
              for f in pictures.frames}
     title = f"{root.label or 'the graph'}, step by step"
-    files[target / HTML_NAME] = steps_page(page, "steps", title)
+    teach = teaching_html(root, "steps", quiz=quiz, forward=forward, rankdir=rankdir, fmt=fmt,
+                          params=params, color=color, max_nodes=max_nodes, document_keys=True)
+    files[target / HTML_NAME] = steps_page(page, "steps", title, teach)
     # Every frame is rendered before any file is touched; then frames and page go as a set.
     write_files(files, make_folders=True)
     return target / HTML_NAME

@@ -12,6 +12,7 @@ import secrets
 
 from .engine import Value
 from .ops import BLOCKER, DISTRIBUTOR, ROUTER, SCALER, SWAPPER
+from .quiz import teaching_html
 from .render import (
     ACTIVE,
     DEFAULT_MAX_NODES,
@@ -61,9 +62,11 @@ class StepsView:
 @keywords_checked
 def show_steps(root: Value, *, forward: bool = False, start: int = 0, rankdir: Rankdir = "LR",
                fmt: str = ".4f", edge_partials: bool = False, params: Params = (),
-               color: Color = "role", max_nodes: int = DEFAULT_MAX_NODES) -> StepsView:
+               color: Color = "role", max_nodes: int = DEFAULT_MAX_NODES,
+               quiz: bool = False) -> StepsView:
     """The backward pass of root (forward=True: the forward pass first) as an interactive
     stepper in a Jupyter cell, opening at frame `start`; options are those of `to_dot`.
+    quiz=True hides each step's new grads until the student types them (autograd_core.quiz).
 
     Without scripts (a static notebook viewer) it shows frame `start` and every step's
     arithmetic as text.
@@ -71,20 +74,24 @@ def show_steps(root: Value, *, forward: bool = False, start: int = 0, rankdir: R
     stepper = stepper_frames(root, forward=forward, captions=False, ids=f"{_UID}-",
                              rankdir=rankdir, fmt=fmt, edge_partials=edge_partials,
                              params=params, color=color, max_nodes=max_nodes)
-    fragment = stepper_html(stepper, _UID, start=start, document_keys=False)
+    teach = teaching_html(root, _UID, quiz=quiz, forward=forward, rankdir=rankdir, fmt=fmt,
+                          params=params, color=color, max_nodes=max_nodes)
+    fragment = stepper_html(stepper, _UID, start=start, document_keys=False, extra=teach)
     return StepsView(fragment, len(stepper.frames))
 
 
-def steps_page(stepper: Stepper, uid: str, title: str) -> bytes:
-    """One HTML page holding the stepper and everything it needs: no file or network besides."""
-    body = stepper_html(stepper, uid, start=0, document_keys=True)
+def steps_page(stepper: Stepper, uid: str, title: str, extra: str = "") -> bytes:
+    """One HTML page holding the stepper and everything it needs: no file or network besides;
+    extra is HTML added inside the stepper (the quiz, autograd_core.quiz)."""
+    body = stepper_html(stepper, uid, start=0, document_keys=True, extra=extra)
     return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{html.escape(title)}</title>\n</head>\n<body style=\"margin: 1em\">\n"
             f"<h1 style=\"font: bold 1.3em Helvetica, Arial, sans-serif\">{html.escape(title)}"
             f"</h1>\n{body}\n</body>\n</html>\n").encode()
 
 
-def stepper_html(stepper: Stepper, uid: str, *, start: int, document_keys: bool) -> str:
+def stepper_html(stepper: Stepper, uid: str, *, start: int, document_keys: bool,
+                 extra: str = "") -> str:
     """The stepper as one HTML element with id uid: legend, buttons, counter, caption, frames.
 
     Frame `start` is shown even where no script runs; document_keys=True listens to ← → on
@@ -116,7 +123,7 @@ def stepper_html(stepper: Stepper, uid: str, *, start: int, document_keys: bool)
         prev_disabled=" disabled" if start == 0 else "",
         next_disabled=" disabled" if start == n - 1 else "",
         frames=sections, every=every, start=start,
-        keys="document" if document_keys else "root")
+        keys="document" if document_keys else "root", extra=extra)
 
 
 def _legend(stepper: Stepper) -> str:
@@ -235,4 +242,5 @@ _FRAGMENT = """<div class="autograd-steps" id="{uid}" tabindex="0">
   show(current);
 }})();
 </script>
+{extra}
 </div>"""
