@@ -113,8 +113,9 @@ def _why_zero(picture: _Picture, final: dict[Value, int]) -> list[dict[str, Any]
 # left as it is. Its keys and Next are held back only while a question is open.
 _BLOCK = """<div class="autograd-teach">
 <style>
+  /* Their own background and text colours: readable on a light or a dark host page. */
   #{uid} .quiz, #{uid} .why { border: 1px solid #9ca3af; border-radius: 6px;
-      padding: 0.5em 0.8em; margin: 0.6em 0; }
+      padding: 0.5em 0.8em; margin: 0.6em 0; background: #ffffff; color: #111827; }
   #{uid} .quiz input { font: inherit; width: 9em; padding: 0.15em 0.4em; margin: 0 0.4em; }
   #{uid} .quiz .feedback { font-family: Menlo, Consolas, "DejaVu Sans Mono", monospace;
       font-size: 0.92em; white-space: pre-wrap; margin-top: 0.4em; }
@@ -124,11 +125,6 @@ _BLOCK = """<div class="autograd-teach">
   #{uid} .quiz .score { font-size: 0.9em; margin-top: 0.3em; }
   #{uid} .why button { margin: 0.2em 0.4em 0.2em 0; font-size: 0.95em; padding: 0.2em 0.7em; }
   #{uid} .why pre { white-space: pre-wrap; font-size: 0.9em; margin: 0.4em 0; }
-  @media (prefers-color-scheme: dark) {
-    #{uid} .quiz .right { color: #4ade80; }
-    #{uid} .quiz .wrong { color: #f87171; }
-    #{uid} .quiz .nan { color: #fbbf24; }
-  }
 </style>
 <div class="quiz" hidden>
   <div class="ask"></div>
@@ -174,7 +170,8 @@ _BLOCK = """<div class="autograd-teach">
     return el ? el.querySelectorAll("text") : [];
   }
   function mask(k) {
-    saved.forEach(function (pair) { pair[0].textContent = pair[1]; });
+    // Last masked first: a text masked twice (two questions on one edge) gets its own back.
+    saved.reverse().forEach(function (pair) { pair[0].textContent = pair[1]; });
     saved = [];
     var frame = frames[k];
     data.questions.forEach(function (q, i) {

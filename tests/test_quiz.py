@@ -184,6 +184,10 @@ def test_quiz_page_right_wrong_and_not_a_number(browser, tmp_path, shots):
     score = css(browser, ".quiz .score").text
     assert score == "Score: 3 right of 4 answered (4 questions). Quiz done."
     assert css(browser, ".every-step").get_attribute("hidden") is None
+    edges = browser.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll('.frame:not([hidden]) "
+        "g.edge text'), function (t) { return t.textContent; });")
+    assert [e for e in edges if e] == ["∂m/∂x = -4.0000", "∂m/∂y = 3.0000"]  # masks lifted
     dark(browser, True)
     browser.save_screenshot(str(shots / "quiz-dark.png"))
     dark(browser, False)
