@@ -6,18 +6,14 @@ from .engine import (
     Value,
     apply,
     chain_rule,
-    collector_paused,
-    enable_grad,
-    grad,
-    is_grad_enabled,
     local_partials,
-    no_grad,
     topological_order,
-    value_and_grad,
 )
 from .explain import Explanation, explain
 from .export import save, save_steps
+from .functional import grad, value_and_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
+from .modes import collector_paused, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import OPS, Op
 from .page import show_steps
 from .render import draw, to_dot
@@ -49,6 +45,7 @@ __all__ = [
     "numerical_gradient",
     "save",
     "save_steps",
+    "set_grad_enabled",
     "show_steps",
     "to_dot",
     "topological_order",

@@ -8,150 +8,30 @@ The engine knows ops only through the records in `autograd_core.ops`, read from 
 from __future__ import annotations
 
 import copy
-import functools
-import gc
 import inspect
 import math
 import numbers
 import threading
 import warnings
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
-from . import ops
+from . import ops, rules
+from .modes import (
+    grad_mode,
+    recording,
+    tracing,
+)
 from .ops import ABS, ADD, DIV, MUL, NEG, POS, POW, POWC, SUB, Op
 
 _finite = math.isfinite
 _new = object.__new__
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-# --- grad modes: the only mutable global state, per thread and per asyncio task ---------------
-
-# A ContextVar, not a threading.local: every thread starts in a context of its own, so the mode
-# is per thread and per asyncio task; it is read for every node built.
-_grad_enabled: ContextVar[bool] = ContextVar("autograd_core.grad_enabled", default=True)
-_recording = _grad_enabled.get  # bound once: apply asks for every node it builds
-# How many `grad`/`value_and_grad` calls are running in this context: inside one, an inner grad
-# must build the graph of its result, so the outer one can differentiate it (a trace level).
-_grad_level: ContextVar[int] = ContextVar("autograd_core.grad_level", default=0)
-# The trace in progress in this context (autograd_core.compile), or None: Value's comparisons
-# report to it. Like the grad mode, per thread and per asyncio task.
-tracer: ContextVar[Any] = ContextVar("autograd_core.tracer", default=None)
-_tracing = tracer.get
-
-
-@contextmanager
-def _grad_mode(enabled: bool) -> Iterator[None]:
-    token = _grad_enabled.set(enabled)
-    try:
-        yield
-    finally:
-        _grad_enabled.reset(token)
-
-
-def _mode_decorator(enabled: bool, func: F) -> F:
-    """func, run in the given grad mode: also across the awaits of a coroutine function."""
-    if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
-        # A generator runs in its caller's context between resumptions: the mode cannot hold.
-        raise TypeError(f"{func.__qualname__} is a generator: use `with` inside its body, "
-                        f"around the code that must run without (or with) grad")
-    if inspect.iscoroutinefunction(func):
-        @functools.wraps(func)
-        async def run_async(*args: Any, **kwargs: Any) -> Any:
-            with _grad_mode(enabled):
-                return await func(*args, **kwargs)
-        return run_async  # type: ignore[return-value]
-
-    @functools.wraps(func)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        with _grad_mode(enabled):
-            return func(*args, **kwargs)
-    return run  # type: ignore[return-value]
-
-
-class _GradMode:
-    """A grad mode as `with mode:` or as a decorator `@mode` (sync or async functions)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._entered: list[AbstractContextManager[None]] = []  # a stack: `with` may nest
-
-    def __enter__(self) -> None:
-        cm = _grad_mode(self.enabled)
-        cm.__enter__()
-        self._entered.append(cm)
-
-    def __exit__(self, *exc: Any) -> None:
-        self._entered.pop().__exit__(*exc)
-
-    def __call__(self, func: F) -> F:
-        return _mode_decorator(self.enabled, func)
-
-
-def no_grad(func: F | None = None) -> Any:
-    """Ops record nothing (results are leaves): `with no_grad():`, `@no_grad()` or `@no_grad`."""
-    return _GradMode(False) if func is None else _mode_decorator(False, func)
-
-
-def enable_grad(func: F | None = None) -> Any:
-    """Ops record the graph again, even inside no_grad: `with`, `@enable_grad()` or bare."""
-    return _GradMode(True) if func is None else _mode_decorator(True, func)
-
-
-def is_grad_enabled() -> bool:
-    """True unless inside `no_grad` (per thread and asyncio task)."""
-    return _grad_enabled.get()
-
-
-# --- the cycle collector ----------------------------------------------------------------------
-
-_collector_lock = threading.Lock()
-_collector_pauses = 0  # pauses in progress, over every thread
-_collector_was_enabled = False  # the state the first pause found
-
-
-@contextmanager
-def _pause_collector() -> Iterator[None]:
-    global _collector_pauses, _collector_was_enabled
-    with _collector_lock:
-        if _collector_pauses == 0:
-            _collector_was_enabled = gc.isenabled()
-        _collector_pauses += 1
-        gc.disable()
-    try:
-        yield
-    finally:
-        with _collector_lock:
-            _collector_pauses -= 1
-            if _collector_pauses == 0 and _collector_was_enabled:
-                gc.enable()
-
-
-def collector_paused(func: F | None = None) -> Any:
-    """Pause CPython's cycle collector in this block (or decorated function), then restore it.
-
-    Our graphs hold no reference cycles, so reference counting frees them, yet while a graph is
-    alive the collector keeps rescanning its nodes. Wrap a whole step (build, backward, update,
-    drop the graph) so its nodes die before the collector wakes; `fit`, `grad` and
-    `value_and_grad` do. The pause is process-wide, like `gc.disable`, and counted: the last
-    pause to end, in any thread, restores the state the first one found.
-    """
-    if func is None:
-        return _pause_collector()
-
-    @functools.wraps(func)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        with _pause_collector():
-            return func(*args, **kwargs)
-    return run
 
 
 # --- values -----------------------------------------------------------------------------------
 
-def _real(x: Any, what: str) -> float:
+def as_real(x: Any, what: str) -> float:
     """x as a finite float; a TypeError or ValueError naming `what` and the value otherwise."""
     if type(x) is not float:
         if isinstance(x, bool) or not isinstance(x, numbers.Real):
@@ -173,7 +53,7 @@ class Value:
 
     def __init__(self, data: Any, label: str = "") -> None:
         # A leaf. Op nodes are made by `apply`, which sets the same six fields.
-        self._data = data if type(data) is float and _finite(data) else _real(data, "Value")
+        self._data = data if type(data) is float and _finite(data) else as_real(data, "Value")
         self._grad: Any = 0.0  # a float; a Value after backward(create_graph=True)
         self.label = label  # checked by its setter
         self._op: Op | None = None
@@ -187,7 +67,7 @@ class Value:
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._data = _real(value, "data")
+        self._data = as_real(value, "data")
 
     @property
     def grad(self) -> Any:
@@ -196,7 +76,7 @@ class Value:
 
     @grad.setter
     def grad(self, value: Any) -> None:
-        self._grad = value if isinstance(value, Value) else _real(value, "grad")
+        self._grad = value if isinstance(value, Value) else as_real(value, "grad")
 
     @property
     def label(self) -> str:
@@ -312,11 +192,6 @@ class Value:
     def __abs__(self) -> Value:
         return apply(ABS, self)
 
-    @staticmethod
-    def apply(op: Op, *args: Any) -> Value:
-        """Apply any op record to Values or numbers (what `Op.__call__` uses on Values)."""
-        return apply(op, *args)
-
     # --- graph-wide operations -----------------------------------------------------------
     def backward(self, gradient: Any = 1.0, *, create_graph: bool = False) -> None:
         """Add gradient · d(self)/d(node) to the grad of every node below self (grads accumulate).
@@ -326,7 +201,7 @@ class Value:
         zero_grad() or drop both to free them without the cycle collector.
         """
         if not isinstance(gradient, Value):
-            gradient = _real(gradient, "backward's gradient")
+            gradient = as_real(gradient, "backward's gradient")
         if not create_graph:
             _backward_floats(self, float(gradient))
             return
@@ -424,7 +299,7 @@ _OPERAND = (Value, float, int, numbers.Real)
 
 def _compared(x: Value, symbol: str, other: Any, result: bool) -> bool:
     """result, reported to the trace in progress (if any) as a guard: `x symbol other`."""
-    trace = _tracing()
+    trace = tracing()
     if trace is not None:
         trace.compared(x, symbol, other, result)
     return result
@@ -436,6 +311,7 @@ def _data(x: Any) -> float:
 
 # --- the one node builder --------------------------------------------------------------------
 
+@rules.interpreter(Value)
 def apply(op: Op, *args: Any) -> Value:
     """op.forward(*inputs) as a new node with parents = inputs (numbers become Constants).
 
@@ -469,7 +345,7 @@ def apply(op: Op, *args: Any) -> Value:
     out._grad = 0.0
     out._label = ""
     out._constant = False
-    if _recording():
+    if recording():
         out._op = op
         out._parents = args
     else:  # under no_grad the result is a plain leaf
@@ -534,7 +410,7 @@ def _make_method(op: Op) -> Callable[..., Value]:
         return_annotation="Value")
     method.__name__ = op.name
     method.__qualname__ = f"Value.{op.name}"  # so pickle finds it, as it would a def
-    method.__doc__ = op.doc
+    method.__doc__ = op.formula
     return method
 
 
@@ -564,7 +440,7 @@ for _op in ops.OPS:
         setattr(Value, _op.name, _make_method(_op))
 for _name, _op in (("__add__", ADD), ("__sub__", SUB), ("__mul__", MUL), ("__truediv__", DIV),
                    ("__neg__", NEG), ("__pos__", POS), ("__abs__", ABS)):
-    getattr(Value, _name).__doc__ = _op.doc
+    getattr(Value, _name).__doc__ = _op.formula
 
 
 # --- the graph, in order ------------------------------------------------------------------------
@@ -625,7 +501,7 @@ def local_partials(node: Value, *, create_graph: bool = False) -> tuple[Any, ...
     args = parents if create_graph else [p._data for p in parents]
     out = node if create_graph else node._data
     try:
-        with _grad_mode(True) if create_graph else nullcontext():
+        with grad_mode(True) if create_graph else nullcontext():
             return tuple(None if rule is None or parent._constant
                          else rule if type(rule) is float else rule(out, *args)
                          for parent, rule in zip(parents, op.partials))
@@ -660,7 +536,7 @@ def chain_rule(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
         g = grads.get(node, 0.0)  # nothing yet: reached only through inputs taking no grad
         partials = local_partials(node, create_graph=create_graph)
         try:
-            with _grad_mode(True) if create_graph else nullcontext():
+            with grad_mode(True) if create_graph else nullcontext():
                 contributions = tuple(None if d is None else d * g for d in partials)
                 for parent, c in zip(node._parents, contributions):
                     if c is not None:
@@ -787,56 +663,14 @@ def _backward_error(node: Value | None, err: Exception) -> Exception:
                      f"there ({op.defined or err})")
 
 
-# --- functional API (HIPS autograd / JAX style) ---------------------------------------------
+def grads_of(root: Value, wrt: list[Value], seed: Any = 1.0, *, create_graph: bool = False
+             ) -> list[Any]:
+    """d(root)/d(w) for each w in wrt (0.0 where root does not depend on w); no grad changes.
 
-def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0
-                   ) -> Callable[..., tuple[Any, Any]]:
-    """(f(*args), ∂f/∂args[argnums]): an int gives one gradient, a tuple gives a tuple.
-
-    Composes: inside another grad (or given Values) it returns Values connected to the graph,
-    so the outer grad differentiates through it. No node's grad is changed.
+    With create_graph=True the grads are Values (a graph the caller can differentiate again).
+    A walk that fails or yields a non-finite grad raises, naming the op and its values.
     """
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-
-    @functools.wraps(f)
-    def wrapped(*args: Any) -> tuple[Any, Any]:
-        for i in nums:
-            if not -len(args) <= i < len(args):
-                raise IndexError(f"argnums {i} is out of range for {len(args)} arguments")
-        # Inside an outer differentiation (or handed its Values) the result must stay a graph
-        # the outer one can differentiate; otherwise plain numbers are returned.
-        nested = _grad_level.get() > 0 or any(isinstance(a, Value) for a in args)
-        inputs = list(args)
-        for i in set(i % len(args) for i in nums):
-            # A fresh node per input, even for a Value: this derivative is with respect to
-            # it alone, not to the outer variable it was made from.
-            a = args[i]
-            inputs[i] = apply(POS, a) if isinstance(a, Value) else Value(_real(a, "grad's input"))
-        level = _grad_level.set(_grad_level.get() + 1)
-        try:
-            with _pause_collector(), _grad_mode(True):
-                out = f(*inputs)
-                if not isinstance(out, Value):
-                    out = Value(_real(out, f"the result of {getattr(f, '__name__', 'f')}"))
-                wrt = [inputs[i] for i in nums]
-                if nested:
-                    graph_grads = _graph_grads(out, 1.0)
-                    result = tuple(graph_grads.get(x, 0.0) for x in wrt)
-                else:
-                    result = tuple(_backward_floats(out, 1.0, read=wrt))
-        finally:
-            _grad_level.reset(level)
-        return (out if nested else out._data), (result[0] if isinstance(argnums, int) else result)
-
-    return wrapped
-
-
-def grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
-    """The function args ↦ ∂f/∂args[argnums]; composes with itself for higher derivatives."""
-    vg = value_and_grad(f, argnums)
-
-    @functools.wraps(f)
-    def grad_f(*args: Any) -> Any:
-        return vg(*args)[1]
-
-    return grad_f
+    if create_graph:
+        grads = _graph_grads(root, seed)
+        return [grads.get(w, 0.0) for w in wrt]
+    return _backward_floats(root, float(seed), read=wrt)

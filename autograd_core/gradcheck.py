@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from .engine import Value, grad, no_grad
+from .engine import Value
+from .functional import grad
+from .modes import no_grad
 
 
 class GradcheckError(AssertionError):
