@@ -364,17 +364,63 @@ def _report(writer: Callable[[Value, str], object], root: Value, path: str) -> s
         raise UsageError(f"cannot write {path!r}: {err}") from None
 
 
+# What `train` offers, here so that --help lists them without importing nn; a test checks they
+# are nn's own (nn.ACTIVATIONS, nn.recipes.OPTIMIZERS and LOSSES).
+ACTIVATIONS = ("linear", "relu", "leaky_relu", "tanh", "sigmoid")
+OPTIMIZERS = ("sgd", "momentum", "adam")
+LOSSES = ("hinge", "logistic", "mse", "cross_entropy", "multiclass_hinge")
+
+
+def _choice(option: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise UsageError(f"{option} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def _hidden(text: str) -> list[int]:
+    """--hidden 16,16 → [16, 16]: positive whole numbers, comma-separated."""
+    parts = text.split(",")
+    if not all(p.strip().isdigit() and int(p) >= 1 for p in parts):
+        raise UsageError(f"--hidden must be layer sizes such as 16,16 (positive whole numbers, "
+                         f"comma-separated); got {text!r}")
+    sizes = [int(p) for p in parts]
+    if len(sizes) > 8 or max(sizes) > 256:
+        raise UsageError(f"--hidden allows up to 8 layers of up to 256 units (a scalar engine "
+                         f"takes minutes beyond); got {text!r}")
+    return sizes
+
+
+def _learning_rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = float("nan")
+    if not 0.0 < rate < float("inf"):
+        raise UsageError(f"--lr must be a positive number such as 0.5; got {text!r}")
+    return rate
+
+
 def _train_command(args: argparse.Namespace) -> None:
     if args.steps < 1:
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
     if not 0 <= args.seed < 2**32:  # numpy's generators take these seeds and no others
         raise UsageError(f"--seed must be from 0 to 2**32 - 1 = {2**32 - 1}, got {args.seed}")
+    chosen = dict(activation=_choice("--activation", args.activation, ACTIVATIONS),
+                  optimizer=_choice("--optimizer", args.optimizer, OPTIMIZERS),
+                  loss=None if args.loss is None else _choice("--loss", args.loss, LOSSES),
+                  hidden=None if args.hidden is None else _hidden(args.hidden),
+                  lr=None if args.lr is None else _learning_rate(args.lr))
+    if args.scrubber is not None:
+        from .files import check_target
+
+        _check_path(check_target, args.scrubber)
     from .nn.recipes import report, train  # nn stands on the engine; import it only to train
 
     # train() checks --out and its three files before the first step, and writes them last.
     try:
         result = train(args.dataset, args.out, steps=args.steps, seed=args.seed,
-                       progress=not args.no_progress, flow=args.flow, compile=args.compile)
+                       progress=not args.no_progress, flow=args.flow, compile=args.compile,
+                       scrubber=args.scrubber, **chosen)
     except OSError as err:
         raise UsageError(_path_message(err, args.out)) from None
     except (ValueError, RuntimeError) as err:  # RuntimeError: --flow, no renderer
@@ -418,9 +464,13 @@ def build_parser() -> argparse.ArgumentParser:
     tn = commands.add_parser(
         "train", help="train a small MLP on a 2-D dataset with a progress bar",
         description="Train an MLP with SGD (lr 1.0 → 0.1), print the final loss and accuracy, "
-                    "and write NAME_boundary.png, NAME_loss.png and NAME_model.json.",
+                    "and write NAME_boundary.png, NAME_loss.png and NAME_model.json. The "
+                    "activation, hidden sizes, learning rate, optimizer and loss can be "
+                    "changed; every learning rate decays linearly to a tenth.",
         epilog="examples:\n  autograd-core train moons            # micrograd's demo\n"
-               "  autograd-core train spiral --steps 200 --seed 3 --out runs/",
+               "  autograd-core train spiral --steps 200 --seed 3 --out runs/\n"
+               "  autograd-core train moons --activation sigmoid --lr 3 --hidden 16,16\n"
+               "  autograd-core train moons --optimizer adam --scrubber out/moons.html",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     tn.add_argument("dataset", choices=DATASETS, help="which dataset")
     tn.add_argument("--steps", type=int, default=100, help="training steps (default 100)")
@@ -433,6 +483,21 @@ def build_parser() -> argparse.ArgumentParser:
     tn.add_argument("--compile", action="store_true",
                     help="replay the loss as a compiled program (autograd_core.compile): the "
                          "same steps, without building a graph each step")
+    tn.add_argument("--activation", default="relu", metavar="NAME",
+                    help=f"hidden layers' activation: {', '.join(ACTIVATIONS)} (default relu)")
+    tn.add_argument("--hidden", metavar="SIZES",
+                    help="hidden layer sizes, comma-separated (default 16,16; 8,8 for xor)")
+    tn.add_argument("--lr", metavar="RATE",
+                    help="starting learning rate (default: 1.0 for sgd, 0.1 for momentum, "
+                         "0.05 for adam)")
+    tn.add_argument("--optimizer", default="sgd", metavar="NAME",
+                    help=f"{', '.join(OPTIMIZERS)} (default sgd; momentum is SGD with 0.9)")
+    tn.add_argument("--loss", metavar="NAME",
+                    help=f"{', '.join(LOSSES)} (default: hinge for two classes, "
+                         f"cross_entropy for spiral's three; the first three need two classes)")
+    tn.add_argument("--scrubber", metavar="FILE.html",
+                    help="also write a page with a slider over training: decision boundary, "
+                         "loss and gradient flow at each step (records both)")
     tn.set_defaults(run=_train_command)
     return parser
 

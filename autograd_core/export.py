@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .engine import Value
 from .files import check_folder, check_target, write_atomic, write_files
 from .page import steps_page
+from .quiz import teaching_html
 from .render import (
     MAX_FRAMES,
     DrawKeywords,
@@ -45,8 +46,10 @@ def save(root: Value, path: str | os.PathLike[str], *, step: int | None = None,
 
 @keywords_checked
 def save_steps(root: Value, folder: str | os.PathLike[str], *, forward: bool = False,
-               max_frames: int = MAX_FRAMES, **options: Unpack[DrawKeywords]) -> Path:
+               max_frames: int = MAX_FRAMES, quiz: bool = False,
+               **options: Unpack[DrawKeywords]) -> Path:
     """Write backward-000.svg ... (one per backward step) and steps.html into folder; its path.
+    quiz=True: the page hides each step's new grads until the student types them.
 
     forward=True adds the forward pass first (forward-000.svg ...). Every frame has the same
     layout and size. A graph of more than max_frames frames is refused before any drawing
@@ -65,7 +68,9 @@ def save_steps(root: Value, folder: str | os.PathLike[str], *, forward: bool = F
     files = {target / f"{f.pass_name}-{f.index:0{width}d}.svg": f.svg.encode()
              for f in pictures.frames}
     title = f"{root.label or 'the graph'}, step by step"
-    files[target / HTML_NAME] = steps_page(page, "steps", title)
+    teach = teaching_html(root, "steps", quiz=quiz, options=checked, forward=forward,
+                          document_keys=True)
+    files[target / HTML_NAME] = steps_page(page, "steps", title, teach)
     # Every frame is rendered before any file is touched; then frames and page go as a set.
     write_files(files, make_folders=True)
     for old in target.iterdir():

@@ -13,6 +13,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from .engine import Value
+from .quiz import teaching_html
 from .render import (
     ACTIVE,
     FORWARD,
@@ -71,10 +72,12 @@ class StepsView:
 
 @keywords_checked
 def show_steps(root: Value, *, forward: bool = False, start: int = 0,
-               max_frames: int = MAX_FRAMES, **options: Unpack[DrawKeywords]) -> StepsView:
+               max_frames: int = MAX_FRAMES, quiz: bool = False,
+               **options: Unpack[DrawKeywords]) -> StepsView:
     """The backward pass of root (forward=True: the forward pass first) as an interactive
     stepper in a Jupyter cell, opening at frame `start`; a graph of more than max_frames
     frames is refused before any drawing. Drawing options are keywords: see `DrawOptions`.
+    quiz=True hides each step's new grads until the student types them (autograd_core.quiz).
 
     Without scripts (a static notebook viewer) it shows frame `start` as a picture and every
     step's arithmetic as text.
@@ -87,15 +90,18 @@ def show_steps(root: Value, *, forward: bool = False, start: int = 0,
     at = (None, first.index) if first.pass_name == "forward" else (first.index, None)
     still = image_bytes(_picture_dot(root, checked, step=at[0], forward=at[1], legend=False,
                                      caption=False), ".png")
-    fragment = stepper_html(stepper, _UID, start=start, document_keys=False, still=still)
+    teach = teaching_html(root, _UID, quiz=quiz, options=checked, forward=forward)
+    fragment = stepper_html(stepper, _UID, start=start, document_keys=False, still=still,
+                            extra=teach)
     with_caption = image_bytes(_picture_dot(root, checked, step=at[0], forward=at[1]), ".png")
     text = f"{_counters(stepper)[start]}\n{first.caption}"
     return StepsView(fragment, len(stepper.frames), with_caption, text)
 
 
-def steps_page(stepper: Stepper, uid: str, title: str) -> bytes:
-    """One HTML page holding the stepper and everything it needs: no file or network besides."""
-    body = stepper_html(stepper, uid, start=0, document_keys=True)
+def steps_page(stepper: Stepper, uid: str, title: str, extra: str = "") -> bytes:
+    """One HTML page holding the stepper and everything it needs: no file or network besides;
+    extra is HTML added inside the stepper (the quiz, autograd_core.quiz)."""
+    body = stepper_html(stepper, uid, start=0, document_keys=True, extra=extra)
     return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<meta name=\"color-scheme\" content=\"light dark\">\n"
             f"<title>{html.escape(title)}</title>\n<style>{_PAGE_STYLE}</style>\n</head>\n"
@@ -117,7 +123,7 @@ def _counters(stepper: Stepper) -> list[str]:
 
 
 def stepper_html(stepper: Stepper, uid: str, *, start: int, document_keys: bool,
-                 still: bytes | None = None) -> str:
+                 still: bytes | None = None, extra: str = "") -> str:
     """The stepper as one HTML element with id uid: legend, buttons, counter, caption, frames.
 
     Without scripts it shows frame `start` (as the PNG `still` where given: a sanitised
@@ -154,7 +160,7 @@ def stepper_html(stepper: Stepper, uid: str, *, start: int, document_keys: bool,
         uid=uid, lines=lines, min_width=f"{natural * MIN_SCALE:.0f}", legend=_legend(stepper),
         counter=html.escape(counters[start]), caption=_lines(first.caption), picture=picture,
         every=every, start=start, live=live.replace("</", "<\\/"),
-        keys="document" if document_keys else "root")
+        keys="document" if document_keys else "root", extra=extra)
 
 
 def _legend(stepper: Stepper) -> str:
@@ -320,6 +326,7 @@ notebook, to step through it; every step's arithmetic is listed below).</p>
   show(current, false);
 }})();
 </script>
+{extra}
 </div>"""
 
 _LIVE = """<nav>

@@ -194,6 +194,9 @@ class History:
     final_accuracy: float | None = None
     # Last, so that positional History(loss, accuracy, lr, final_loss, ...) keeps its meaning.
     flow: list[tuple[LayerFlow, ...]] = field(default_factory=list)
+    # With record=k: (step, every parameter's data in model.parameters() order) at steps 0, k,
+    # 2k, ... and the last, taken before the step's update (the weights its loss was of).
+    snapshots: list[tuple[int, tuple[float, ...]]] = field(default_factory=list)
 
     def __repr__(self) -> str:
         if not self.loss:
@@ -239,7 +242,8 @@ def _batches(X: np.ndarray, y: np.ndarray, batch_size: int | None, seed: RandomS
 def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
         optimizer: Optimizer, steps: int | None = None, epochs: int | None = None,
         batch_size: int | None = None, progress: bool = True, callback: Callback | None = None,
-        seed: RandomSeed = None, flow: bool = False, compile: bool = False) -> History:
+        seed: RandomSeed = None, flow: bool = False, compile: bool = False,
+        record: int = 0) -> History:
     """Train: per step, loss = loss_fn(model, batch) → zero_grad → backward → optimizer.step().
 
     Give `steps` or `epochs` (passes over the data). batch_size=None uses all of the data every
@@ -247,7 +251,8 @@ def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
     flow=True records each layer's gradient flow per step in history.flow (an MLP's only).
     compile=True replays the loss as a compiled program (`CompiledLoss`): the same steps, one
     program per batch shape and labels, so it pays off when batches repeat (full batch);
-    a batch seen only once is taken eagerly.
+    a batch seen only once is taken eagerly. record=k keeps the parameters every k-th step
+    (and the last) in history.snapshots, for a scrubber over training (nn.scrubber).
     """
     # Every argument is checked before the first step: a bool is an int to Python, and
     # steps=True would silently run one step.
@@ -282,10 +287,14 @@ def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
         steps = epochs * math.ceil(len(X) / (batch_size or len(X)))
     assert steps is not None  # for type checkers: one of the two was given
 
+    if isinstance(record, bool) or not isinstance(record, int) or record < 0:
+        raise ValueError(f"record must be an int ≥ 0 (every record-th step; 0: none), got "
+                         f"{record!r}")
     recorder = FlowRecorder(model) if flow else None  # a model it cannot read fails here
     compiled = CompiledLoss(model, loss_fn) if compile else None
     history = History()
     model.train()
+    params = model.parameters() if record else []
     batches = _batches(X, y, batch_size, seed)
     bar_class, stream = _progress_bar()
     with bar_class(total=steps, disable=not progress, desc=_description(model), leave=True,
@@ -293,6 +302,8 @@ def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
         for step in range(steps):
             Xb, yb = next(batches)
             lr = optimizer.current_lr()
+            if record and (step % record == 0 or step == steps - 1):
+                history.snapshots.append((step, tuple(p.data for p in params)))
             with collector_paused():  # the step's nodes die before the collector runs
                 optimizer.zero_grad()
                 replayed = compiled.gradients(Xb, yb) if compiled is not None else None
