@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any, Callable
@@ -37,7 +38,12 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = 
     pytree argument (tuples, lists, dicts, arrays) gets a gradient of the same shape. Keyword
     arguments go to f and are never differentiated.
     """
-    nums = _check_transform("value_and_grad", f, argnums, has_aux)
+    return _value_and_grad("value_and_grad", f, argnums, has_aux)
+
+
+def _value_and_grad(who: str, f: Callable[..., Any], argnums: Argnums, has_aux: bool
+                    ) -> Callable[..., tuple[Any, Any]]:
+    nums = _check_transform(who, f, argnums, has_aux)
     one = not isinstance(argnums, Sequence)
 
     @functools.wraps(f)
@@ -46,17 +52,16 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = 
         level = grad_level.set(grad_level.get() + 1)
         try:
             with pause_collector(), grad_mode(True):
-                inputs, wrt, defs = _fresh_inputs("grad", f, nums, args, mode)
+                inputs, flat, shapes = _fresh_inputs(who, f, nums, args)
                 out = f(*inputs, **kwargs)
                 aux = None
                 if has_aux:
-                    out, aux = _pair("grad", f, out)
-                out = _scalar("grad", f, out, wrt, nums)
-                flat = [w for ws in wrt for w in ws]
+                    out, aux = _pair(who, f, out)
+                out = _scalar(who, f, out, flat, nums)
                 grads = grads_of(out, flat, create_graph=mode == GRAPH) if flat else []
         finally:
             grad_level.reset(level)
-        trees = _split(grads, wrt, defs, nums, mode)
+        trees = _split(grads, shapes, mode)
         value = _export(out, mode)
         return ((value, _export(aux, mode)) if has_aux else value), (trees[0] if one else trees)
 
@@ -67,7 +72,7 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False
          ) -> Callable[..., Any]:
     """args ↦ ∂f/∂args[argnums] (with has_aux: (gradient, aux)); composes with itself for
     higher derivatives. As value_and_grad, without the value."""
-    vg = value_and_grad(f, argnums, has_aux)
+    vg = _value_and_grad("grad", f, argnums, has_aux)
 
     if has_aux:
         @functools.wraps(f)
@@ -92,16 +97,15 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     level = grad_level.set(grad_level.get() + 1)
     try:
         with pause_collector(), grad_mode(True):
-            inputs, wrt, defs = _fresh_inputs("vjp", f, nums, primals, mode)
+            inputs, flat, shapes = _fresh_inputs("vjp", f, nums, primals)
             out = f(*inputs)
             aux = None
             if has_aux:
                 out, aux = _pair("vjp", f, out)
             outs, out_def = tree_flatten(out)
-            outs = _outputs("vjp", f, outs, out, wrt, nums)
+            outs = _outputs("vjp", f, outs, out, flat, nums)
     finally:
         grad_level.reset(level)
-    flat = [w for ws in wrt for w in ws]
 
     def vjp_fn(ct: Any) -> tuple[Any, ...]:
         """ctᵀ·∂f/∂primals, one tree per primal (the primals' shapes)."""
@@ -115,7 +119,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
             now = GRAPH if is_grad_enabled() else LEAF
         with pause_collector():
             grads = _pullback(outs, cts, flat, now == GRAPH) if flat else []
-        return tuple(_split(grads, wrt, defs, nums, now))
+        return _split(grads, shapes, now)
 
     value = _export(out, mode)
     return (value, vjp_fn, _export(aux, mode)) if has_aux else (value, vjp_fn)
@@ -136,19 +140,18 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False
         level = grad_level.set(grad_level.get() + 1)
         try:
             with pause_collector(), grad_mode(True):
-                inputs, wrt, defs = _fresh_inputs("jacobian", f, nums, args, mode)
+                inputs, flat, shapes = _fresh_inputs("jacobian", f, nums, args)
                 out = f(*inputs, **kwargs)
                 aux = None
                 if has_aux:
                     out, aux = _pair("jacobian", f, out)
                 outs, out_def = tree_flatten(out)
-                outs = _outputs("jacobian", f, outs, out, wrt, nums)
-                flat = [w for ws in wrt for w in ws]
+                outs = _outputs("jacobian", f, outs, out, flat, nums)
                 rows = [grads_of(o, flat, create_graph=mode == GRAPH) if flat else []
                         for o in outs]
         finally:
             grad_level.reset(level)
-        trees = [_split(row, wrt, defs, nums, mode) for row in rows]
+        trees = [_split(row, shapes, mode) for row in rows]
         jac = tree_unflatten(out_def, [t[0] if one else t for t in trees])
         return (jac, _export(aux, mode)) if has_aux else jac
 
@@ -176,8 +179,9 @@ def gradients(outputs: Value | Sequence[Value], inputs: Value | Sequence[Value],
         if not isinstance(flag, bool):
             raise TypeError(f"gradients: {name} needs a bool, got {type(flag).__name__}: "
                             f"{flag!r}")
-    if not outs:
-        raise ValueError("gradients needs at least one output")
+    if not outs or not ins:
+        raise ValueError(f"gradients needs at least one output and one input, got "
+                         f"{len(outs)} and {len(ins)}")
     if grad_outputs is None:
         seeds: list[Any] = [1.0] * len(outs)
     else:
@@ -255,37 +259,44 @@ def _holds_value(tree: Any) -> bool:
     return any(isinstance(x, Value) for x in tree_flatten(tree, _numeric_array)[0])
 
 
-def _fresh_inputs(who: str, f: Any, nums: tuple[int, ...], args: tuple[Any, ...], mode: int
-                  ) -> tuple[list[Any], list[list[Value]], list[TreeDef | None]]:
-    """f's arguments with a fresh node at every leaf to differentiate, those nodes (one list
-    per argnum) and each argument's shape (None for a single number or Value)."""
+Shapes = list[tuple[int, TreeDef]] | None  # per argnum: (leaf count, shape); None: one leaf each
+
+
+def _fresh_inputs(who: str, f: Any, nums: tuple[int, ...], args: tuple[Any, ...]
+                  ) -> tuple[list[Any], list[Value], Shapes]:
+    """f's arguments with a fresh node at every leaf to differentiate, those nodes in argnums
+    order (repeated for a repeated argnum), and each argnum's shape (None when every one is a
+    single number or Value, the common case)."""
     n = len(args)
+    inputs = list(args)
+    flat: list[Value] = []
+    made: dict[int, tuple[list[Value], TreeDef | None]] = {}
     for i in nums:
         if not -n <= i < n:
             raise IndexError(f"{who}: argnums {i} is out of range for {n} positional "
                              f"arguments (keyword arguments are passed to f, never "
                              f"differentiated)")
-    inputs = list(args)
-    made: dict[int, tuple[list[Value], TreeDef | None]] = {}
-    for i in nums:
         i %= n
-        if i in made:
-            continue
-        arg = args[i]
-        if isinstance(arg, Value) or type(arg) is float or type(arg) is int:
-            node = _fresh(arg, who, f, i, "")
-            inputs[i] = node
-            made[i] = ([node], None)
-            continue
-        leaves, treedef = tree_flatten(arg)
-        paths = leaf_paths(arg) if not all(isinstance(x, (Value, float, int)) for x in leaves) \
-            else [""] * len(leaves)
-        nodes = [_fresh(x, who, f, i, p) for x, p in zip(leaves, paths)]
-        inputs[i] = tree_unflatten(treedef, nodes)
-        made[i] = (nodes, treedef)
-    wrt = [made[i % n][0] for i in nums]
-    defs = [made[i % n][1] for i in nums]
-    return inputs, wrt, defs
+        if i not in made:
+            arg = args[i]
+            if type(arg) is float or isinstance(arg, (Value, int)):
+                node = _fresh(arg, who, f, i, "")
+                inputs[i] = node
+                made[i] = ([node], None)
+            else:
+                leaves, treedef = tree_flatten(arg)
+                paths = (leaf_paths(arg) if not all(type(x) is float for x in leaves)
+                         else [""] * len(leaves))
+                nodes = [_fresh(x, who, f, i, p) for x, p in zip(leaves, paths)]
+                inputs[i] = tree_unflatten(treedef, nodes)
+                made[i] = (nodes, treedef)
+        flat += made[i][0]
+    if all(treedef is None for _, treedef in made.values()):
+        return inputs, flat, None
+    return inputs, flat, [(len(made[i % n][0]), made[i % n][1] or _SCALAR) for i in nums]
+
+
+_SCALAR = tree_flatten(0.0)[1]  # the shape of one leaf
 
 
 def _fresh(x: Any, who: str, f: Any, i: int, path: str) -> Value:
@@ -293,6 +304,8 @@ def _fresh(x: Any, who: str, f: Any, i: int, path: str) -> Value:
     # not to the outer variable it was made from (no perturbation confusion).
     if isinstance(x, Value):
         return apply(POS, x)
+    if type(x) is float and math.isfinite(x):
+        return Value(x)
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"{who}: {_arg_name(f, i)}{path} needs a real number or a Value to "
                         f"differentiate, got {type(x).__name__}: {x!r}")
@@ -353,24 +366,24 @@ def _dropped(who: str, f: Any, out: Any, where: str, nums: tuple[int, ...]) -> T
         f"is truly constant, return Constant(c), whose gradient is 0")
 
 
-def _scalar(who: str, f: Any, out: Any, wrt: list[list[Value]], nums: tuple[int, ...]
-            ) -> Value:
+def _scalar(who: str, f: Any, out: Any, wrt: list[Value], nums: tuple[int, ...]) -> Value:
     """f's result as the Value to differentiate; a plain number or a collection is refused."""
     if isinstance(out, Value):
         return out
     if isinstance(out, numbers.Real) and not isinstance(out, bool):
-        if any(wrt):
+        if wrt:
             raise _dropped(who, f, out, "", nums)
         return Constant(as_real(out, f"the result of {_name(f)}"))  # nothing to differentiate
     if isinstance(out, (tuple, list, dict, np.ndarray)):
-        raise TypeError(f"{who} needs {_name(f)} to return one scalar Value, but it returned a "
+        raise TypeError(f"{who} needs {_name(f)} to return one scalar Value (a gradient is "
+                        f"defined for scalar-output functions), but it returned a "
                         f"{type(out).__name__}: use jacobian for several outputs, or "
                         f"has_aux=True if the rest is auxiliary data")
     raise TypeError(f"{who} needs {_name(f)} to return a Value, got {type(out).__name__}: "
                     f"{out!r:.200}")
 
 
-def _outputs(who: str, f: Any, outs: list[Any], out: Any, wrt: list[list[Value]],
+def _outputs(who: str, f: Any, outs: list[Any], out: Any, wrt: list[Value],
              nums: tuple[int, ...]) -> list[Value]:
     """The leaves of f's output as Values; a plain number among them is refused as by _scalar."""
     result = []
@@ -381,7 +394,7 @@ def _outputs(who: str, f: Any, outs: list[Any], out: Any, wrt: list[list[Value]]
             continue
         paths = paths if paths is not None else leaf_paths(out)
         if isinstance(o, numbers.Real) and not isinstance(o, bool):
-            if any(wrt):
+            if wrt:
                 raise _dropped(who, f, o, f"'s output{paths[k]}", nums)
             result.append(Constant(as_real(o, f"{_name(f)}'s output{paths[k]}")))
             continue
@@ -419,8 +432,7 @@ def _export(tree: Any, mode: int) -> Any:
                     is_leaf=_numeric_array)
 
 
-def _split(grads: list[Any], wrt: list[list[Value]], defs: list[TreeDef | None],
-           nums: tuple[int, ...], mode: int) -> tuple[Any, ...]:
+def _split(grads: list[Any], shapes: Shapes, mode: int) -> tuple[Any, ...]:
     """The flat gradients back into one tree per argnum, each shaped as its argument: numbers
     (NUMBER), Values (GRAPH: a gradient that is a number becomes a Constant, so every result
     can be differentiated again) or leaf Values (LEAF)."""
@@ -428,10 +440,11 @@ def _split(grads: list[Any], wrt: list[list[Value]], defs: list[TreeDef | None],
         grads = [_as_value(g) for g in grads]
     elif mode == LEAF:
         grads = [Value(g.data if isinstance(g, Value) else g) for g in grads]
+    if shapes is None:
+        return tuple(grads)
     trees = []
     start = 0
-    for ws, treedef in zip(wrt, defs):
-        part = grads[start:start + len(ws)]
-        start += len(ws)
-        trees.append(part[0] if treedef is None else tree_unflatten(treedef, part))
+    for count, treedef in shapes:
+        trees.append(tree_unflatten(treedef, grads[start:start + count]))
+        start += count
     return tuple(trees)
