@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import engine
+from . import engine, rules
 from .engine import Value, topological_order
 from .functional import value_and_grad
 from .modes import collector_paused, enable_grad, tracer
@@ -201,9 +201,7 @@ def _written_partial(op: Op, i: int, rule: Any, values: dict[str, str]) -> str:
     """∂out/∂input i as the listing writes it: "" for 1, "-" for −1, else the record's text."""
     if type(rule) is float:
         return "" if rule == 1.0 else "-" if rule == -1.0 else repr(rule)
-    if op.partials_written and op.partials_written[i]:
-        return op.partials_written[i].format(**values)
-    return f"∂{op.name}/∂{op.inputs[i]}"
+    return op.partial_written(i, values["out"], tuple(values[name] for name in op.inputs))
 
 
 def _term(partial: str, upstream: str) -> str:
@@ -353,12 +351,12 @@ class _Floats:
         """d(out)/d(slot) for every slot: eager's float walk, step for step."""
         grads = [0.0] * len(vals)
         grads[self.trace.out] = 1.0
-        for node, parents, rules in self.back:
+        for node, parents, partials in self.back:
             g = grads[node]
             out = vals[node]
             if len(parents) == 2:
                 a, b = parents
-                ra, rb = rules
+                ra, rb = partials
                 xa, xb = vals[a], vals[b]
                 if ra is not None:
                     grads[a] += (ra if type(ra) is float else ra(out, xa, xb)) * g
@@ -366,11 +364,11 @@ class _Floats:
                     grads[b] += (rb if type(rb) is float else rb(out, xa, xb)) * g
             elif len(parents) == 1:
                 a = parents[0]
-                r = rules[0]
+                r = partials[0]
                 grads[a] += (r if type(r) is float else r(out, vals[a])) * g
             else:
                 args = [vals[p] for p in parents]
-                for p, rule in zip(parents, rules):
+                for p, rule in zip(parents, partials):
                     if callable(rule):
                         grads[p] += rule(out, *args) * g
                     elif rule is not None:
@@ -551,10 +549,9 @@ class _Arrays:
         if op is None:
             block.grad = (grad[0],)
             return block
-        block.forward = op.vforward or _elementwise(op.forward, op.arity)
-        block.partials = op.vpartials or tuple(
-            r if r is None or type(r) is float else _elementwise(r, op.arity + 1)
-            for r in op.partials)
+        block.forward = lambda *arrays: rules.run(op, arrays)
+        block.partials = tuple(r if r is None or type(r) is float else _on_arrays(r, op.arity + 1)
+                               for r in op.partials)
         block.grad = tuple(rule is not None and g for rule, g in zip(op.partials, grad))
         return block
 
@@ -670,8 +667,8 @@ def _sum_plan(nodes: list[tuple[Op, tuple[int, ...]]], base: int, ks: list[int],
             np.array([[nodes[s - base][1][j] for s in row] for row in at])
             for j in range(op.arity)]
         signs = np.array([[terms[k][i][1] for k in ks] for i in where])
-        grid = _grid(*reads) if op is not None and op.product and (signs == signs[:, :1]).all() \
-            else None
+        same_sign = (signs == signs[:, :1]).all()
+        grid = _grid(*reads) if op is not None and _is_product(op) and same_sign else None
         if grid is None:
             plan.append((op, rows, reads, None if (signs == 1.0).all() else signs, None, 0))
         else:  # one sign per term
@@ -703,13 +700,23 @@ def _grid(a: np.ndarray, b: np.ndarray
         np.argsort(pairs)
 
 
-def _elementwise(rule: Callable[..., float], arity: int) -> Callable[..., np.ndarray]:
-    """A scalar rule made to run over arrays, one element at a time (nan where undefined)."""
-    ufunc = np.frompyfunc(functools.partial(_or_nan, rule), arity, 1)
+def _on_arrays(rule: Callable[..., Any], arity: int) -> Callable[..., np.ndarray]:
+    """A partial rule over arrays: the rule itself, written in the rule language; a rule of a
+    user's that branches with `if` (which arrays refuse) runs one element at a time instead."""
+    each = rules.elementwise(rule, arity)
 
     def run(*arrays: Any) -> np.ndarray:
-        return np.asarray(ufunc(*arrays), dtype=float)
+        try:
+            with np.errstate(all="ignore"):
+                return np.asarray(rule(*arrays), dtype=float) + np.zeros_like(arrays[0])
+        except (TypeError, ValueError):
+            return each(*arrays)
     return run
+
+
+def _is_product(op: Op) -> bool:
+    """out = x·y, read from the rules: ∂out/∂x is y and ∂out/∂y is x."""
+    return op.arity == 2 and (op.partial_written(0), op.partial_written(1)) == op.inputs[::-1]
 
 
 # --- the program: a function's traces, one per pattern of guard outcomes -------------------------

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
-from . import ops
+from . import ops, rules
 from .modes import (
     grad_mode,
     recording,
@@ -192,11 +192,6 @@ class Value:
     def __abs__(self) -> Value:
         return apply(ABS, self)
 
-    @staticmethod
-    def apply(op: Op, *args: Any) -> Value:
-        """Apply any op record to Values or numbers (what `Op.__call__` uses on Values)."""
-        return apply(op, *args)
-
     # --- graph-wide operations -----------------------------------------------------------
     def backward(self, gradient: Any = 1.0, *, create_graph: bool = False) -> None:
         """Add gradient · d(self)/d(node) to the grad of every node below self (grads accumulate).
@@ -316,6 +311,7 @@ def _data(x: Any) -> float:
 
 # --- the one node builder --------------------------------------------------------------------
 
+@rules.interpreter(Value)
 def apply(op: Op, *args: Any) -> Value:
     """op.forward(*inputs) as a new node with parents = inputs (numbers become Constants).
 
@@ -414,7 +410,7 @@ def _make_method(op: Op) -> Callable[..., Value]:
         return_annotation="Value")
     method.__name__ = op.name
     method.__qualname__ = f"Value.{op.name}"  # so pickle finds it, as it would a def
-    method.__doc__ = op.doc
+    method.__doc__ = op.formula
     return method
 
 
@@ -444,7 +440,7 @@ for _op in ops.OPS:
         setattr(Value, _op.name, _make_method(_op))
 for _name, _op in (("__add__", ADD), ("__sub__", SUB), ("__mul__", MUL), ("__truediv__", DIV),
                    ("__neg__", NEG), ("__pos__", POS), ("__abs__", ABS)):
-    getattr(Value, _name).__doc__ = _op.doc
+    getattr(Value, _name).__doc__ = _op.formula
 
 
 # --- the graph, in order ------------------------------------------------------------------------

@@ -14,6 +14,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import rules
+from .rules import nonzero, where
+
 # Roles say what a gate does to the gradient flowing back through it (the slides' names).
 DISTRIBUTOR = "distributor"  # passes the upstream gradient to every input unchanged (add)
 SWAPPER = "swapper"  # each input gets the upstream gradient times the *other* input (mul)
@@ -21,10 +24,11 @@ ROUTER = "router"  # the whole gradient goes to one input, the rest get 0 (max, 
 SCALER = "scaler"  # multiplies the upstream gradient by a local slope (exp, tanh, ...)
 BLOCKER = "blocker"  # passes no gradient at all (step)
 
-# A partial rule: (out, *inputs) -> ∂out/∂(one input), on floats or on Values; or a float, for
-# a partial that is the same everywhere (1 for each input of +), read without a call; or None,
-# for an input that is a number by definition. (Typed Any: engines test `type(rule) is float`
-# in their hot loops, which mypy cannot narrow.)
+# A partial rule: (out, *inputs) -> ∂out/∂(one input), written in the rule language
+# (autograd_core.rules: arithmetic, the table's ops, where and nonzero), so the same rule runs on
+# floats, Values, arrays and symbols; or a float, for a partial that is the same everywhere (1 for
+# each input of +), read without a call; or None, for an input that is a number by definition.
+# (Typed Any: engines test `type(rule) is float` in their hot loops, which mypy cannot narrow.)
 Rule = Any
 
 
@@ -32,19 +36,22 @@ Rule = Any
 class Op:
     """One op: out = forward(*inputs); ∂out/∂inputᵢ = partials[i](out, *inputs).
 
-    Each rule is written once with arithmetic that works on floats (plain backward) and on
-    Values (create_graph=True), so higher-order derivatives come from the same rule; a rule
-    that is a float is that partial everywhere. A rule of None marks an input that is a number
-    by definition (the n of xⁿ): it takes no gradient.
+    Each rule is written once, in the rule language, and every consumer evaluates it: backward
+    on floats, higher order on Values, replay on arrays, formulas on symbols. A rule that is a
+    float is that partial everywhere; None marks an input that is a number by definition (the n
+    of xⁿ): it takes no gradient. `array` computes the forward on numpy arrays (JAX's
+    impl/lowering split: a second way to compute f, never a second derivative); without it an
+    array replay runs `forward` element by element.
     """
 
     name: str
     label: str  # the gate's symbol in drawings
     role: str  # what the gate does to the gradient (see the role constants above)
-    doc: str  # one line of maths: f and its partials
+    doc: str  # one line of maths defining f: "f = max(0, x)"; the partials are written from rules
     forward: Callable[..., float] = field(kw_only=True)
     partials: tuple[Rule, ...] = field(kw_only=True)
     test_range: tuple[tuple[float, float], ...] = field(kw_only=True)  # per input: smooth, finite
+    array: Callable[..., Any] | None = field(default=None, kw_only=True)  # forward on arrays
     defined: str = field(default="", kw_only=True)  # where f is defined: "log x needs x > 0"
     kink: Callable[..., float] | None = field(default=None, kw_only=True)  # distance to a kink
     convention: str = field(default="", kw_only=True)  # the partials chosen at a kink or edge
@@ -52,23 +59,16 @@ class Op:
     method: bool = field(default=True, kw_only=True)  # Value gets a method of this name
     inputs: tuple[str, ...] = field(default=(), kw_only=True)  # input names: ("x", "lo", "hi")
     defaults: tuple[float, ...] = field(default=(), kw_only=True)  # for the last inputs
-    # For a compiled program's replay (autograd_core.compile), on numpy arrays of many nodes
-    # at once: the forward, and one partial rule per input as in `partials` (a callable
-    # (out, *inputs) -> array, a float, or None where `partials` has None). Domain errors
-    # come out as nan or inf, which the replay turns into the scalar forward's error. A
-    # record without them still replays, through its scalar rules, one element at a time.
-    vforward: Callable[..., Any] | None = field(default=None, kw_only=True)
-    vpartials: tuple[Rule, ...] | None = field(default=None, kw_only=True)
-    # How a program's listing writes each partial: "{y}" for ∂(x·y)/∂x, with the input names
-    # and {out}; a float partial needs none. Missing: the listing writes ∂name/∂input.
-    partials_written: tuple[str, ...] = field(default=(), kw_only=True)
-    # out = x·y (∂out/∂x = y, ∂out/∂y = x): a replay may take a sum of such terms over every
-    # pair of weights and inputs (a layer) back through two matrix products.
-    product: bool = field(default=False, kw_only=True)
     arity: int = field(init=False)  # number of inputs: one partial rule each
 
     def __post_init__(self) -> None:
-        n = len(self.partials)
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise TypeError(f"op record name must be an identifier (a str), got {self.name!r}")
+        try:
+            n = len(self.partials)
+        except TypeError:
+            raise TypeError(f"op record {self.name!r}: partials must be a tuple of rules, got "
+                            f"{self.partials!r}") from None
         object.__setattr__(self, "arity", n)
         if not self.inputs:
             object.__setattr__(self, "inputs", ("x", "y", "z")[:n] if n <= 3 else
@@ -82,22 +82,45 @@ class Op:
                                                  for r in self.partials):
             raise TypeError(f"op record {self.name!r}: forward must be callable, and each "
                             f"partial a callable rule, a float, or None (a constant input)")
+        if self.array is not None and not callable(self.array):
+            raise TypeError(f"op record {self.name!r}: array must be callable, got {self.array!r}")
         if len(self.defaults) >= n:
             raise ValueError(f"op record {self.name!r}: the first input cannot have a default")
-        if self.vpartials is not None and (
-                len(self.vpartials) != n or
-                [r is None for r in self.vpartials] != [r is None for r in self.partials]):
-            raise ValueError(f"op record {self.name!r}: vpartials needs one rule per input, "
-                             f"None exactly where partials has None")
-        if self.product and n != 2:
-            raise ValueError(f"op record {self.name!r}: a product has two inputs, not {n}")
-        if self.partials_written and len(self.partials_written) != n:
-            raise ValueError(f"op record {self.name!r}: partials_written needs one per input")
+        placeholders = self.syntax.count("{}")
+        if placeholders != n:
+            raise ValueError(f"op record {self.name!r}: syntax {self.syntax!r} has "
+                             f"{placeholders} placeholders for {n} inputs")
 
     @property
     def constant(self) -> tuple[int, ...]:
         """Inputs that are numbers by definition: no gradient, never checked against one."""
         return tuple(i for i, rule in enumerate(self.partials) if rule is None)
+
+    def partial_written(self, i: int, out: str = "out", inputs: tuple[str, ...] = ()) -> str:
+        """∂out/∂input i as a formula, the rule run on symbols: `1 − out²`, `[x > 0]`.
+
+        A rule that cannot run on symbols (a user's rule that branches with `if`) is written
+        ∂name/∂input.
+        """
+        rule = self.partials[i]
+        if rule is None:
+            return ""
+        if type(rule) is float:
+            return str(rules.symbol(rule))
+        names = inputs or self.inputs
+        try:
+            return str(rules.symbol(rule(rules.Symbol(out), *map(rules.Symbol, names))))
+        except Exception:  # noqa: BLE001 — any rule of a user's that symbols cannot run
+            return f"∂{self.name}/∂{names[i]}"
+
+    @property
+    def formula(self) -> str:
+        """f and its partials, written from the rules: "f = max(0, x); ∂f/∂x = [x > 0]"."""
+        if "∂" in self.doc:  # a record of a user's that writes its partials itself
+            return self.doc
+        parts = [f"∂f/∂{name} = {self.partial_written(i, 'f')}"
+                 for i, name in enumerate(self.inputs) if self.partials[i] is not None]
+        return f"{self.doc}; {', '.join(parts)}"
 
     def __repr__(self) -> str:
         return f"Op({self.name!r}, {self.written(*self.inputs)})"
@@ -122,11 +145,9 @@ class Op:
         return self.syntax.format(*args)
 
     def __call__(self, *args: Any) -> Any:
-        """On numbers, the forward; if any argument is a Value, a new graph node."""
-        for a in args:
-            if not isinstance(a, (int, float)):
-                return a.apply(self, *args)
-        return self.forward(*args)
+        """On numbers, the forward; on Values a new graph node; on arrays the array forward;
+        on symbols the op written down."""
+        return rules.run(self, args)
 
 
 def _power(x: float, y: float) -> float:
@@ -159,8 +180,8 @@ def _tan_pole(x: float) -> float:
     return abs(math.cos(x))
 
 
-# Vectorised forwards for replay: each mirrors its scalar twin element for element, and gives
-# nan where the scalar one raises, so the replay can name the error.
+# Array forwards for replay: each mirrors its scalar twin element for element (the same branch
+# at ties), and gives nan where the scalar one raises, so the replay can name the error.
 
 def _sigmoid_array(x: Any) -> Any:
     z = np.exp(-np.abs(x))  # the scalar's two branches: e^-x for x ≥ 0, e^x below
@@ -172,48 +193,39 @@ def _clamp_array(x: Any, lo: Any, hi: Any) -> Any:
     return np.where(lo > hi, np.nan, np.where(hi < above, hi, above))
 
 
-def _where(condition: Any, yes: Any, no: Any) -> Any:
-    return np.where(condition, yes, no)
-
-
-# Rules compare inputs with `<`, `>`, and test them with `not x` (zero): both read the data of a
-# Value, so one rule serves floats and Values. Never `x == 0`: Values compare by identity.
+# Rules branch only with where(cond, yes, no) and test for zero with nonzero(x): `if`, `and` and
+# `x == 0` would not run on arrays and symbols, and a Value compares by identity.
 
 # --- binary arithmetic ---------------------------------------------------------------------
 
-ADD = Op("add", "+", DISTRIBUTOR, "f = x + y; ∂f/∂x = 1, ∂f/∂y = 1",
-         forward=operator.add, partials=(1.0, 1.0),
-         vforward=np.add, vpartials=(1.0, 1.0),
+ADD = Op("add", "+", DISTRIBUTOR, "f = x + y",
+         forward=operator.add, partials=(1.0, 1.0), array=np.add,
          test_range=((-5.0, 5.0), (-5.0, 5.0)), syntax="{} + {}", method=False)
 
-SUB = Op("sub", "−", DISTRIBUTOR, "f = x − y; ∂f/∂x = 1, ∂f/∂y = −1",
-         forward=operator.sub, partials=(1.0, -1.0),
-         vforward=np.subtract, vpartials=(1.0, -1.0),
+SUB = Op("sub", "−", DISTRIBUTOR, "f = x − y",
+         forward=operator.sub, partials=(1.0, -1.0), array=np.subtract,
          test_range=((-5.0, 5.0), (-5.0, 5.0)), syntax="{} - {}", method=False)
 
-MUL = Op("mul", "×", SWAPPER, "f = x·y; ∂f/∂x = y, ∂f/∂y = x",
+MUL = Op("mul", "×", SWAPPER, "f = x·y",
          forward=operator.mul, partials=(lambda out, x, y: y, lambda out, x, y: x),
-         vforward=np.multiply, vpartials=(lambda out, x, y: y, lambda out, x, y: x),
-         partials_written=("{y}", "{x}"), product=True,
+         array=np.multiply,
          test_range=((-5.0, 5.0), (-5.0, 5.0)), syntax="{} * {}", method=False)
 
 # The test range keeps y away from 0 through `kink`, the distance to the pole.
-DIV = Op("div", "÷", SCALER, "f = x / y; ∂f/∂x = 1/y, ∂f/∂y = −x/y² = −f/y",
+DIV = Op("div", "÷", SCALER, "f = x / y",
          forward=operator.truediv,
-         partials=(lambda out, x, y: 1.0 / y, lambda out, x, y: -out / y),
-         vforward=np.divide, vpartials=(lambda out, x, y: 1.0 / y, lambda out, x, y: -out / y),
-         partials_written=("1/{y}", "-{out}/{y}"),
+         partials=(lambda out, x, y: 1.0 / y, lambda out, x, y: -out / y), array=np.divide,
          test_range=((-5.0, 5.0), (-5.0, 5.0)), defined="x / y needs y ≠ 0",
          kink=lambda x, y: abs(y), syntax="{} / {}", method=False)
 
 # x ** n with n a number: no gradient for n. The rule calls POWC again, so second derivatives
 # stay defined for negative x; n = 0 is a constant function, slope 0 everywhere (even at x = 0,
 # where n·x⁻¹ would divide by zero).
-POWC: Op = Op("powc", "xⁿ", SCALER, "f = xⁿ (n a number); ∂f/∂x = n·xⁿ⁻¹",
-              forward=_power, partials=(lambda out, x, n: n * POWC(x, n - 1) if n else 0.0, None),
-              vforward=np.power,
-              vpartials=(lambda out, x, n: _where(n != 0.0, n * np.power(x, n - 1.0), 0.0), None),
-              partials_written=("{n}·{x}^({n} - 1)", ""),
+POWC: Op = Op("powc", "xⁿ", SCALER, "f = xⁿ (n a number)",
+              forward=_power,
+              partials=(lambda out, x, n: where(nonzero(n), lambda: n * POWC(x, n - 1), 0.0),
+                        None),
+              array=np.power,
               test_range=((0.2, 4.0), (-3.0, 3.0)),
               defined="x ** n needs x > 0, or an integer n when x < 0, or n ≥ 0 when x = 0; "
                       "its slope at x = 0 needs n = 0 or n ≥ 1",
@@ -223,72 +235,54 @@ POWC: Op = Op("powc", "xⁿ", SCALER, "f = xⁿ (n a number); ∂f/∂x = n·x�
 # x ** y with y a Value: ∂/∂y = xʸ·ln x is real only for x > 0; at x = 0 (y > 0) xʸ is 0 on a
 # whole side of y, and PyTorch takes 0 there. At x = y = 0, x⁰ = 1 is flat in x: ∂/∂x = 0 (the
 # rule y·xʸ⁻¹ would divide by zero); elsewhere that rule stays a graph in y, for ∂²/∂x∂y.
-POW: Op = Op("pow", "xʸ", SCALER, "f = xʸ; ∂f/∂x = y·xʸ⁻¹, ∂f/∂y = xʸ·ln x",
+POW: Op = Op("pow", "xʸ", SCALER, "f = xʸ",
              forward=_power,
-             partials=(lambda out, x, y: y * x ** (y - 1) if x or y else 0.0,
-                       lambda out, x, y: 0.0 if not x and y > 0 else out * LOG(x)),
-             vforward=np.power,
-             vpartials=(lambda out, x, y: _where((x != 0.0) | (y != 0.0),
-                                                 y * np.power(x, y - 1.0), 0.0),
-                        lambda out, x, y: _where((x == 0.0) & (y > 0.0), 0.0, out * np.log(x))),
-             partials_written=("{y}·{x}^({y} - 1)", "{out}·ln {x}"),
+             partials=(lambda out, x, y: where(nonzero(x) | nonzero(y),
+                                               lambda: y * POW(x, y - 1), 0.0),
+                       lambda out, x, y: where(nonzero(x) | (y <= 0), lambda: out * LOG(x), 0.0)),
+             array=np.power,
              test_range=((0.2, 4.0), (-3.0, 3.0)),
              defined="x ** y needs x > 0, or an integer y when x < 0 (then y has no gradient)",
              convention="∂/∂x = 0 at x = y = 0; ∂/∂y = 0 when x = 0 and y > 0 (as PyTorch)",
              syntax="{} ** {}", method=False)
 
 # Ties go to x: the whole gradient is routed to exactly one input, never 1 to both.
-MAX = Op("max", "max", ROUTER, "f = max(x, y); ∂f/∂x = [x ≥ y], ∂f/∂y = [x < y]",
+MAX = Op("max", "max", ROUTER, "f = max(x, y)",
          forward=max,
-         partials=(lambda out, x, y: 1.0 if x >= y else 0.0,
-                   lambda out, x, y: 0.0 if x >= y else 1.0),
-         vforward=lambda x, y: _where(y > x, y, x),  # max(x, y) keeps x unless y is larger
-         vpartials=(lambda out, x, y: _where(x >= y, 1.0, 0.0),
-                    lambda out, x, y: _where(x >= y, 0.0, 1.0)),
-         partials_written=("[{x} ≥ {y}]", "[{x} < {y}]"),
+         partials=(lambda out, x, y: where(x >= y, 1.0, 0.0),
+                   lambda out, x, y: where(x < y, 1.0, 0.0)),
+         array=lambda x, y: np.where(y > x, y, x),  # max(x, y) keeps x unless y is larger
          test_range=((-5.0, 5.0), (-5.0, 5.0)), kink=lambda x, y: abs(x - y),
          convention="a tie routes the whole gradient to x")
 
-MIN = Op("min", "min", ROUTER, "f = min(x, y); ∂f/∂x = [x ≤ y], ∂f/∂y = [x > y]",
+MIN = Op("min", "min", ROUTER, "f = min(x, y)",
          forward=min,
-         partials=(lambda out, x, y: 1.0 if x <= y else 0.0,
-                   lambda out, x, y: 0.0 if x <= y else 1.0),
-         vforward=lambda x, y: _where(y < x, y, x),
-         vpartials=(lambda out, x, y: _where(x <= y, 1.0, 0.0),
-                    lambda out, x, y: _where(x <= y, 0.0, 1.0)),
-         partials_written=("[{x} ≤ {y}]", "[{x} > {y}]"),
+         partials=(lambda out, x, y: where(x <= y, 1.0, 0.0),
+                   lambda out, x, y: where(x > y, 1.0, 0.0)),
+         array=lambda x, y: np.where(y < x, y, x),
          test_range=((-5.0, 5.0), (-5.0, 5.0)), kink=lambda x, y: abs(x - y),
          convention="a tie routes the whole gradient to x")
 
 # leaky_relu(x, a) = x for x > 0, a·x otherwise; the slope a is an input, so it can be learned.
-LEAKY_RELU = Op("leaky_relu", "lrelu", ROUTER,
-                "f = x if x > 0 else a·x; ∂f/∂x = 1 or a, ∂f/∂a = 0 or x",
+LEAKY_RELU = Op("leaky_relu", "lrelu", ROUTER, "f = x if x > 0 else slope·x",
                 forward=lambda x, a: x if x > 0.0 else a * x,
-                partials=(lambda out, x, a: 1.0 if x > 0 else a,
-                          lambda out, x, a: 0.0 if x > 0 else x),
-                vforward=lambda x, a: _where(x > 0.0, x, a * x),
-                vpartials=(lambda out, x, a: _where(x > 0.0, 1.0, a),
-                           lambda out, x, a: _where(x > 0.0, 0.0, x)),
-                partials_written=("1 if {x} > 0 else {slope}", "0 if {x} > 0 else {x}"),
+                partials=(lambda out, x, a: where(x > 0, 1.0, a),
+                          lambda out, x, a: where(x > 0, 0.0, x)),
+                array=lambda x, a: np.where(x > 0.0, x, a * x),
                 test_range=((-5.0, 5.0), (0.0, 0.5)), kink=lambda x, a: abs(x),
-                convention="x = 0 takes the left branch, like relu: ∂f/∂x = a",
+                convention="x = 0 takes the left branch, like relu: ∂f/∂x = slope",
                 inputs=("x", "slope"), defaults=(0.01,))
 
 # --- three inputs ----------------------------------------------------------------------------
 
 # As PyTorch's clamp: x at either bound still passes its gradient; a bound gets it only when x
 # is beyond it.
-CLAMP = Op("clamp", "clamp", ROUTER,
-           "f = min(max(x, lo), hi); ∂f/∂x = [lo ≤ x ≤ hi], ∂f/∂lo = [x < lo], ∂f/∂hi = [x > hi]",
+CLAMP = Op("clamp", "clamp", ROUTER, "f = min(max(x, lo), hi)",
            forward=_clamp,
-           partials=(lambda out, x, lo, hi: 1.0 if lo <= x <= hi else 0.0,
-                     lambda out, x, lo, hi: 1.0 if x < lo else 0.0,
-                     lambda out, x, lo, hi: 1.0 if x > hi else 0.0),
-           vforward=_clamp_array,
-           vpartials=(lambda out, x, lo, hi: _where((lo <= x) & (x <= hi), 1.0, 0.0),
-                      lambda out, x, lo, hi: _where(x < lo, 1.0, 0.0),
-                      lambda out, x, lo, hi: _where(x > hi, 1.0, 0.0)),
-           partials_written=("[{lo} ≤ {x} ≤ {hi}]", "[{x} < {lo}]", "[{x} > {hi}]"),
+           partials=(lambda out, x, lo, hi: where((lo <= x) & (x <= hi), 1.0, 0.0),
+                     lambda out, x, lo, hi: where(x < lo, 1.0, 0.0),
+                     lambda out, x, lo, hi: where(x > hi, 1.0, 0.0)),
+           array=_clamp_array,
            test_range=((-5.0, 5.0), (-3.0, -1.0), (1.0, 3.0)),
            defined="clamp(x, lo, hi) needs lo ≤ hi",
            kink=lambda x, lo, hi: min(abs(x - lo), abs(x - hi)),
@@ -298,131 +292,100 @@ CLAMP = Op("clamp", "clamp", ROUTER,
 
 # +x: a new node equal to x. `grad` wraps each argument that is already a Value in one, so an
 # inner derivative is taken with respect to its own input, never to the outer one it came from.
-POS = Op("pos", "+x", DISTRIBUTOR, "f = +x; ∂f/∂x = 1",
-         forward=operator.pos, partials=(1.0,), vforward=np.positive, vpartials=(1.0,),
-         test_range=((-5.0, 5.0),),
+POS = Op("pos", "+x", DISTRIBUTOR, "f = +x",
+         forward=operator.pos, partials=(1.0,), array=np.positive, test_range=((-5.0, 5.0),),
          syntax="+{}", method=False)
 
-NEG = Op("neg", "−x", SCALER, "f = −x; ∂f/∂x = −1",
-         forward=operator.neg, partials=(-1.0,), vforward=np.negative, vpartials=(-1.0,),
-         test_range=((-5.0, 5.0),),
+NEG = Op("neg", "−x", SCALER, "f = −x",
+         forward=operator.neg, partials=(-1.0,), array=np.negative, test_range=((-5.0, 5.0),),
          syntax="-{}", method=False)
 
-ABS = Op("abs", "|x|", SCALER, "f = |x|; ∂f/∂x = sign x (0 at x = 0)",
-         forward=abs, partials=(lambda out, x: 1.0 if x > 0 else -1.0 if x < 0 else 0.0,),
-         vforward=np.abs, vpartials=(lambda out, x: np.sign(x),), partials_written=("sign {x}",),
-         test_range=((-5.0, 5.0),), kink=lambda x: abs(x),
+ABS = Op("abs", "|x|", SCALER, "f = |x|",
+         forward=abs, partials=(lambda out, x: where(x > 0, 1.0, where(x < 0, -1.0, 0.0)),),
+         array=np.abs, test_range=((-5.0, 5.0),), kink=lambda x: abs(x),
          convention="∂f/∂x = 0 at x = 0 (the subgradient PyTorch and JAX pick)")
 
-EXP = Op("exp", "exp", SCALER, "f = eˣ; ∂f/∂x = eˣ = f",
-         forward=math.exp, partials=(lambda out, x: out,),
-         vforward=np.exp, vpartials=(lambda out, x: out,), partials_written=("{out}",),
+EXP = Op("exp", "exp", SCALER, "f = eˣ",
+         forward=math.exp, partials=(lambda out, x: out,), array=np.exp,
          test_range=((-5.0, 5.0),))
 
-EXPM1 = Op("expm1", "expm1", SCALER, "f = eˣ − 1; ∂f/∂x = eˣ = f + 1",
-           forward=math.expm1, partials=(lambda out, x: out + 1.0,),
-           vforward=np.expm1, vpartials=(lambda out, x: out + 1.0,),
-           partials_written=("{out} + 1",),
+EXPM1 = Op("expm1", "expm1", SCALER, "f = eˣ − 1",
+           forward=math.expm1, partials=(lambda out, x: out + 1.0,), array=np.expm1,
            test_range=((-5.0, 5.0),))
 
-LOG: Op = Op("log", "log", SCALER, "f = ln x; ∂f/∂x = 1/x",
-             forward=math.log, partials=(lambda out, x: 1.0 / x,),
-             vforward=np.log, vpartials=(lambda out, x: 1.0 / x,), partials_written=("1/{x}",),
-             test_range=((0.1, 10.0),),
-             defined="log x needs x > 0")
+LOG: Op = Op("log", "log", SCALER, "f = ln x",
+             forward=math.log, partials=(lambda out, x: 1.0 / x,), array=np.log,
+             test_range=((0.1, 10.0),), defined="log x needs x > 0")
 
-LOG1P = Op("log1p", "log1p", SCALER, "f = ln(1 + x); ∂f/∂x = 1/(1 + x)",
-           forward=math.log1p, partials=(lambda out, x: 1.0 / (1.0 + x),),
-           vforward=np.log1p, vpartials=(lambda out, x: 1.0 / (1.0 + x),),
-           partials_written=("1/(1 + {x})",),
+LOG1P = Op("log1p", "log1p", SCALER, "f = ln(1 + x)",
+           forward=math.log1p, partials=(lambda out, x: 1.0 / (1.0 + x),), array=np.log1p,
            test_range=((-0.9, 10.0),), defined="log1p x needs x > −1")
 
-SQRT = Op("sqrt", "√", SCALER, "f = √x; ∂f/∂x = 1/(2√x) = 1/(2f)",
-          forward=math.sqrt, partials=(lambda out, x: 0.5 / out,),
-          vforward=np.sqrt, vpartials=(lambda out, x: 0.5 / out,),
-          partials_written=("1/(2·{out})",),
-          test_range=((0.1, 10.0),),
-          defined="√x needs x ≥ 0, and its derivative x > 0")
+SQRT = Op("sqrt", "√", SCALER, "f = √x",
+          forward=math.sqrt, partials=(lambda out, x: 1.0 / (2.0 * out),), array=np.sqrt,
+          test_range=((0.1, 10.0),), defined="√x needs x ≥ 0, and its derivative x > 0")
 
-SIGMOID = Op("sigmoid", "σ", SCALER, "f = σ(x) = 1/(1+e⁻ˣ); ∂f/∂x = σ(1−σ) = f(1−f)",
+SIGMOID = Op("sigmoid", "σ", SCALER, "f = σ(x) = 1/(1+e⁻ˣ)",
              forward=_sigmoid, partials=(lambda out, x: out * (1.0 - out),),
-             vforward=_sigmoid_array, vpartials=(lambda out, x: out * (1.0 - out),),
-             partials_written=("{out}·(1 − {out})",),
-             test_range=((-5.0, 5.0),))
+             array=_sigmoid_array, test_range=((-5.0, 5.0),))
 
-SOFTPLUS = Op("softplus", "softplus", SCALER, "f = ln(1 + eˣ); ∂f/∂x = σ(x)",
+SOFTPLUS = Op("softplus", "softplus", SCALER, "f = ln(1 + eˣ)",
               forward=_softplus, partials=(lambda out, x: SIGMOID(x),),
-              vforward=lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
-              vpartials=(lambda out, x: _sigmoid_array(x),), partials_written=("σ({x})",),
+              array=lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
               test_range=((-5.0, 5.0),))
 
-TANH = Op("tanh", "tanh", SCALER, "f = tanh x; ∂f/∂x = 1 − f²",
-          forward=math.tanh, partials=(lambda out, x: 1.0 - out * out,),
-          vforward=np.tanh, vpartials=(lambda out, x: 1.0 - out * out,),
-          partials_written=("1 − {out}²",),
+TANH = Op("tanh", "tanh", SCALER, "f = tanh x",
+          forward=math.tanh, partials=(lambda out, x: 1.0 - out * out,), array=np.tanh,
           test_range=((-3.0, 3.0),))
 
-RELU = Op("relu", "relu", ROUTER, "f = max(0, x); ∂f/∂x = [x > 0]",
-          forward=lambda x: x if x > 0.0 else 0.0, partials=(lambda out, x: 1.0 if x > 0 else 0.0,),
-          vforward=lambda x: _where(x > 0.0, x, 0.0),
-          vpartials=(lambda out, x: _where(x > 0.0, 1.0, 0.0),), partials_written=("[{x} > 0]",),
+RELU = Op("relu", "relu", ROUTER, "f = max(0, x)",
+          forward=lambda x: x if x > 0.0 else 0.0,
+          partials=(lambda out, x: where(x > 0, 1.0, 0.0),),
+          array=lambda x: np.where(x > 0.0, x, 0.0),
           test_range=((-5.0, 5.0),), kink=lambda x: abs(x),
           convention="∂f/∂x = 0 at x = 0 (the flat side), as in PyTorch")
 
 # The slides' perceptron: step(0) = 0, and the gradient is 0 everywhere, so it cannot learn.
-STEP = Op("step", "step", BLOCKER, "f = [x > 0]; ∂f/∂x = 0",
+STEP = Op("step", "step", BLOCKER, "f = [x > 0]",
           forward=lambda x: 1.0 if x > 0.0 else 0.0, partials=(0.0,),
-          vforward=lambda x: _where(x > 0.0, 1.0, 0.0), vpartials=(0.0,),
+          array=lambda x: np.where(x > 0.0, 1.0, 0.0),
           test_range=((-5.0, 5.0),), kink=lambda x: abs(x),
           convention="step(0) = 0; the slope is 0 everywhere, the jump included")
 
-SIN = Op("sin", "sin", SCALER, "f = sin x; ∂f/∂x = cos x",
-         forward=math.sin, partials=(lambda out, x: COS(x),),
-         vforward=np.sin, vpartials=(lambda out, x: np.cos(x),), partials_written=("cos {x}",),
+SIN = Op("sin", "sin", SCALER, "f = sin x",
+         forward=math.sin, partials=(lambda out, x: COS(x),), array=np.sin,
          test_range=((-5.0, 5.0),))
 
-COS: Op = Op("cos", "cos", SCALER, "f = cos x; ∂f/∂x = −sin x",
-             forward=math.cos, partials=(lambda out, x: -SIN(x),),
-             vforward=np.cos, vpartials=(lambda out, x: -np.sin(x),),
-             partials_written=("−sin {x}",),
+COS: Op = Op("cos", "cos", SCALER, "f = cos x",
+             forward=math.cos, partials=(lambda out, x: -SIN(x),), array=np.cos,
              test_range=((-5.0, 5.0),))
 
-TAN = Op("tan", "tan", SCALER, "f = tan x; ∂f/∂x = 1 + tan² x = 1 + f²",
-         forward=math.tan, partials=(lambda out, x: 1.0 + out * out,),
-         vforward=np.tan, vpartials=(lambda out, x: 1.0 + out * out,),
-         partials_written=("1 + {out}²",),
+TAN = Op("tan", "tan", SCALER, "f = tan x",
+         forward=math.tan, partials=(lambda out, x: 1.0 + out * out,), array=np.tan,
          test_range=((-1.3, 1.3),), defined="tan x needs cos x ≠ 0", kink=_tan_pole)
 
-ATAN = Op("atan", "atan", SCALER, "f = atan x; ∂f/∂x = 1/(1 + x²)",
-          forward=math.atan, partials=(lambda out, x: 1.0 / (1.0 + x * x),),
-          vforward=np.arctan, vpartials=(lambda out, x: 1.0 / (1.0 + x * x),),
-          partials_written=("1/(1 + {x}²)",),
+ATAN = Op("atan", "atan", SCALER, "f = atan x",
+          forward=math.atan, partials=(lambda out, x: 1.0 / (1.0 + x * x),), array=np.arctan,
           test_range=((-5.0, 5.0),))
 
-ASIN = Op("asin", "asin", SCALER, "f = asin x; ∂f/∂x = 1/√(1 − x²)",
+ASIN = Op("asin", "asin", SCALER, "f = asin x",
           forward=math.asin, partials=(lambda out, x: 1.0 / SQRT(1.0 - x * x),),
-          vforward=np.arcsin, vpartials=(lambda out, x: 1.0 / np.sqrt(1.0 - x * x),),
-          partials_written=("1/√(1 − {x}²)",),
+          array=np.arcsin,
           test_range=((-0.9, 0.9),), defined="asin x needs −1 ≤ x ≤ 1, and its derivative |x| < 1",
           kink=lambda x: 1.0 - abs(x))
 
-ACOS = Op("acos", "acos", SCALER, "f = acos x; ∂f/∂x = −1/√(1 − x²)",
+ACOS = Op("acos", "acos", SCALER, "f = acos x",
           forward=math.acos, partials=(lambda out, x: -1.0 / SQRT(1.0 - x * x),),
-          vforward=np.arccos, vpartials=(lambda out, x: -1.0 / np.sqrt(1.0 - x * x),),
-          partials_written=("−1/√(1 − {x}²)",),
+          array=np.arccos,
           test_range=((-0.9, 0.9),), defined="acos x needs −1 ≤ x ≤ 1, and its derivative |x| < 1",
           kink=lambda x: 1.0 - abs(x))
 
-SINH: Op = Op("sinh", "sinh", SCALER, "f = sinh x; ∂f/∂x = cosh x",
-              forward=math.sinh, partials=(lambda out, x: COSH(x),),
-              vforward=np.sinh, vpartials=(lambda out, x: np.cosh(x),),
-              partials_written=("cosh {x}",),
+SINH: Op = Op("sinh", "sinh", SCALER, "f = sinh x",
+              forward=math.sinh, partials=(lambda out, x: COSH(x),), array=np.sinh,
               test_range=((-5.0, 5.0),))
 
-COSH: Op = Op("cosh", "cosh", SCALER, "f = cosh x; ∂f/∂x = sinh x",
-              forward=math.cosh, partials=(lambda out, x: SINH(x),),
-              vforward=np.cosh, vpartials=(lambda out, x: np.sinh(x),),
-              partials_written=("sinh {x}",),
+COSH: Op = Op("cosh", "cosh", SCALER, "f = cosh x",
+              forward=math.cosh, partials=(lambda out, x: SINH(x),), array=np.cosh,
               test_range=((-5.0, 5.0),))
 
 OPS: tuple[Op, ...] = (ADD, SUB, MUL, DIV, POWC, POW, MAX, MIN, LEAKY_RELU, CLAMP, POS, NEG, ABS,

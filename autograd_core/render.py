@@ -539,7 +539,7 @@ class _Picture:
         # is placed after layout and can land on a neighbouring node.
         label = (f"<<FONT POINT-SIZE=\"13\">{symbol}</FONT><BR/>"
                  f"<FONT POINT-SIZE=\"8\">{role}</FONT>>")
-        tooltip = _quote(f"{rec.name} ({rec.role}): {rec.doc}")
+        tooltip = _quote(f"{rec.name} ({rec.role}): {rec.formula}")
         lines = [(f"\tg{i} [id=\"g{i}\" shape=ellipse margin=\"0.03,0.01\" "
                   f"fillcolor=\"{gate.fill}\" label={label} tooltip={tooltip}{_pen(gate)}]\n"),
                  f"\tg{i} -> v{i} [id=\"o{i}\"{_pen(looks[f'o{i}'])}]\n"]

@@ -110,7 +110,7 @@ def test_undefined_derivative_message_lists_inputs_and_the_domain():
 @pytest.mark.parametrize("method, op", [(Value.tanh, ops.TANH), (Value.__add__, ops.ADD),
                                         (Value.__mul__, ops.MUL), (Value.exp, ops.EXP)])
 def test_op_methods_carry_the_records_maths_doc(method, op):
-    assert method.__doc__ == op.doc
+    assert method.__doc__ == op.formula
 
 
 def test_functional_grad_leaves_fresh_captured_nodes_at_zero():

@@ -87,7 +87,7 @@ def test_help_shows_the_records_inputs_and_no_phantom_parameter():
     assert str(inspect.signature(Value.relu)) == "(self) -> 'Value'"
     assert str(inspect.signature(Value.leaky_relu)) == "(self, slope=0.01) -> 'Value'"
     assert str(inspect.signature(Value.clamp)) == "(self, lo, hi) -> 'Value'"
-    assert Value.relu.__doc__ == ops.RELU.doc
+    assert Value.relu.__doc__ == ops.RELU.formula == "f = max(0, x); ∂f/∂x = [x > 0]"
 
 
 def test_methods_refuse_non_numbers_instead_of_returning_notimplemented():
