@@ -251,12 +251,25 @@ def _numeric_array(x: Any) -> bool:
 
 
 def _holds_value(tree: Any) -> bool:
-    if type(tree) is tuple:  # the positional arguments: most are numbers or Values
-        if all(type(a) is float or type(a) is int for a in tree):
-            return False
-        if any(isinstance(a, Value) for a in tree):
+    """Is there a Value anywhere in tree? A walk that stops at the first (no shape is built)."""
+    stack = [tree]
+    seen: set[int] = set()  # containers already scanned: a list that holds itself ends
+    while stack:
+        x = stack.pop()
+        if type(x) is float or type(x) is int:
+            continue
+        if isinstance(x, Value):
             return True
-    return any(isinstance(x, Value) for x in tree_flatten(tree, _numeric_array)[0])
+        if id(x) in seen:
+            continue
+        seen.add(id(x))
+        if isinstance(x, (tuple, list)):
+            stack.extend(x)
+        elif isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, np.ndarray) and x.dtype == object:
+            stack.extend(x.ravel().tolist())
+    return False
 
 
 Shapes = list[tuple[int, TreeDef]] | None  # per argnum: (leaf count, shape); None: one leaf each

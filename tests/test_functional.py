@@ -578,3 +578,10 @@ def test_torch_hessian_vector_product_by_double_backward(torch):
     (tgr,) = torch.autograd.grad(tf, tx, create_graph=True)
     (thv,) = torch.autograd.grad(tgr, tx, torch.tensor(v))
     assert _close(hv, thv.numpy(), 1e-14)
+
+
+def test_a_non_differentiated_argument_that_holds_itself_is_passed_through():
+    # Only argnums are flattened; the scan for Values elsewhere must still end on a cycle.
+    a = [1.0]
+    a.append(a)
+    assert grad(lambda x, t: x * x * t[0])(3.0, a) == 6.0
