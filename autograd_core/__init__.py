@@ -9,6 +9,7 @@ from .engine import (
     local_partials,
     topological_order,
 )
+from .explain import Explanation, explain
 from .export import save, save_steps
 from .functional import grad, gradients, hessian, jacobian, value_and_grad, vjp
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
@@ -22,6 +23,7 @@ from .stepper import Step, backward_steps
 __all__ = [
     "OPS",
     "Constant",
+    "Explanation",
     "GradcheckError",
     "GuardError",
     "Op",
@@ -36,6 +38,7 @@ __all__ = [
     "compile",
     "draw",
     "enable_grad",
+    "explain",
     "grad",
     "gradcheck",
     "gradients",
