@@ -509,8 +509,6 @@ def test_gradients_leaves_every_grad_alone_even_ones_already_set():
     assert all(n.grad == 0.0 for n in topological_order(h.tanh()) if n not in (x, h))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 21 item 4: the engine's walk evaluates rules off "
-                                       "the path to the requested inputs (sqrt's at 0 here)")
 def test_torch_grad_unreachable_discovery_runs_no_rule_off_the_path():
     # test_autograd.test_grad_unreachable_discovery: sqrt at 0 has no derivative, but nothing
     # asked for its input's gradient: ∂(sqrt(c) + z)/∂z = 1 and sqrt's rule never runs.
