@@ -11,11 +11,12 @@ from .engine import (
 )
 from .explain import Explanation, explain
 from .export import save, save_steps
-from .functional import grad, value_and_grad
+from .functional import grad, gradients, hessian, jacobian, value_and_grad, vjp
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .modes import collector_paused, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import OPS, Op
 from .page import show_steps
+from .pytree import TreeDef, tree_flatten, tree_leaves, tree_map, tree_unflatten
 from .render import draw, to_dot
 from .stepper import Step, backward_steps
 
@@ -28,6 +29,7 @@ __all__ = [
     "Op",
     "Program",
     "Step",
+    "TreeDef",
     "Value",
     "apply",
     "backward_steps",
@@ -39,7 +41,10 @@ __all__ = [
     "explain",
     "grad",
     "gradcheck",
+    "gradients",
+    "hessian",
     "is_grad_enabled",
+    "jacobian",
     "local_partials",
     "no_grad",
     "numerical_gradient",
@@ -49,6 +54,11 @@ __all__ = [
     "show_steps",
     "to_dot",
     "topological_order",
+    "tree_flatten",
+    "tree_leaves",
+    "tree_map",
+    "tree_unflatten",
     "value_and_grad",
+    "vjp",
 ]
 __version__ = "0.1.0"
