@@ -100,7 +100,7 @@ def test_narrow_and_wide_executors_agree_on_one_point():
     grads = trace.floats.backward(vals)
     v, saved = trace.arrays.forward(np.array([0.9, 0.2]))
     G = trace.arrays.backward(v, saved)
-    assert v[trace.arrays.at(trace.out)] == pytest.approx(vals[trace.out], rel=RTOL)
+    assert v[trace.arrays.at(trace.tape.out)] == pytest.approx(vals[trace.tape.out], rel=RTOL)
     assert G[:2] == pytest.approx(grads[:2], rel=RTOL)
 
 
@@ -264,7 +264,7 @@ def test_a_layer_is_one_matrix_product_and_agrees_with_eager(build, signs, xw):
     f, n = _layer_loss(build, signs, xw)
     rng = np.random.default_rng(7)
     program = compile(f, *rng.normal(size=n).tolist())
-    grids = [b.grid for g in program.traces[0].arrays.groups for b in g.blocks if b.grid]
+    grids = [b.grid.shape for g in program.traces[0].schedule.groups for b in g.blocks if b.grid]
     assert (5, 4) in grids or (4, 5) in grids  # the layer's 60 products: one grid block
     points = rng.normal(size=(3, n))
     batch_value, batch_grads = program(*points.T)
@@ -283,7 +283,7 @@ def test_a_layer_with_other_terms_between_its_products_agrees_with_eager():
                        between=True)
     rng = np.random.default_rng(8)
     program = compile(f, *rng.normal(size=n).tolist())
-    blocks = [b for g in program.traces[0].arrays.groups for b in g.blocks if b.grid]
+    blocks = [b for g in program.traces[0].schedule.groups for b in g.blocks if b.grid]
     assert any(not isinstance(b.rows, slice) for b in blocks)  # products at rows 1, 3, 4
     points = rng.normal(size=(2, n))
     batch_value, batch_grads = program(*points.T)
@@ -330,25 +330,6 @@ def test_the_executor_is_chosen_by_numpy_calls_per_node_not_by_graph_depth():
     value, grads = compile(dot, *ws)(*ws)
     assert value == pytest.approx(sum(w * w for w in ws), rel=RTOL)
     assert list(grads) == pytest.approx(ws, rel=RTOL)
-
-
-def test_the_light_level_count_matches_the_numpy_executors_grouping():
-    from autograd_core.compile import _grouping, _levels
-
-    rng = np.random.default_rng(11)
-    traces = []
-    for op in ops.OPS:
-        for _ in range(3):
-            n_in, steps = _recipe(op, rng)
-            traces.append(compile(_function(steps), *_point(op, rng, n_in, False)).traces[0])
-    f, n = _layer_loss(lambda P, J: [(p, j) for p in range(P) for j in range(J)], True, False)
-    traces.append(compile(f, *rng.normal(size=n).tolist()).traces[0])
-    for g in (lambda a, b, c: a + (b + c),  # a sum as the second term is read, not absorbed
-              lambda a, b, c: (a * b - (b * c).exp()) + (c - a) * 2.0,
-              lambda a, b, c: a * b + b * c + (a + c).relu()):
-        traces.append(compile(g, 0.5, -1.0, 2.0).traces[0])
-    for trace in traces:
-        assert _levels(trace) == max(key[0] for key in _grouping(trace)[0])
 
 
 def test_a_tie_made_by_cancelling_products_is_decided_as_eager_decides():

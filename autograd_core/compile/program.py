@@ -1,0 +1,423 @@
+"""The program: a function's traces, one per pattern of guard outcomes, replayed at numbers or
+batches of them; a retrace where a guard flips, up to a cap past which it runs eagerly (with
+one warning naming the guard that keeps flipping); eager's own error where replay finds one."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..engine import Value, as_real, grads_of
+from ..modes import collector_paused, enable_grad
+from .execute import ArrayExecutor, FloatExecutor
+from .matmul import products_to_matmul
+from .passes import Schedule, fuse_sums, group_by_level, narrow, plan_blocks
+from .tape import Guard, Tape
+from .trace import flatten, trace
+
+# As torch.compile's default cache_size_limit: a function whose guards keep flipping past this
+# many traces is data-dependent in a way replay cannot capture; it then runs eagerly.
+MAX_TRACES = 8
+
+
+class GuardError(RuntimeError):
+    """A comparison made while tracing comes out the other way at these arguments."""
+
+
+@dataclass
+class Traced:
+    """One trace of f ready to replay: its tape, the aux rebuilder, which executor suits it,
+    and the executors (each built on first use)."""
+
+    tape: Tape
+    rebuild: Callable[[list[Any]], Any]
+    schedule: Schedule
+    narrow: bool
+    _floats: FloatExecutor | None = field(default=None, repr=False)
+    _arrays: ArrayExecutor | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, tape: Tape, rebuild: Callable[[list[Any]], Any]) -> Traced:
+        """Run the passes over the tape: fuse sums, group by level, plan blocks, matmuls."""
+        sums = fuse_sums(tape)
+        levels = group_by_level(tape, sums)
+        schedule = products_to_matmul(plan_blocks(tape, sums, levels))
+        return cls(tape, rebuild, schedule, narrow(tape, levels))
+
+    @property
+    def floats(self) -> FloatExecutor:
+        """The flat float loop (one point)."""
+        if self._floats is None:
+            self._floats = FloatExecutor(self.tape)
+        return self._floats
+
+    @property
+    def arrays(self) -> ArrayExecutor:
+        """The numpy executor over the schedule (a point or a batch)."""
+        if self._arrays is None:
+            self._arrays = ArrayExecutor(self.tape, self.schedule)
+        return self._arrays
+
+
+class Program:
+    """f compiled: `program(*args)` = (f(*args), (∂f/∂arg for each arg)) by replaying f's trace;
+    arrays of one shape give a value and gradients per point. A guard that flips retraces, up
+    to `max_traces` traces; past that the program warns once and runs f eagerly.
+
+    A leaf Value passed as an argument when first traced stays bound to that argument (f may
+    read it by closure, as a model reads its weights): every retrace maps it there. Other leaf
+    Values f closes over are read at each replay (their current data), taking no gradient."""
+
+    def __init__(self, f: Callable[..., Any], *, has_aux: bool = False, strict: bool = False,
+                 max_traces: int = MAX_TRACES) -> None:
+        if not callable(f):
+            raise TypeError(f"compile needs a function, got {type(f).__name__}: {f!r:.60}")
+        if isinstance(max_traces, bool) or not isinstance(max_traces, int) or max_traces < 1:
+            raise ValueError(f"max_traces must be an int ≥ 1, got {max_traces!r}")
+        self.f = f
+        self.has_aux = has_aux
+        self.strict = strict
+        self.max_traces = max_traces
+        self.traces: list[Traced] = []
+        self.name = getattr(f, "__name__", "f")
+        if not self.name.isidentifier():
+            self.name = "f"
+        try:
+            params = inspect.signature(f).parameters.values()
+            self._params = [p.name for p in params
+                            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            star = any(p.kind is p.VAR_POSITIONAL for p in params)
+        except (TypeError, ValueError):
+            self._params, star = [], True
+        self.arity: int | None = None if star else len(self._params)
+        self._bound: dict[Value, int] = {}  # leaf Values given as arguments: their argument
+        self._warned = False
+        functools.update_wrapper(self, f)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        return f"Program({self.name}, {len(self.traces)} trace{'s' * (len(self.traces) != 1)})"
+
+    # --- tracing ---
+    def trace(self, *args: Any) -> Traced:
+        """Run f once on Values at args (numbers, or leaf Values that become bound inputs)."""
+        if any(isinstance(a, np.ndarray) for a in args):  # a batch: trace at its first point
+            args = tuple(np.asarray(a).flat[0] if isinstance(a, np.ndarray) else a for a in args)
+        if self.arity is not None and len(args) != self.arity:
+            raise TypeError(f"{self.name} takes {self.arity} argument"
+                            f"{'s' * (self.arity != 1)}, got {len(args)}")
+        inputs: list[Value] = []
+        names: dict[Value, str] = {}
+        if not self.traces:
+            for i, a in enumerate(args):
+                if isinstance(a, Value):
+                    if a.op is not None or a.constant or a in self._bound:
+                        raise TypeError(f"{self.name}: argument {i} is a Value made by an op, a "
+                                        f"constant or passed twice; pass a leaf or a number")
+                    self._bound[a] = i
+        by_arg = {i: v for v, i in self._bound.items()}
+        for i, a in enumerate(args):
+            x = a.data if isinstance(a, Value) else _number(a, self._arg_name(i))
+            w = by_arg.get(i)
+            # The bound Value itself when it holds this number: f sees exactly what eager sees.
+            leaf = w if w is not None and w.data == x else Value(x)
+            names[leaf] = w.label if w is not None and w.label else self._arg_name(i)
+            inputs.append(leaf)
+        bound = {v: i for v, i in self._bound.items() if inputs[i] is not v}
+        recorded = trace(self.f, inputs, names, has_aux=self.has_aux, bound=bound,
+                         name=self.name, as_number=_number)
+        traced = Traced.of(recorded.tape, recorded.rebuild)
+        self.traces.append(traced)
+        self.arity = len(args)
+        return traced
+
+    def _arg_name(self, i: int) -> str:
+        return self._params[i] if i < len(self._params) else f"x{i}"
+
+    def listing(self) -> str:
+        """The latest trace's forward and backward passes, one line per step."""
+        if not self.traces:
+            raise ValueError(f"{self.name} has not been traced yet: call it once first")
+        return self.traces[-1].tape.listing()
+
+    # --- replay ---
+    def __call__(self, *args: Any) -> tuple[Any, Any]:
+        """(f(*args), tuple of ∂f/∂argᵢ); for arrays, each is an array of the args' shape."""
+        x, shape = self._inputs(args)
+        if shape is None:
+            value, aux, grads = self._point(x)
+            out: Any = (value, self._aux(aux)) if self.has_aux else value
+            return out, tuple(grads)
+        value_b, aux_b, grads_b = self._batch(x.reshape(len(x), -1))
+        value_a = value_b.reshape(shape)
+        grads_t = tuple(g.reshape(shape) for g in grads_b)
+        if self.has_aux:
+            return (value_a, self._aux([a.reshape(shape) for a in aux_b])), grads_t
+        return value_a, grads_t
+
+    def _aux(self, values: list[Any]) -> Any:
+        return self.traces[-1].rebuild(values) if self.traces else None
+
+    def _inputs(self, args: Sequence[Any]) -> tuple[np.ndarray, tuple[int, ...] | None]:
+        """The arguments as one float array (a row each), and the batch shape (None: numbers)."""
+        if self.arity is not None and len(args) != self.arity:
+            raise TypeError(f"{self.name} takes {self.arity} argument"
+                            f"{'s' * (self.arity != 1)}, got {len(args)}")
+        if set(map(type, args)) == {float}:  # the common case, checked in one pass
+            x = np.array(args, dtype=float)
+            if np.isfinite(x).all():
+                return x, None
+        shape: tuple[int, ...] | None = None
+        for i, a in enumerate(args):
+            if isinstance(a, Value):
+                raise TypeError(f"{self.name}: argument {self._arg_name(i)} is a Value; a "
+                                "compiled program takes numbers or arrays and builds no graph, "
+                                "so it cannot be differentiated again (create_graph): call "
+                                f"{self.name} itself on Values for that")
+            if isinstance(a, (np.ndarray, list, tuple)):
+                s = _shape(a, self._arg_name(i))
+                if shape is not None and s != shape:
+                    raise ValueError(f"{self.name}: argument {self._arg_name(i)} has shape {s}, "
+                                     f"the others {shape}: batched arguments share one shape")
+                shape = s
+        rows: list[Any] = []
+        for i, a in enumerate(args):
+            name = self._arg_name(i)
+            rows.append(_number(a, name) if shape is None else
+                        np.broadcast_to(_array(a, name), shape))
+        x = np.array(rows, dtype=float)
+        if shape is not None and x.size == 0:
+            raise ValueError(f"{self.name}: the batch is empty (shape {shape})")
+        return x, shape
+
+    def _point(self, x: np.ndarray) -> tuple[float, list[float], list[float]]:
+        """Value, aux values and input grads at one point: the newest trace whose guards hold."""
+        flipped: Guard | None = None
+        for traced in reversed(self.traces):  # the newest first: made for the current branch
+            tape = traced.tape
+            if traced.narrow:
+                vals = traced.floats.forward(x.tolist())
+                if tape.guards and not tape.check_guards(vals.__getitem__):
+                    flipped = self._flipped(tape, vals.__getitem__, x)
+                    continue
+                if not all(map(math.isfinite, vals)):
+                    self._raise_eager(x, None)
+                try:
+                    grads = traced.floats.backward(vals)
+                except (ArithmeticError, ValueError):  # a rule undefined here: eager says so
+                    grads = [math.nan]
+                if not all(map(math.isfinite, grads)):
+                    self._raise_eager(x, None)
+                return vals[tape.out], [vals[s] for s in tape.aux], grads[:tape.n_in]
+            # One point as 1-d rows: np.add.at is much faster on them than on columns.
+            ok, value_b, aux_b, grads_b, flip = self._replay(traced, x, None)
+            if ok[0]:
+                return (float(value_b[0]), [float(a[0]) for a in aux_b],
+                        grads_b[:, 0].tolist())
+            flipped = flip
+        if len(self.traces) >= self.max_traces:
+            self._warn_eager(flipped)
+            return self._eager(x)
+        self.trace(*x.tolist())
+        if not self._accepts(self.traces[-1], x):
+            self._not_a_function()
+        return self._point(x)  # the newest trace, which holds here, comes first
+
+    def _batch(self, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+        """Values, aux values and input grads at every column of x: each trace replays the
+        points no newer trace took, and a retrace replays only the points still left."""
+        n = x.shape[1]
+        value = np.empty(n)
+        grads = np.empty((x.shape[0], n))
+        aux: list[np.ndarray] | None = None
+        todo = np.arange(n)
+        if not self.traces:
+            self.trace(*x[:, 0].tolist())
+        fresh = list(reversed(self.traces))
+        flipped: Guard | None = None
+        while todo.size:
+            for traced in fresh:
+                ok, val, aux_t, g, flip = self._replay(traced, x[:, todo], todo)
+                flipped = flip if flip is not None else flipped
+                if aux is None:
+                    aux = [np.empty(n) for _ in aux_t]
+                done = todo[ok]
+                value[done] = val[ok]
+                grads[:, done] = g[:, ok]
+                for a, b in zip(aux, aux_t):
+                    a[done] = b[ok]
+                todo = todo[~ok]
+                if not todo.size:
+                    break
+            if not todo.size:
+                break
+            if len(self.traces) >= self.max_traces:  # the rest eagerly, point by point
+                self._warn_eager(flipped)
+                for j in todo:
+                    v, a_j, g_j = self._eager(x[:, j])
+                    value[j] = v
+                    grads[:, j] = g_j
+                    if aux is None:
+                        aux = [np.empty(n) for _ in a_j]
+                    for column, number in zip(aux, a_j):
+                        column[j] = number
+                break
+            point = x[:, todo[0]]
+            self.trace(*point.tolist())
+            if not self._accepts(self.traces[-1], point):
+                self._not_a_function()
+            fresh = [self.traces[-1]]
+        return value, aux or [], grads
+
+    def _replay(self, traced: Traced, x: np.ndarray, index: np.ndarray | None
+                ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray, Guard | None]:
+        """(guards hold, value, aux, input grads, a guard that flipped) per column of x (x 1-d:
+        one point, index None), by the numpy executor; raises the eager engine's error at the
+        first point whose guards hold but whose values or gradients are not finite."""
+        tape, ex = traced.tape, traced.arrays
+        v, saved = ex.forward(x)
+        if x.ndim == 1:
+            x = x[:, None]
+        cols = v.reshape(len(v), -1)  # a view: one column per point
+        ok = np.broadcast_to(tape.check_guards(lambda s: cols[ex.at(s)]), (x.shape[1],))
+        flip = None
+        if tape.guards and not ok.all():
+            flip = self._flipped(tape, lambda s: cols[ex.at(s)][~ok], x[:, ~ok][:, 0])
+        bad = ok & ~np.isfinite(cols[tape.n_in:ex.size]).all(axis=0)
+        if bad.any():
+            first = int(np.argmax(bad))
+            self._raise_eager(x[:, first], None if index is None else index[first])
+        G = ex.backward(v, saved).reshape(cols.shape)
+        bad = ok & ~(np.isfinite(G[:tape.n_in]).all(axis=0) &
+                     np.isfinite(G[tape.n_leaves:ex.size]).all(axis=0))
+        if bad.any():
+            first = int(np.argmax(bad))
+            self._raise_eager(x[:, first], None if index is None else index[first])
+        return ok, cols[ex.at(tape.out)], [cols[ex.at(s)] for s in tape.aux], G[:tape.n_in], flip
+
+    def _flipped(self, tape: Tape, value: Callable[[int], Any], x: np.ndarray) -> Guard:
+        """The guard that flipped at x; strict: raise GuardError naming it, unless eager itself
+        fails at x (a domain error is eager's error, not a flipped guard)."""
+        g = tape.first_flip(value)
+        if self.strict:
+            self._raise_eager(x, None, quiet=True)
+            raise GuardError(f"{self.name}: the comparison {g.text} was {g.outcome} when traced "
+                             f"and is {not g.outcome} at {_args(x)} ({g.where}); "
+                             f"compile without strict=True to retrace instead")
+        return g
+
+    def _accepts(self, traced: Traced, x: np.ndarray) -> bool:
+        """Whether a trace's guards hold at the point x (true of the point it was traced at)."""
+        tape = traced.tape
+        if not tape.guards:
+            return True
+        if traced.narrow:
+            return bool(tape.check_guards(traced.floats.forward(x.tolist()).__getitem__))
+        v, _ = traced.arrays.forward(x[:, None])
+        return bool(np.all(tape.check_guards(lambda s: v[traced.arrays.at(s)])))
+
+    def _not_a_function(self) -> Any:
+        raise RuntimeError(f"{self.name} takes a different branch each time it is traced at the "
+                           "same arguments: it depends on more than its arguments (random "
+                           "numbers? state?), so it cannot be compiled")
+
+    def _warn_eager(self, flipped: Guard | None) -> None:
+        if not self._warned:
+            self._warned = True
+            which = f"the guard {flipped.text} ({flipped.where})" if flipped else "a guard"
+            warnings.warn(f"{self.name}: {self.max_traces} traces and {which} keeps flipping: "
+                          f"points no trace fits now run eagerly (max_traces raises the cap)",
+                          RuntimeWarning, stacklevel=4)
+
+    # --- eager: fresh leaves, never the user's Values written ---
+    def _eager(self, x: np.ndarray) -> tuple[float, list[float], list[float]]:
+        """f and its gradient at the point x by the eager engine. A bound Value holding x's
+        number is passed itself (f may read it by closure); otherwise a fresh leaf."""
+        by_arg = {i: v for v, i in self._bound.items()}
+        inputs = []
+        for i, a in enumerate(x.tolist()):
+            w = by_arg.get(i)
+            inputs.append(w if w is not None and w.data == a else Value(a))
+        with collector_paused(), enable_grad():
+            result = self.f(*inputs)
+            out, aux = result if self.has_aux else (result, None)
+            flat, _ = flatten(aux, _number)
+            if not isinstance(out, Value):
+                return _number(out, f"the result of {self.name}"), [v.data for v in flat], \
+                    [0.0] * len(inputs)
+            grads = grads_of(out, inputs)
+            return out.data, [v.data for v in flat], [float(g) for g in grads]
+
+    def _raise_eager(self, x: np.ndarray, index: Any, quiet: bool = False) -> None:
+        """Run f eagerly at the point x so that the engine raises its own error there (naming
+        the op and its values), with the batch index added; else say what replay found."""
+        try:
+            self._eager(x)
+        except (ArithmeticError, ValueError) as err:
+            where = f" (batch index {index})" if index is not None else ""
+            raise type(err)(f"{err}{where}") from None
+        if quiet:
+            return
+        raise ArithmeticError(f"{self.name}: replay at {_args(x)} gave a value or gradient that "
+                              f"is not finite, but the eager engine computes it: a record's "
+                              f"array forward or rule disagrees with its scalar one")
+
+
+def _args(x: np.ndarray) -> str:
+    return "(" + ", ".join(f"{float(a)!r}" for a in x) + ")"
+
+
+def _number(a: Any, what: str) -> float:
+    """a as a finite float, refused by name (as Value refuses it) otherwise."""
+    if isinstance(a, np.bool_):
+        raise TypeError(f"{what} needs a real number, got bool: {a!r}")
+    return as_real(a, what)
+
+
+def _shape(a: Any, what: str) -> tuple[int, ...]:
+    """The shape of a batch argument; a ragged one is refused by name."""
+    try:
+        return np.shape(a)
+    except ValueError:
+        raise ValueError(f"{what} is ragged (rows of different lengths): a batch is an array "
+                         f"of one shape") from None
+
+
+def _array(a: Any, what: str) -> np.ndarray:
+    """a as a float array with every element finite, refused by name and index otherwise."""
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{what} needs real numbers, got an array of {arr.dtype}")
+    try:
+        arr = arr.astype(float)
+    except OverflowError:
+        raise ValueError(f"{what} needs finite numbers, got one too large for a float") from None
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i = tuple(int(j) for j in np.argwhere(bad)[0])
+        raise ValueError(f"{what} needs finite numbers, got {float(arr[i])!r} at index "
+                         f"{i[0] if len(i) == 1 else i}")
+    return arr
+
+
+def compile(f: Callable[..., Any] | None = None, /, *example_args: Any, has_aux: bool = False,
+            strict: bool = False, max_traces: int = MAX_TRACES) -> Any:
+    """f as a Program: program(*args) = (f(*args), ∇f(args)) by replaying f's tape.
+
+    Traces at example_args now, or at the first call (`@compile`, `@compile(strict=True)`).
+    has_aux: f returns (value, aux), aux Values (nested in lists/tuples/dicts) as numbers.
+    strict: a guard that flips raises GuardError instead of retracing.
+    max_traces: past this many traces, points no trace fits run eagerly (one warning).
+    """
+    if f is None:
+        return functools.partial(compile, has_aux=has_aux, strict=strict, max_traces=max_traces)
+    program = Program(f, has_aux=has_aux, strict=strict, max_traces=max_traces)
+    if example_args:
+        program.trace(*example_args)
+    return program
