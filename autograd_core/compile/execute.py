@@ -32,11 +32,14 @@ class FloatExecutor:
         # Backward, newest first: (slot, inputs, rules), a rule None where no gradient flows
         # (a constant's or captured Value's rule is never evaluated, as in eager backward).
         self.back: list[tuple[int, tuple[int, ...], tuple[Any, ...]]] = []
-        for e in reversed(tape.eqns):
-            rules_ = tuple(None if rule is None or not tape.takes_gradient(p) else rule
-                           for p, rule in zip(e.inputs, e.op.partials))
-            if e.live and any(r is not None for r in rules_):
-                self.back.append((e.out, e.inputs, rules_))
+        n_in, n_leaves = tape.n_in, tape.n_leaves
+        for op, inputs, out, live in reversed(tape.eqns):
+            if not live:
+                continue
+            rules_ = tuple(None if n_in <= p < n_leaves else rule
+                           for p, rule in zip(inputs, op.partials))
+            if rules_.count(None) < len(rules_):
+                self.back.append((out, inputs, rules_))
 
     def forward(self, x: list[float]) -> list[float]:
         """Every slot's value; nan where an op is undefined (found and named by the caller)."""

@@ -6,6 +6,7 @@ The layer-as-matrix-product pass lives in `matmul`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -42,14 +43,24 @@ class GroupKey(NamedTuple):
 
 @dataclass
 class Levels:
-    """group_by_level: the equations (indices) of each group, groups in order of first sight."""
+    """group_by_level: each equation's level (0: absorbed into a sum), one above the deepest
+    slot it reads; equations of one level, liveness and recipe run as one group."""
 
-    groups: dict[GroupKey, list[int]]
+    level: list[int]
+    recipe: list[Any]  # an op, or a sum's pattern of ops making its terms
 
     @property
     def depth(self) -> int:
         """How many levels the numpy executor runs one after the other."""
-        return max((key.depth for key in self.groups), default=1)
+        return max(self.level, default=1) or 1
+
+    def groups(self, live: Sequence[bool]) -> dict[GroupKey, list[int]]:
+        """The equations (indices) of each group, by level; first seen first within a level."""
+        out: dict[GroupKey, list[int]] = {}
+        for k, (d, recipe) in enumerate(zip(self.level, self.recipe)):
+            if d:
+                out.setdefault(GroupKey(d, live[k], recipe), []).append(k)
+        return dict(sorted(out.items(), key=lambda item: item[0].depth))
 
 
 @dataclass
@@ -130,25 +141,23 @@ def fuse_sums(tape: Tape) -> Sums:
 
 def group_by_level(tape: Tape, sums: Sums) -> Levels:
     """Each equation not absorbed goes one level above the deepest slot it reads (through the
-    terms made inside a sum); equations of one level and one recipe form a group."""
-    base, eqns = tape.n_leaves, tape.eqns
+    terms made inside a sum)."""
+    base, eqns, terms, made = tape.n_leaves, tape.eqns, sums.terms, sums.made
     depth = [0] * tape.n_slots
-    groups: dict[GroupKey, list[int]] = {}
+    recipes: list[Any] = [None] * len(eqns)
     for k, e in enumerate(eqns):
         if k in sums.absorbed:
             continue
-        own = sums.terms[k]
+        own = terms[k]
         if own is not None:
-            pattern = sums.made[k]
+            pattern = made[k]
             ins = [r for t, m in zip(own, pattern)
                    for r in (eqns[t.slot - base].inputs if m is not None else (t.slot,))]
-            recipe: Any = pattern
+            recipes[k] = pattern
         else:
-            ins, recipe = list(e.inputs), e.op
-        d = 1 + max((depth[p] for p in ins), default=0)
-        depth[base + k] = d
-        groups.setdefault(GroupKey(d, e.live, recipe), []).append(k)
-    return Levels(groups)
+            ins, recipes[k] = e.inputs, e.op
+        depth[base + k] = 1 + max([depth[p] for p in ins], default=0)
+    return Levels(depth[base:], recipes)
 
 
 def plan_blocks(tape: Tape, sums: Sums, levels: Levels) -> Schedule:
@@ -156,8 +165,7 @@ def plan_blocks(tape: Tape, sums: Sums, levels: Levels) -> Schedule:
     the same place made by the same op are one block (all of a layer's products together)."""
     base, eqns = tape.n_leaves, tape.eqns
     groups = []
-    for key in sorted(levels.groups, key=lambda key: key.depth):  # stable: first seen first
-        ks = levels.groups[key]
+    for key, ks in levels.groups([e.live for e in eqns]).items():
         if ks[0] in sums.made:
             pattern = sums.made[ks[0]]
             blocks = []

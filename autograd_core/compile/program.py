@@ -18,7 +18,7 @@ from ..engine import Value, as_real, grads_of
 from ..modes import collector_paused, enable_grad
 from .execute import ArrayExecutor, FloatExecutor
 from .matmul import products_to_matmul
-from .passes import Schedule, fuse_sums, group_by_level, narrow, plan_blocks
+from .passes import Levels, Schedule, Sums, fuse_sums, group_by_level, narrow, plan_blocks
 from .tape import Guard, Tape
 from .trace import flatten, trace
 
@@ -38,18 +38,26 @@ class Traced:
 
     tape: Tape
     rebuild: Callable[[list[Any]], Any]
-    schedule: Schedule
+    sums: Sums
+    levels: Levels
     narrow: bool
+    _schedule: Schedule | None = field(default=None, repr=False)
     _floats: FloatExecutor | None = field(default=None, repr=False)
     _arrays: ArrayExecutor | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, tape: Tape, rebuild: Callable[[list[Any]], Any]) -> Traced:
-        """Run the passes over the tape: fuse sums, group by level, plan blocks, matmuls."""
+        """The passes that choose the executor: fuse sums, group by level."""
         sums = fuse_sums(tape)
         levels = group_by_level(tape, sums)
-        schedule = products_to_matmul(plan_blocks(tape, sums, levels))
-        return cls(tape, rebuild, schedule, narrow(tape, levels))
+        return cls(tape, rebuild, sums, levels, narrow(tape, levels))
+
+    @property
+    def schedule(self) -> Schedule:
+        """The numpy executor's plan: blocks per group, layers as matrix products (on first use)."""
+        if self._schedule is None:
+            self._schedule = products_to_matmul(plan_blocks(self.tape, self.sums, self.levels))
+        return self._schedule
 
     @property
     def floats(self) -> FloatExecutor:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -17,9 +17,9 @@ COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq}
 
 
-@dataclass(frozen=True)
-class Eqn:
-    """slot `out` = op(slots `inputs`); `live`: the gradient of the output flows through it."""
+class Eqn(NamedTuple):
+    """slot `out` = op(slots `inputs`); `live`: the gradient of the output flows through it.
+    A named tuple: a tape of a million equations is built in one pass and kept small."""
 
     op: Op
     inputs: tuple[int, ...]
