@@ -5,8 +5,8 @@ The layer-as-matrix-product pass lives in `matmul`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -151,7 +151,7 @@ def group_by_level(tape: Tape, sums: Sums) -> Levels:
         own = terms[k]
         if own is not None:
             pattern = made[k]
-            ins = [r for t, m in zip(own, pattern)
+            ins: Sequence[int] = [r for t, m in zip(own, pattern)
                    for r in (eqns[t.slot - base].inputs if m is not None else (t.slot,))]
             recipes[k] = pattern
         else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -74,43 +75,36 @@ class Traced:
         return self._arrays
 
 
-class Program:
-    """f compiled: `program(*args)` = (f(*args), (∂f/∂arg for each arg)) by replaying f's trace;
-    arrays of one shape give a value and gradients per point. A guard that flips retraces, up
-    to `max_traces` traces; past that the program warns once and runs f eagerly.
+class Variant:
+    """f's traces at one value of its static arguments: `variant(*args)` = (f(*args), (∂f/∂arg
+    for each arg)) by replaying the newest trace whose guards hold; arrays of one shape give a
+    value and gradients per point. A guard that flips retraces, up to `max_traces` traces;
+    past that the variant warns once and runs f eagerly.
 
     A leaf Value passed as an argument when first traced stays bound to that argument (f may
-    read it by closure, as a model reads its weights): every retrace maps it there. Other leaf
-    Values f closes over are read at each replay (their current data), taking no gradient."""
+    read it by closure, as a model reads its weights): every retrace maps it there, and a call
+    may pass it again (its data is read). Other leaf Values f closes over are read at each
+    replay (their current data), taking no gradient."""
 
-    def __init__(self, f: Callable[..., Any], *, has_aux: bool = False, strict: bool = False,
-                 max_traces: int = MAX_TRACES) -> None:
-        if not callable(f):
-            raise TypeError(f"compile needs a function, got {type(f).__name__}: {f!r:.60}")
-        if isinstance(max_traces, bool) or not isinstance(max_traces, int) or max_traces < 1:
-            raise ValueError(f"max_traces must be an int ≥ 1, got {max_traces!r}")
+    def __init__(self, f: Callable[..., Any], name: str, params: list[str], arity: int | None,
+                 *, has_aux: bool, strict: bool, max_traces: int, eager_calls: int = 0) -> None:
         self.f = f
+        self.name = name
+        self._params = params
+        self.arity = arity
         self.has_aux = has_aux
         self.strict = strict
         self.max_traces = max_traces
+        self.eager_calls = eager_calls  # calls taken eagerly before the first trace
         self.traces: list[Traced] = []
-        self.name = getattr(f, "__name__", "f")
-        if not self.name.isidentifier():
-            self.name = "f"
-        try:
-            params = inspect.signature(f).parameters.values()
-            self._params = [p.name for p in params
-                            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-            star = any(p.kind is p.VAR_POSITIONAL for p in params)
-        except (TypeError, ValueError):
-            self._params, star = [], True
-        self.arity: int | None = None if star else len(self._params)
         self._bound: dict[Value, int] = {}  # leaf Values given as arguments: their argument
         self._warned = False
-        functools.update_wrapper(self, f)  # type: ignore[arg-type]
+        self._rebuild: Callable[[list[Any]], Any] | None = None  # aux numbers into f's structure
+        self.key: Any = ()  # the static arguments' values it was made for
+        self.n_positional = sys.maxsize  # how many of its gradients the program returns
 
     def __repr__(self) -> str:
-        return f"Program({self.name}, {len(self.traces)} trace{'s' * (len(self.traces) != 1)})"
+        return f"Variant({self.name}, {len(self.traces)} trace{'s' * (len(self.traces) != 1)})"
 
     # --- tracing ---
     def trace(self, *args: Any) -> Traced:
@@ -141,6 +135,7 @@ class Program:
         recorded = trace(self.f, inputs, names, has_aux=self.has_aux, bound=bound,
                          name=self.name, as_number=_number)
         traced = Traced.of(recorded.tape, recorded.rebuild)
+        self._rebuild = recorded.rebuild
         self.traces.append(traced)
         self.arity = len(args)
         return traced
@@ -158,11 +153,15 @@ class Program:
     def __call__(self, *args: Any) -> tuple[Any, Any]:
         """(f(*args), tuple of ∂f/∂argᵢ); for arrays, each is an array of the args' shape."""
         x, shape = self._inputs(args)
+        eager = not self.traces and self.eager_calls > 0
+        if eager:
+            self.eager_calls -= 1
         if shape is None:
-            value, aux, grads = self._point(x)
+            value, aux, grads = self._eager(x) if eager else self._point(x)
             out: Any = (value, self._aux(aux)) if self.has_aux else value
             return out, tuple(grads)
-        value_b, aux_b, grads_b = self._batch(x.reshape(len(x), -1))
+        columns = x.reshape(len(x), -1)
+        value_b, aux_b, grads_b = self._eager_batch(columns) if eager else self._batch(columns)
         value_a = value_b.reshape(shape)
         grads_t = tuple(g.reshape(shape) for g in grads_b)
         if self.has_aux:
@@ -170,7 +169,7 @@ class Program:
         return value_a, grads_t
 
     def _aux(self, values: list[Any]) -> Any:
-        return self.traces[-1].rebuild(values) if self.traces else None
+        return self._rebuild(values) if self._rebuild is not None else None
 
     def _inputs(self, args: Sequence[Any]) -> tuple[np.ndarray, tuple[int, ...] | None]:
         """The arguments as one float array (a row each), and the batch shape (None: numbers)."""
@@ -181,6 +180,8 @@ class Program:
             x = np.array(args, dtype=float)
             if np.isfinite(x).all():
                 return x, None
+        if any(isinstance(a, Value) for a in args):
+            args = self._bind(args)
         shape: tuple[int, ...] | None = None
         for i, a in enumerate(args):
             if isinstance(a, Value):
@@ -203,6 +204,21 @@ class Program:
         if shape is not None and x.size == 0:
             raise ValueError(f"{self.name}: the batch is empty (shape {shape})")
         return x, shape
+
+    def _bind(self, args: Sequence[Any]) -> list[Any]:
+        """Leaf Values given as arguments, as their data: the Values bound to those arguments
+        (before the first trace, a leaf Value given binds itself). Others are left for
+        `_inputs` to refuse."""
+        out = list(args)
+        for i, a in enumerate(args):
+            if type(a) is not Value:
+                continue
+            if self._bound.get(a) == i:
+                out[i] = a.data
+            elif not self.traces and a.op is None and not a.constant and a not in self._bound:
+                self._bound[a] = i
+                out[i] = a.data
+        return out
 
     def _point(self, x: np.ndarray) -> tuple[float, list[float], list[float]]:
         """Value, aux values and input grads at one point: the newest trace whose guards hold."""
@@ -355,12 +371,22 @@ class Program:
         with collector_paused(), enable_grad():
             result = self.f(*inputs)
             out, aux = result if self.has_aux else (result, None)
-            flat, _ = flatten(aux, _number)
+            flat, rebuild = flatten(aux, _number)
+            if self._rebuild is None:
+                self._rebuild = rebuild
             if not isinstance(out, Value):
                 return _number(out, f"the result of {self.name}"), [v.data for v in flat], \
                     [0.0] * len(inputs)
             grads = grads_of(out, inputs)
             return out.data, [v.data for v in flat], [float(g) for g in grads]
+
+    def _eager_batch(self, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+        """Values, aux values and input grads at every column of x, eagerly, point by point."""
+        points = [self._eager(x[:, j]) for j in range(x.shape[1])]
+        value = np.array([v for v, _, _ in points])
+        aux = [np.array(column) for column in zip(*(a for _, a, _ in points))]
+        grads = np.array([g for _, _, g in points]).T.reshape(x.shape)
+        return value, aux, grads
 
     def _raise_eager(self, x: np.ndarray, index: Any, quiet: bool = False) -> None:
         """Run f eagerly at the point x so that the engine raises its own error there (naming
@@ -375,6 +401,171 @@ class Program:
         raise ArithmeticError(f"{self.name}: replay at {_args(x)} gave a value or gradient that "
                               f"is not finite, but the eager engine computes it: a record's "
                               f"array forward or rule disagrees with its scalar one")
+
+
+class Program:
+    """f compiled: `program(*args, **kwargs)` = (f(*args, **kwargs), (∂f/∂arg for each
+    positional argument that is not static)), by replaying a trace of f.
+
+    Static arguments — the positions in static_argnums, the names in static_argnames, and any
+    argument that is not a number, an array or a Value (a bool, a str, None, …) — are fixed
+    while tracing: each new value (by type and ==; arrays by content) gets its own traces (a
+    variant; the `keep` newest are kept), an equal one reuses them. Numeric keyword arguments
+    are replayed like positional ones but return no gradient. `trace_after` calls of a new
+    variant run eagerly before it is traced (a batch seen once costs no compiling)."""
+
+    def __init__(self, f: Callable[..., Any], *, has_aux: bool = False, strict: bool = False,
+                 max_traces: int = MAX_TRACES, static_argnums: int | Sequence[int] = (),
+                 static_argnames: str | Sequence[str] = (), keep: int = 16,
+                 trace_after: int = 0) -> None:
+        if not callable(f):
+            raise TypeError(f"compile needs a function, got {type(f).__name__}: {f!r:.60}")
+        for what, number, least in (("max_traces", max_traces, 1), ("keep", keep, 1),
+                                    ("trace_after", trace_after, 0)):
+            if isinstance(number, bool) or not isinstance(number, int) or number < least:
+                raise ValueError(f"{what} must be an int ≥ {least}, got {number!r}")
+        for what, flag in (("has_aux", has_aux), ("strict", strict)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{what} must be True or False, got {flag!r}")
+        self.f = f
+        self.has_aux, self.strict, self.max_traces = has_aux, strict, max_traces
+        self.keep, self.trace_after = keep, trace_after
+        self.name = getattr(f, "__name__", "f")
+        if not self.name.isidentifier():
+            self.name = "f"
+        try:
+            params = list(inspect.signature(f).parameters.values())
+            self._params = [p.name for p in params
+                            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            self._star = any(p.kind is p.VAR_POSITIONAL for p in params)
+        except (TypeError, ValueError):
+            self._params, self._star = [], True
+        nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+        if any(isinstance(i, bool) or not isinstance(i, int) or i < 0 for i in nums):
+            raise TypeError(f"static_argnums must be ints ≥ 0, got {static_argnums!r}")
+        names = (static_argnames,) if isinstance(static_argnames, str) else \
+            tuple(static_argnames)
+        if not all(isinstance(n, str) for n in names):
+            raise TypeError(f"static_argnames must be strs, got {static_argnames!r}")
+        self.static_argnums = frozenset(nums)
+        self.static_argnames = frozenset(names)
+        self.variants: dict[Any, Variant] = {}
+        self._last: Variant | None = None
+        functools.update_wrapper(self, f)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        n = len(self.traces)
+        return f"Program({self.name}, {n} trace{'s' * (n != 1)})"
+
+    @property
+    def traces(self) -> list[Traced]:
+        """The traces of the variant used last (its static arguments' values)."""
+        return self._last.traces if self._last is not None else []
+
+    def listing(self) -> str:
+        """The latest trace's forward and backward passes, one line per step."""
+        if self._last is None or not self._last.traces:
+            raise ValueError(f"{self.name} has not been traced yet: call it once first")
+        return self._last.traces[-1].tape.listing()
+
+    def trace(self, *args: Any, **kwargs: Any) -> Traced:
+        """Run f once on Values at these arguments (numbers, or leaf Values that stay bound)."""
+        variant, dynamic = self._variant(args, kwargs)
+        return variant.trace(*dynamic)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        """(f(*args, **kwargs), gradient per positional non-static argument)."""
+        if not kwargs and not self.static_argnums and all(
+                type(a) is float for a in args) and self._last is not None \
+                and self._last.key == ():
+            return self._last(*args)  # the common case: numbers only, no static argument
+        variant, dynamic = self._variant(args, kwargs)
+        out, grads = variant(*dynamic)
+        return out, grads[:variant.n_positional]
+
+    def _variant(self, args: tuple[Any, ...], kwargs: dict[str, Any]
+                 ) -> tuple[Variant, list[Any]]:
+        """The variant for these static arguments (made, and the oldest dropped past `keep`,
+        when new), and the dynamic arguments in order: positional, then keyword by name."""
+        static_pos: list[tuple[int, Any]] = []
+        dynamic: list[Any] = []
+        names: list[str] = []
+        for i, a in enumerate(args):
+            name = self._params[i] if i < len(self._params) else f"x{i}"
+            if i in self.static_argnums or name in self.static_argnames or _is_static(a):
+                static_pos.append((i, a))
+            else:
+                dynamic.append(a)
+                names.append(name)
+        n_positional = len(dynamic)
+        static_kw: list[tuple[str, Any]] = []
+        dynamic_kw: list[str] = []
+        for k in sorted(kwargs):
+            if k in self.static_argnames or _is_static(kwargs[k]):
+                static_kw.append((k, kwargs[k]))
+            else:
+                dynamic_kw.append(k)
+                dynamic.append(kwargs[k])
+                names.append(k)
+        key: Any = ()
+        if static_pos or static_kw or dynamic_kw:
+            key = (tuple((i, _static_key(a, f"argument {i}")) for i, a in static_pos),
+                   tuple((k, _static_key(a, k)) for k, a in static_kw), tuple(dynamic_kw),
+                   len(args))
+        variant = self.variants.get(key)
+        if variant is None:
+            variant = self._make(key, static_pos, static_kw, dynamic_kw, len(args), names,
+                                 n_positional)
+            if len(self.variants) >= self.keep:
+                del self.variants[next(iter(self.variants))]
+            self.variants[key] = variant
+        self._last = variant
+        return variant, dynamic
+
+    def _make(self, key: Any, static_pos: list[tuple[int, Any]],
+              static_kw: list[tuple[str, Any]], dynamic_kw: list[str], n_args: int,
+              names: list[str], n_positional: int) -> Variant:
+        """A variant: f with these static values filled in, over the dynamic arguments."""
+        f = self.f
+        if key == ():
+            arity = None if self._star else len(self._params)
+            g = f
+        else:
+            fixed = dict(static_pos)
+            fixed_kw = dict(static_kw)
+
+            def g(*xs: Any) -> Any:  # f's arguments put back in their places
+                it = iter(xs[:n_positional])
+                positional = [fixed[i] if i in fixed else next(it) for i in range(n_args)]
+                return f(*positional, **fixed_kw, **dict(zip(dynamic_kw, xs[n_positional:])))
+            arity = len(names)
+        variant = Variant(g, self.name, names if key != () else self._params, arity,
+                          has_aux=self.has_aux, strict=self.strict, max_traces=self.max_traces,
+                          eager_calls=self.trace_after)
+        variant.key = key
+        if key != ():
+            variant.n_positional = n_positional
+        return variant
+
+
+def _is_static(a: Any) -> bool:
+    """Not a number, an array, a batch list or a Value: fixed while tracing (bool, str, None…)."""
+    if isinstance(a, (bool, np.bool_)) or a is None or isinstance(a, str):
+        return True
+    return not isinstance(a, (int, float, np.integer, np.floating, np.ndarray, list, tuple,
+                              Value))
+
+
+def _static_key(a: Any, what: str) -> Any:
+    """A static argument as a cache key: its type and value (arrays by content)."""
+    if isinstance(a, np.ndarray):
+        return ("ndarray", a.shape, a.dtype.str, a.tobytes())
+    try:
+        hash(a)
+    except TypeError:
+        raise TypeError(f"static {what} must be hashable (or an array), got "
+                        f"{type(a).__name__}: {a!r:.60}") from None
+    return (type(a).__qualname__, a)
 
 
 def _args(x: np.ndarray) -> str:
@@ -415,17 +606,25 @@ def _array(a: Any, what: str) -> np.ndarray:
 
 
 def compile(f: Callable[..., Any] | None = None, /, *example_args: Any, has_aux: bool = False,
-            strict: bool = False, max_traces: int = MAX_TRACES) -> Any:
+            strict: bool = False, max_traces: int = MAX_TRACES,
+            static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (),
+            keep: int = 16, trace_after: int = 0) -> Any:
     """f as a Program: program(*args) = (f(*args), ∇f(args)) by replaying f's tape.
 
     Traces at example_args now, or at the first call (`@compile`, `@compile(strict=True)`).
     has_aux: f returns (value, aux), aux Values (nested in lists/tuples/dicts) as numbers.
     strict: a guard that flips raises GuardError instead of retracing.
     max_traces: past this many traces, points no trace fits run eagerly (one warning).
+    static_argnums, static_argnames: arguments fixed while tracing (see Program), as are any
+    that are not numbers (bool, str, None); keep: variants kept; trace_after: calls of a new
+    variant run eagerly before it is traced.
     """
+    options: dict[str, Any] = dict(has_aux=has_aux, strict=strict, max_traces=max_traces,
+                   static_argnums=static_argnums, static_argnames=static_argnames, keep=keep,
+                   trace_after=trace_after)
     if f is None:
-        return functools.partial(compile, has_aux=has_aux, strict=strict, max_traces=max_traces)
-    program = Program(f, has_aux=has_aux, strict=strict, max_traces=max_traces)
+        return functools.partial(compile, **options)
+    program = Program(f, **options)
     if example_args:
         program.trace(*example_args)
     return program
