@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from .. import engine, ops
 from ..engine import Value, topological_order
 from ..modes import collector_paused, enable_grad, tracer
@@ -159,8 +161,12 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
     n_leaves = len(inputs) + len(captured) + len(constants)
     eqns: list[Eqn] = []
     stops: set[int] = set()
+    checked: set[Op] = set(ops.OPS)  # the table's records are tested against their forward
     for k, node in enumerate(steps):
         op, parents = made[node] if node in made else (node.op, node.parents)
+        if op not in checked:
+            checked.add(op)
+            _check_array_forward(op, [p.data for p in parents], node.data)
         out = n_leaves + k
         live = node in live_roots and node not in made
         if node in made:
@@ -183,6 +189,21 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
                             c.where))
     return Tape(len(inputs), captured, [n.data for n in constants], eqns, slot[outputs[0]],
                 [slot[v] for v in outputs[1:]], guards, numbers, names, frozenset(stops))
+
+
+def _check_array_forward(op: Op, inputs: list[float], out: float) -> None:
+    """A record's array forward must give its forward's number (else a batch would replay
+    differently from a point): checked on the first node each trace makes with it."""
+    if op.array is None:
+        return
+    with np.errstate(all="ignore"):
+        got = np.asarray(op.array(*[np.array([x]) for x in inputs]), dtype=float).ravel()
+    if got.size != 1 or not abs(float(got[0]) - out) <= 1e-12 * max(1.0, abs(out)):
+        shown = got.tolist() if got.size != 1 else float(got[0])
+        raise ValueError(f"op record {op.name!r}: its array forward gives {shown!r} at "
+                         f"{tuple(inputs)} where its forward gives {out!r}, so a batch would "
+                         f"replay differently from one point; fix `array` (or leave it out: "
+                         f"replay then runs `forward` element by element)")
 
 
 def _names(inputs: list[Value], captured: list[Value], constants: list[Value],
