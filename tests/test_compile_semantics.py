@@ -133,6 +133,7 @@ def _random_function(seed, captured):
     return f
 
 
+@pytest.mark.filterwarnings("ignore:f. 8 traces:RuntimeWarning")  # .data reads: the cap
 @pytest.mark.parametrize("seed", range(25))
 def test_random_functions_replay_like_eager_scalar_and_batched(hooks, seed):
     captured = [Value(0.7), Value(-1.2)]

@@ -163,7 +163,8 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
     stops: set[int] = set()
     checked: set[Op] = set(ops.OPS)  # the table's records are tested against their forward
     for k, node in enumerate(steps):
-        op, parents = made[node] if node in made else (node.op, node.parents)
+        op, parents = made[node] if node in made else (node.op, node.parents)  # type: ignore[assignment]
+        assert op is not None
         if op not in checked:
             checked.add(op)
             _check_array_forward(op, [p.data for p in parents], node.data)
@@ -171,7 +172,7 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
         live = node in live_roots and node not in made
         if node in made:
             stops.add(out)
-        eqns.append(Eqn(op, tuple(slot[p] for p in parents), out, live))  # type: ignore[arg-type]
+        eqns.append(Eqn(op, tuple(slot[p] for p in parents), out, live))
     names = _names(inputs, captured, constants, steps, given)
     numbers: list[float] = []
     guards: list[Guard] = []
