@@ -17,6 +17,7 @@ import numpy as np
 
 from ..engine import Value, as_real, grads_of
 from ..modes import collector_paused, enable_grad
+from .codegen import MAX_EQUATIONS, GeneratedFloats
 from .execute import ArrayExecutor, FloatExecutor
 from .matmul import products_to_matmul
 from .passes import Levels, Schedule, Sums, fuse_sums, group_by_level, narrow, plan_blocks
@@ -43,7 +44,7 @@ class Traced:
     levels: Levels
     narrow: bool
     _schedule: Schedule | None = field(default=None, repr=False)
-    _floats: FloatExecutor | None = field(default=None, repr=False)
+    _floats: FloatExecutor | GeneratedFloats | None = field(default=None, repr=False)
     _arrays: ArrayExecutor | None = field(default=None, repr=False)
 
     @classmethod
@@ -61,10 +62,12 @@ class Traced:
         return self._schedule
 
     @property
-    def floats(self) -> FloatExecutor:
-        """The flat float loop (one point)."""
+    def floats(self) -> FloatExecutor | GeneratedFloats:
+        """One point over floats: generated straight-line code, or for a tape too long to be
+        worth compiling to source, the interpreter's flat loop (built on first use)."""
         if self._floats is None:
-            self._floats = FloatExecutor(self.tape)
+            self._floats = GeneratedFloats(self.tape) if len(self.tape.eqns) <= MAX_EQUATIONS \
+                else FloatExecutor(self.tape)
         return self._floats
 
     @property
@@ -462,11 +465,13 @@ class Program:
         """The traces of the variant used last (its static arguments' values)."""
         return self._last.traces if self._last is not None else []
 
-    def listing(self) -> str:
-        """The latest trace's forward and backward passes, one line per step."""
+    def listing(self, generated: bool = False) -> str:
+        """The latest trace's forward and backward passes, one line per step; generated=True:
+        the Python source the float executor runs instead."""
         if self._last is None or not self._last.traces:
             raise ValueError(f"{self.name} has not been traced yet: call it once first")
-        return self._last.traces[-1].tape.listing()
+        tape = self._last.traces[-1].tape
+        return GeneratedFloats(tape).source if generated else tape.listing()
 
     def trace(self, *args: Any, **kwargs: Any) -> Traced:
         """Run f once on Values at these arguments (numbers, or leaf Values that stay bound)."""
