@@ -65,10 +65,27 @@ def hooks(monkeypatch):
             trace.unrecorded(op, inputs, out)
         return out
 
+    init = Value.__init__
+
+    def created(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        trace = tracing()
+        if trace is not None:
+            trace.created(self)
+
+    monkeypatch.setattr(Value, "__init__", created)
     monkeypatch.setattr(Value, "data", property(read, data.fset))
     monkeypatch.setattr(Value, "__float__", as_float)
     monkeypatch.setattr(Value, "detach", detached)
     monkeypatch.setattr(engine, "apply", apply_reporting)
+
+
+def test_a_leaf_made_inside_f_is_a_constant_and_a_closed_over_one_is_read(hooks):
+    c = Value(2.0)
+    program = compile(lambda x: x * Value(3.0) + c, 1.0)
+    assert program.traces[0].tape.constants == [3.0] and program.traces[0].tape.captured == [c]
+    c.data = 4.0
+    assert program(2.0) == (10.0, (3.0,))
 
 
 def test_detach_replays_as_a_stop_gradient_recomputed_at_replay(hooks):

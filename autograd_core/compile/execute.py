@@ -205,6 +205,7 @@ class ArrayExecutor:
             self.steps.append(Step(at, stop, group.live, group.rows, kernels))
             at = stop
         self.numbers = np.array(tape.numbers, dtype=float)
+        self.leaves = np.array(tape.leaf_values(), dtype=float)  # captured ones read per call
 
     def _kernel(self, op: Op | None, rows: Any, reads: list[np.ndarray], signs: Any,
                 grid: Grid | None) -> Kernel:
@@ -232,8 +233,9 @@ class ArrayExecutor:
         ones = (1,) * len(batch)
         v = np.empty((self.size + len(self.numbers),) + batch)
         v[:tape.n_in] = x
-        v[tape.n_in:tape.n_leaves] = np.array(tape.leaf_values(), dtype=float).reshape(
-            (-1,) + ones)
+        if tape.captured:
+            self.leaves[:len(tape.captured)] = [w.data for w in tape.captured]
+        v[tape.n_in:tape.n_leaves] = self.leaves.reshape((-1,) + ones)
         v[self.size:] = self.numbers.reshape((-1,) + ones)
         saved: list[Any] = []
         with np.errstate(all="ignore"):  # nan and inf are found and named afterwards

@@ -480,10 +480,10 @@ class Program:
 
     def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
         """(f(*args, **kwargs), gradient per positional non-static argument)."""
-        if not kwargs and not self.static_argnums and all(
-                type(a) is float for a in args) and self._last is not None \
-                and self._last.key == ():
-            return self._last(*args)  # the common case: numbers only, no static argument
+        last = self._last
+        if last is not None and last.key == () and not kwargs and not self.static_argnums \
+                and set(map(type, args)) <= _NUMBERS:
+            return last(*args)  # the common case: numbers only, no static argument
         variant, dynamic = self._variant(args, kwargs)
         out, grads = variant(*dynamic)
         return out, grads[:variant.n_positional]
@@ -551,6 +551,9 @@ class Program:
         if key != ():
             variant.n_positional = n_positional
         return variant
+
+
+_NUMBERS = {float, Value}  # argument types that are never static
 
 
 def _is_static(a: Any) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -56,12 +57,12 @@ class Tape:
     names: list[str]
     stops: frozenset[int] = field(default_factory=frozenset)  # eqns whose gradient is cut
 
-    @property
+    @cached_property
     def n_leaves(self) -> int:
         """Arguments, captured Values and constants: the slots no equation writes."""
         return self.n_in + len(self.captured) + len(self.constants)
 
-    @property
+    @cached_property
     def n_slots(self) -> int:
         """Every slot an equation or leaf fills (the guards' numbers come after)."""
         return self.n_leaves + len(self.eqns)

@@ -38,6 +38,7 @@ class Recorder:
     def __init__(self) -> None:
         self.comparisons: list[Comparison] = []
         self.made: dict[Value, tuple[Op, tuple[Value, ...]]] = {}  # leaves an op made off-graph
+        self.fresh: set[Value] = set()  # leaves f created while traced: its own numbers
 
     def compared(self, left: Value, op: str, right: Any, outcome: bool) -> None:
         """A comparison on a Value (`x < 0`, `if x:`): a guard."""
@@ -47,6 +48,10 @@ class Recorder:
         """A number read out of a Value (`.data`, `float`, `item`): a guard that it is equal."""
         shown = "{}.data" if how == "data" else f"{how}({{}})"
         self.comparisons.append(Comparison(x, "==", result, True, _where(), shown))
+
+    def created(self, v: Value) -> None:
+        """A leaf made while tracing (nn's Value(xi)): f's own number, a constant of the tape."""
+        self.fresh.add(v)
 
     def detached(self, x: Value, out: Value) -> None:
         """out = x.detach(): a step that copies x's value and stops its gradient."""
@@ -151,8 +156,9 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
                         order.append(node)
     steps = [n for n in order if n.op is not None or n in made]
     leaves = [n for n in order if n.op is None and n not in made]
-    captured = [n for n in leaves if not n.constant and n not in bound]
-    constants = [n for n in leaves if n.constant]
+    fresh = recorder.fresh
+    captured = [n for n in leaves if not n.constant and n not in bound and n not in fresh]
+    constants = [n for n in leaves if n.constant or (n in fresh and n not in bound)]
     # Slots are numbered densely: arguments, captured, constants, steps.
     slot: dict[Value, int] = {v: i for i, v in enumerate(inputs)}
     slot.update({v: bound[v] for v in leaves if v in bound})
