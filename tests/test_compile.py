@@ -78,15 +78,21 @@ def test_every_op_replays_random_dags_like_eager(op, vectorised):
         program = compile(f, *_point(op, rng, n_in, kink=False))
         points = [_point(op, rng, n_in, kink=k) for k in (False, False, True, True)]
         eager = [value_and_grad(f, tuple(range(n_in)))(*p) for p in points]
-        batch_value, batch_grads = program(*[np.array(col) for col in zip(*points)])
+        batch = [np.array(col) for col in zip(*points)]
+        batch_value, batch_grads = program(*batch)  # a narrow graph: point by point
+        wide = compile(f, *_point(op, rng, n_in, kink=False))
+        wide.traces[0].narrow = False  # the numpy executor, by (level, recipe), for every size
+        wide_value, wide_grads = wide(*batch)
         for j, (p, (value, grads)) in enumerate(zip(points, eager)):
             scale = max(1.0, abs(value), *map(abs, grads))
-            one_value, one_grads = program(*p)  # one point: the flat float loop
+            one_value, one_grads = program(*p)  # one point: generated float code
             _close(one_value, value, scale)
-            _close(batch_value[j], value, scale)  # a batch: numpy by (depth, recipe)
-            for g, one, batch in zip(grads, one_grads, batch_grads):
+            _close(batch_value[j], value, scale)
+            _close(wide_value[j], value, scale)
+            for g, one, b, w in zip(grads, one_grads, batch_grads, wide_grads):
                 _close(one, g, scale)
-                _close(batch[j], g, scale)
+                _close(b[j], g, scale)
+                _close(w[j], g, scale)
 
 
 def test_slides_xplusy_times_z_listing_word_for_word():

@@ -270,7 +270,8 @@ class Variant:
         flipped: Guard | None = None
         while todo.size:
             for traced in fresh:
-                ok, val, aux_t, g, flip = self._replay(traced, x[:, todo], todo)
+                ok, val, aux_t, g, flip = self._replay(traced, x[:, todo], todo) if not \
+                    traced.narrow else self._replay_floats(traced, x[:, todo], todo)
                 flipped = flip if flip is not None else flipped
                 if aux is None:
                     aux = [np.empty(n) for _ in aux_t]
@@ -327,6 +328,38 @@ class Variant:
             first = int(np.argmax(bad))
             self._raise_eager(x[:, first], None if index is None else index[first])
         return ok, cols[ex.at(tape.out)], [cols[ex.at(s)] for s in tape.aux], G[:tape.n_in], flip
+
+    def _replay_floats(self, traced: Traced, x: np.ndarray, index: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray,
+                                  Guard | None]:
+        """As _replay, point by point with the float executor: a narrow graph (a long chain)
+        has one equation per level, where numpy's cost per call exceeds a float's."""
+        tape, ex = traced.tape, traced.floats
+        n = x.shape[1]
+        ok = np.zeros(n, dtype=bool)
+        value = np.zeros(n)
+        aux = [np.zeros(n) for _ in tape.aux]
+        grads = np.zeros((tape.n_in, n))
+        flip = None
+        for j, point in enumerate(x.T.tolist()):
+            vals = ex.forward(point)
+            if tape.guards and not tape.check_guards(vals.__getitem__):
+                flip = self._flipped(tape, vals.__getitem__, x[:, j])
+                continue
+            if not all(map(math.isfinite, vals)):
+                self._raise_eager(x[:, j], index[j])
+            try:
+                g = ex.backward(vals)
+            except (ArithmeticError, ValueError):
+                g = [math.nan]
+            if not all(map(math.isfinite, g)):
+                self._raise_eager(x[:, j], index[j])
+            ok[j] = True
+            value[j] = vals[tape.out]
+            for column, s in zip(aux, tape.aux):
+                column[j] = vals[s]
+            grads[:, j] = g[:tape.n_in]
+        return ok, value, aux, grads, flip
 
     def _flipped(self, tape: Tape, value: Callable[[int], Any], x: np.ndarray) -> Guard:
         """The guard that flipped at x; strict: raise GuardError naming it, unless eager itself
