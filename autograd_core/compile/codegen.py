@@ -15,7 +15,7 @@ from .tape import Tape
 
 # Above this many equations the interpreter runs instead: compiling the source would cost
 # more than it saves (CPython's compiler is superlinear in a function's length).
-MAX_EQUATIONS = 20_000
+MAX_EQUATIONS = 5_000
 
 _INFIX = {operator.add: "+", operator.sub: "-", operator.mul: "*"}
 
