@@ -47,7 +47,7 @@ test-browser: $(INSTALLED)
 	$(BIN)/python -m pytest tests/test_browser.py -rs
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check autograd_core nn benchmarks tests notebooks/conftest.py
+	$(BIN)/ruff check autograd_core nn benchmarks tests notebooks/conftest.py notebooks/refresh.py
 	$(BIN)/mypy autograd_core nn
 
 # Every engine, every workload, repeated; writes benchmarks/RESULTS.md (about 15 minutes).

@@ -9,6 +9,7 @@ from .engine import (
     local_partials,
     topological_order,
 )
+from .explain import Explanation, explain
 from .export import save, save_steps
 from .functional import grad, value_and_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
@@ -21,6 +22,7 @@ from .stepper import Step, backward_steps
 __all__ = [
     "OPS",
     "Constant",
+    "Explanation",
     "GradcheckError",
     "GuardError",
     "Op",
@@ -34,6 +36,7 @@ __all__ = [
     "compile",
     "draw",
     "enable_grad",
+    "explain",
     "grad",
     "gradcheck",
     "is_grad_enabled",

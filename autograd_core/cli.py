@@ -10,19 +10,20 @@ from __future__ import annotations
 import argparse
 import ast
 import functools
-import itertools
 import os
 import sys
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+from . import __version__
 from .engine import Constant, Value, apply, topological_order
 from .examples import DATASETS, SEED
 from .ops import OPS, Op
+from .render import MAX_FRAMES, frame_count, slide_names
 
 MAX_LENGTH = 500  # characters in an expression
 MAX_DEPTH = 32  # nesting: parentheses, calls, unary signs; a flat chain like a+b-c is one level
-MAX_STEP_FRAMES = 60  # --frames draws the whole graph once per node: files grow as nodes²
+MAX_STEP_FRAMES = MAX_FRAMES  # --frames draws the whole graph once per node: files grow as nodes²
 INTERRUPTED = 130  # the shell's status for a command ended by SIGINT (128 + 2)
 
 _BINARY = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__",
@@ -33,8 +34,6 @@ _LEVEL = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.Div: "product
           ast.Pow: "power"}
 FUNCTIONS: dict[str, Op] = {op.name: op for op in OPS if op.method}
 """The functions an expression may call: every op that Value offers as a method of its name."""
-ROOT_NAME = "f"  # the slides' names: f for the output, q, r, s, ... for what is made on the way
-NAMES = "qrstuvpmnkabcdeghjl"
 
 
 class UsageError(Exception):
@@ -187,18 +186,16 @@ def trace(text: str, variables: dict[str, float]) -> Trace:
 
 
 def _name_intermediates(root: Value, taken: set[str]) -> dict[str, str]:
-    """Give each op node, labelled by its source text until now, a short name instead: the root
-    f (unless a variable is called f), the others q, r, s, ... in the order they are computed,
-    skipping the variables' names. Returns name → source text, in that order."""
-    pool = (name for name in itertools.chain(NAMES, (f"n{k}" for k in itertools.count(1)))
-            if name not in taken and name != ROOT_NAME)
-    root_name = ROOT_NAME if ROOT_NAME not in taken else next(pool)
+    """Give each op node, labelled by its source text until now, a short name instead, as the
+    library's pictures name nodes (render.slide_names): the root f (unless a variable is
+    called f), the others q, r, s, ... in the order they are computed, skipping the variables'
+    names. Returns name → source text, in that order."""
+    ops = [node for node in topological_order(root) if node.op is not None]
+    short = slide_names(ops, root, taken)
     names: dict[str, str] = {}
-    for node in topological_order(root):
-        if node.op is not None:
-            name = root_name if node is root else next(pool)
-            names[name] = node.label
-            node.label = name
+    for node in ops:
+        names[short[node]] = node.label
+        node.label = short[node]
     return names
 
 
@@ -264,19 +261,30 @@ def format_number(x: float) -> str:
 
 
 def format_table(root: Value, names: dict[str, str] | None = None) -> str:
-    """One row per node, inputs first: label, op, value, gradient and, given `names` (name →
-    expression), what each short name stands for."""
+    """One row per node, inputs first: name, its op as written (x ** 2), value, gradient ("—"
+    for a number of the formula, which takes none) and, given `names` (name → expression),
+    what each short name stands for."""
     names = names or {}
     rows = [("node", "op", "value", "grad", "is" if names else "")]
     for node in topological_order(root):
-        name = node.label or f"{node.data:g}"  # constants are shown by their value
-        op = node.op.name if node.op else ""
-        rows.append((name, op, format_number(node.data), format_number(node.grad),
-                     names.get(name, "")))
+        name = _cell(node)
+        op = node.op.written(*(_operand(p) for p in node.parents)) if node.op else ""
+        grad = "—" if node.constant and node is not root else format_number(node.grad)
+        rows.append((name, op, format_number(node.data), grad, names.get(name, "")))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join(
         f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}"
-        f"{'  ' + r[4] if r[4] else ''}" for r in rows)
+        f"{'  ' + r[4] if r[4] else ''}".rstrip() for r in rows)
+
+
+def _cell(node: Value) -> str:
+    return node.label or f"{node.data:g}"  # constants are shown by their value
+
+
+def _operand(node: Value) -> str:
+    """A node as an operand in the op column: its name, a negative number in parentheses."""
+    text = _cell(node)
+    return f"({text})" if text.startswith("-") else text
 
 
 def _trace_command(args: argparse.Namespace) -> None:
@@ -301,7 +309,8 @@ def _trace_command(args: argparse.Namespace) -> None:
     if args.frames is not None:
         _check_frames(result.root, args.forward)
     try:
-        result.root.backward()
+        if result.root.requires_grad:  # numbers only ("3", "2 * 3") take no gradient
+            result.root.backward()
     except (ArithmeticError, ValueError) as err:
         raise UsageError(str(err)) from None
     print(format_table(result.root, result.names))
@@ -321,16 +330,25 @@ def _check_path(check: Callable[[str], object], path: str) -> None:
     try:
         check(path)
     except (OSError, ValueError) as err:
-        message = str(err)
-        if not path or path not in message:  # the checks' own messages mostly name it
-            message = f"cannot write {path!r}: {message}"
-        raise UsageError(message) from None
+        raise UsageError(_path_message(err, path)) from None
+
+
+def _path_message(err: Exception, path: str) -> str:
+    """err as one line that names the path the user gave, never a temporary file of ours."""
+    if isinstance(err, OSError) and err.strerror:
+        named = str(err.filename or "")
+        if named and (named == path or named.startswith(path.rstrip("/") + "/")):
+            return f"cannot write {named!r}: {err.strerror}"
+        return f"cannot write {path!r}: {err.strerror}"
+    message = str(err)
+    if not path or path not in message:  # the checks' own messages mostly name it
+        message = f"cannot write {path!r}: {message}"
+    return message
 
 
 def _check_frames(root: Value, forward: bool) -> None:
     nodes = topological_order(root)
-    # Each pass: a first frame (the seed, or the leaves), then one per op node.
-    frames = (1 + forward) * (1 + sum(1 for node in nodes if node.parents))
+    frames = frame_count(root, forward)
     if frames > MAX_STEP_FRAMES:
         raise UsageError(f"--frames would draw {frames} frames of all {len(nodes)} nodes each; "
                          f"the limit is {MAX_STEP_FRAMES} frames: step through a smaller "
@@ -340,8 +358,46 @@ def _check_frames(root: Value, forward: bool) -> None:
 def _report(writer: Callable[[Value, str], object], root: Value, path: str) -> str:
     try:
         return str(writer(root, path))
-    except (OSError, ValueError, RuntimeError) as err:  # RuntimeError: no renderer installed
-        raise UsageError(f"cannot write {path}: {err}") from None
+    except (OSError, ValueError) as err:
+        raise UsageError(_path_message(err, path)) from None
+    except RuntimeError as err:  # no renderer installed
+        raise UsageError(f"cannot write {path!r}: {err}") from None
+
+
+# What `train` offers, here so that --help lists them without importing nn; a test checks they
+# are nn's own (nn.ACTIVATIONS, nn.recipes.OPTIMIZERS and LOSSES).
+ACTIVATIONS = ("linear", "relu", "leaky_relu", "tanh", "sigmoid")
+OPTIMIZERS = ("sgd", "momentum", "adam")
+LOSSES = ("hinge", "logistic", "mse", "cross_entropy", "multiclass_hinge")
+
+
+def _choice(option: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise UsageError(f"{option} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def _hidden(text: str) -> list[int]:
+    """--hidden 16,16 → [16, 16]: positive whole numbers, comma-separated."""
+    parts = text.split(",")
+    if not all(p.strip().isdigit() and int(p) >= 1 for p in parts):
+        raise UsageError(f"--hidden must be layer sizes such as 16,16 (positive whole numbers, "
+                         f"comma-separated); got {text!r}")
+    sizes = [int(p) for p in parts]
+    if len(sizes) > 8 or max(sizes) > 256:
+        raise UsageError(f"--hidden allows up to 8 layers of up to 256 units (a scalar engine "
+                         f"takes minutes beyond); got {text!r}")
+    return sizes
+
+
+def _learning_rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = float("nan")
+    if not 0.0 < rate < float("inf"):
+        raise UsageError(f"--lr must be a positive number such as 0.5; got {text!r}")
+    return rate
 
 
 def _train_command(args: argparse.Namespace) -> None:
@@ -349,13 +405,25 @@ def _train_command(args: argparse.Namespace) -> None:
         raise UsageError(f"--steps must be at least 1, got {args.steps}")
     if not 0 <= args.seed < 2**32:  # numpy's generators take these seeds and no others
         raise UsageError(f"--seed must be from 0 to 2**32 - 1 = {2**32 - 1}, got {args.seed}")
+    chosen = dict(activation=_choice("--activation", args.activation, ACTIVATIONS),
+                  optimizer=_choice("--optimizer", args.optimizer, OPTIMIZERS),
+                  loss=None if args.loss is None else _choice("--loss", args.loss, LOSSES),
+                  hidden=None if args.hidden is None else _hidden(args.hidden),
+                  lr=None if args.lr is None else _learning_rate(args.lr))
+    if args.scrubber is not None:
+        from .files import check_target
+
+        _check_path(check_target, args.scrubber)
     from .nn.recipes import report, train  # nn stands on the engine; import it only to train
 
     # train() checks --out and its three files before the first step, and writes them last.
     try:
         result = train(args.dataset, args.out, steps=args.steps, seed=args.seed,
-                       progress=not args.no_progress, flow=args.flow, compile=args.compile)
-    except (OSError, ValueError, RuntimeError) as err:  # RuntimeError: --flow, no renderer
+                       progress=not args.no_progress, flow=args.flow, compile=args.compile,
+                       scrubber=args.scrubber, **chosen)
+    except OSError as err:
+        raise UsageError(_path_message(err, args.out)) from None
+    except (ValueError, RuntimeError) as err:  # RuntimeError: --flow, no renderer
         raise UsageError(str(err)) from None
     report(args.dataset, result)
 
@@ -365,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autograd-core",
         description="Trace an expression's graph and gradients, or train a small network.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     tr = commands.add_parser(
         "trace", help="print every node's value and gradient; draw the graph",
@@ -395,9 +464,13 @@ def build_parser() -> argparse.ArgumentParser:
     tn = commands.add_parser(
         "train", help="train a small MLP on a 2-D dataset with a progress bar",
         description="Train an MLP with SGD (lr 1.0 → 0.1), print the final loss and accuracy, "
-                    "and write NAME_boundary.png, NAME_loss.png and NAME_model.json.",
+                    "and write NAME_boundary.png, NAME_loss.png and NAME_model.json. The "
+                    "activation, hidden sizes, learning rate, optimizer and loss can be "
+                    "changed; every learning rate decays linearly to a tenth.",
         epilog="examples:\n  autograd-core train moons            # micrograd's demo\n"
-               "  autograd-core train spiral --steps 200 --seed 3 --out runs/",
+               "  autograd-core train spiral --steps 200 --seed 3 --out runs/\n"
+               "  autograd-core train moons --activation sigmoid --lr 3 --hidden 16,16\n"
+               "  autograd-core train moons --optimizer adam --scrubber out/moons.html",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     tn.add_argument("dataset", choices=DATASETS, help="which dataset")
     tn.add_argument("--steps", type=int, default=100, help="training steps (default 100)")
@@ -410,6 +483,21 @@ def build_parser() -> argparse.ArgumentParser:
     tn.add_argument("--compile", action="store_true",
                     help="replay the loss as a compiled program (autograd_core.compile): the "
                          "same steps, without building a graph each step")
+    tn.add_argument("--activation", default="relu", metavar="NAME",
+                    help=f"hidden layers' activation: {', '.join(ACTIVATIONS)} (default relu)")
+    tn.add_argument("--hidden", metavar="SIZES",
+                    help="hidden layer sizes, comma-separated (default 16,16; 8,8 for xor)")
+    tn.add_argument("--lr", metavar="RATE",
+                    help="starting learning rate (default: 1.0 for sgd, 0.1 for momentum, "
+                         "0.05 for adam)")
+    tn.add_argument("--optimizer", default="sgd", metavar="NAME",
+                    help=f"{', '.join(OPTIMIZERS)} (default sgd; momentum is SGD with 0.9)")
+    tn.add_argument("--loss", metavar="NAME",
+                    help=f"{', '.join(LOSSES)} (default: hinge for two classes, "
+                         f"cross_entropy for spiral's three; the first three need two classes)")
+    tn.add_argument("--scrubber", metavar="FILE.html",
+                    help="also write a page with a slider over training: decision boundary, "
+                         "loss and gradient flow at each step (records both)")
     tn.set_defaults(run=_train_command)
     return parser
 

@@ -1,68 +1,97 @@
-"""Value and its one node builder `apply`, the iterative topological order, the one chain-rule
-walk (backward, the stepper and the pictures all consume it), grad modes, the collector pause
-and the functional grad API.
+"""Reverse-mode autodiff, top to bottom: `Value` (its operators and named methods, each one op
+record applied), the one node builder `apply`, `topological_order`, and the chain rule — written
+once — with backward, zero_grad and detach on top.
 
-The engine knows ops only through the records in `autograd_core.ops`, read from each node.
+The engine knows ops only through the records of `autograd_core.ops`, read from each node; grad
+modes live in `modes`, messages in `checks`, pickling in `persist`, grad(f) in `functional`.
 """
 
 from __future__ import annotations
 
-import copy
-import inspect
 import math
 import numbers
 import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import nullcontext
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from . import ops, rules
-from .modes import (
-    grad_mode,
-    recording,
-    tracing,
+from .checks import (
+    as_real,
+    backward_error,
+    check_call,
+    checked_partial,
+    checked_result,
+    forward_error,
+    written_call,
 )
-from .ops import ABS, ADD, DIV, MUL, NEG, POS, POW, POWC, SUB, Op
+from .modes import grad_mode, recording, tracing
+from .ops import (
+    ABS,
+    ACOS,
+    ADD,
+    ASIN,
+    ATAN,
+    CLAMP,
+    COS,
+    COSH,
+    DIV,
+    EXP,
+    EXPM1,
+    LEAKY_RELU,
+    LOG,
+    LOG1P,
+    MAX,
+    MIN,
+    MUL,
+    NEG,
+    POS,
+    POW,
+    POWC,
+    RELU,
+    SIGMOID,
+    SIN,
+    SINH,
+    SOFTPLUS,
+    SQRT,
+    STEP,
+    SUB,
+    TAN,
+    TANH,
+    Op,
+)
+
+__all__ = ["Constant", "Link", "Value", "apply", "as_real", "chain_rule", "grads_of",
+           "local_partials", "topological_order"]
 
 _finite = math.isfinite
 _new = object.__new__
 
 
-# --- values -----------------------------------------------------------------------------------
-
-def as_real(x: Any, what: str) -> float:
-    """x as a finite float; a TypeError or ValueError naming `what` and the value otherwise."""
-    if type(x) is not float:
-        if isinstance(x, bool) or not isinstance(x, numbers.Real):
-            raise TypeError(f"{what} needs a real number, got {type(x).__name__}: {x!r}")
-        try:
-            x = float(x)
-        except OverflowError:
-            raise ValueError(f"{what} needs a finite number, got {x!r:.40} (too large for a "
-                             f"float)") from None
-    if not _finite(x):
-        raise ValueError(f"{what} needs a finite number, got {x!r}")
-    return x
-
-
 class Value:
     """A graph scalar: `data` from the forward pass; `grad` = d(root)/d(self) after backward."""
 
-    __slots__ = ("_data", "_grad", "_label", "_op", "_parents", "_constant", "__weakref__")
+    __slots__ = ("_data", "_grad", "_label", "_op", "_parents", "_requires", "_hooks",
+                 "__weakref__")
 
-    def __init__(self, data: Any, label: str = "") -> None:
-        # A leaf. Op nodes are made by `apply`, which sets the same six fields.
+    def __init__(self, data: Any, label: str = "", *, requires_grad: bool = True) -> None:
+        # A leaf. Op nodes are made by `apply`, which sets the same seven fields.
         self._data = data if type(data) is float and _finite(data) else as_real(data, "Value")
         self._grad: Any = 0.0  # a float; a Value after backward(create_graph=True)
         self.label = label  # checked by its setter
         self._op: Op | None = None
         self._parents: tuple[Value, ...] = ()
-        self._constant = False
+        self._requires = True
+        self._hooks: list[Callable[[Any], Any]] | None = None
+        if requires_grad is not True:
+            self.requires_grad_(requires_grad)
 
+    # --- the fields, checked where a user sets them --------------------------------------------
     @property
     def data(self) -> float:
         """The number this node holds: always a finite float."""
+        _report("read", self, "data")
         return self._data
 
     @data.setter
@@ -102,18 +131,55 @@ class Value:
     @property
     def constant(self) -> bool:
         """True for a number lifted into the graph (the 2 of x * 2): it takes no gradient."""
-        return self._constant
+        return type(self) is Constant
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether backward gives this node a grad: leaves unless frozen (a Constant never);
+        op nodes when some input requires one."""
+        return self._requires
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, flag: bool = True) -> Value:
+        """Freeze (False) or unfreeze a leaf, as PyTorch's `requires_grad_`; returns self."""
+        if not isinstance(flag, bool):
+            raise TypeError(f"requires_grad needs a bool, got {type(flag).__name__}: {flag!r}")
+        if self._op is not None:
+            raise ValueError("requires_grad can be set only on leaves; an op node requires a "
+                             "grad exactly when one of its inputs does (use detach() to cut it)")
+        if flag and type(self) is Constant:
+            raise ValueError(f"a Constant ({self._data!r}) takes no gradient: use Value(...)")
+        self._requires = flag
+        return self
+
+    def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
+        """Call hook(grad) when this node's grad is complete in a backward pass or grad(); a
+        number it returns replaces the grad (clip, log, rescale). Returns a handle to remove it."""
+        if not callable(hook):
+            raise TypeError(f"register_hook needs a function, got {type(hook).__name__}: "
+                            f"{hook!r}")
+        if not self._requires:
+            raise ValueError("register_hook on a node that requires no grad: its hook would "
+                             "never run")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return RemovableHandle(self, hook)
 
     def __repr__(self) -> str:
-        label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self._data:.6g}, grad={self._grad:.6g}{label})"  # a Value formats too
+        label = f", label={self._label!r}" if self._label else ""
+        grad = self._grad._data if isinstance(self._grad, Value) else self._grad  # a graph's number
+        return f"Value(data={self._data!r}, grad={grad!r}{label})"
 
     # --- Python and PyTorch habits ---------------------------------------------------------
     # Hashed and compared (==) by identity, so a Value can key a dict; ordering compares data,
     # so kink rules read like maths (`x > 0`) on floats and Values. Truth is by value, as for
     # PyTorch's 0-d tensors: `if v:` means v.data != 0.
-    # While a function is traced for compiling, each comparison is reported to the tracer, so
-    # a replay can check that it still comes out the same (a guard).
+    # While a function is traced for compiling, each comparison and each read of the number
+    # is reported to the tracer, so a replay can check that it still comes out the same.
     def __lt__(self, other: Any) -> bool:
         return _compared(self, "<", other, self._data < _data(other))
 
@@ -130,26 +196,25 @@ class Value:
         return _compared(self, "!=", 0.0, self._data != 0.0)
 
     def __float__(self) -> float:
+        _report("read", self, "float")
         return self._data
 
     def item(self) -> float:
         """The data as a Python float (as PyTorch's `tensor.item()`)."""
+        _report("read", self, "item")
         return self._data
 
     def __format__(self, spec: str) -> str:
         return format(self._data, spec) if spec else repr(self)
 
     def __round__(self, ndigits: int | None = None) -> float:
+        _report("read", self, "round")
         return round(self._data, ndigits)
 
     # numpy: never turn a Value into an array; defer to our reflected operators instead.
     __array_ufunc__ = None
 
-    if TYPE_CHECKING:  # for mypy and IDEs: the table's methods (x.tanh(), ...) made below
-        def __getattr__(self, name: str) -> Callable[..., Value]: ...
-
-    # --- operators: each one record of the op table, applied --------------------------------
-    # Other named ops (x.tanh(), x.max(y), ...) are methods made from the table below the class.
+    # --- the operators and named methods: each one record of the op table, applied -----------
     def __add__(self, other: Any) -> Value:
         return apply(ADD, self, other) if isinstance(other, _OPERAND) else NotImplemented
 
@@ -175,7 +240,7 @@ class Value:
         return apply(DIV, other, self) if isinstance(other, _OPERAND) else NotImplemented
 
     def __pow__(self, other: Any) -> Value:
-        """x ** n with n a number is `powc` (no gradient for n); x ** y with y a Value, `pow`."""
+        # x ** n with n a number is powc (no gradient for n); x ** y with y a Value is pow.
         if not isinstance(other, _OPERAND):
             return NotImplemented
         return apply(POW if isinstance(other, Value) else POWC, self, other)
@@ -192,28 +257,107 @@ class Value:
     def __abs__(self) -> Value:
         return apply(ABS, self)
 
+    def max(self, y: Any) -> Value:
+        return apply(MAX, self, y)
+
+    def min(self, y: Any) -> Value:
+        return apply(MIN, self, y)
+
+    def leaky_relu(self, slope: Any = LEAKY_RELU.defaults[0]) -> Value:
+        return apply(LEAKY_RELU, self, slope)
+
+    def clamp(self, lo: Any, hi: Any) -> Value:
+        return apply(CLAMP, self, lo, hi)
+
+    def abs(self) -> Value:
+        return apply(ABS, self)
+
+    def exp(self) -> Value:
+        return apply(EXP, self)
+
+    def expm1(self) -> Value:
+        return apply(EXPM1, self)
+
+    def log(self) -> Value:
+        return apply(LOG, self)
+
+    def log1p(self) -> Value:
+        return apply(LOG1P, self)
+
+    def sqrt(self) -> Value:
+        return apply(SQRT, self)
+
+    def sigmoid(self) -> Value:
+        return apply(SIGMOID, self)
+
+    def softplus(self) -> Value:
+        return apply(SOFTPLUS, self)
+
+    def tanh(self) -> Value:
+        return apply(TANH, self)
+
+    def relu(self) -> Value:
+        return apply(RELU, self)
+
+    def step(self) -> Value:
+        return apply(STEP, self)
+
+    def sin(self) -> Value:
+        return apply(SIN, self)
+
+    def cos(self) -> Value:
+        return apply(COS, self)
+
+    def tan(self) -> Value:
+        return apply(TAN, self)
+
+    def atan(self) -> Value:
+        return apply(ATAN, self)
+
+    def asin(self) -> Value:
+        return apply(ASIN, self)
+
+    def acos(self) -> Value:
+        return apply(ACOS, self)
+
+    def sinh(self) -> Value:
+        return apply(SINH, self)
+
+    def cosh(self) -> Value:
+        return apply(COSH, self)
+
     # --- graph-wide operations -----------------------------------------------------------
-    def backward(self, gradient: Any = 1.0, *, create_graph: bool = False) -> None:
+    def backward(self, gradient: Any = 1.0, *, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
         """Add gradient · d(self)/d(node) to the grad of every node below self (grads accumulate).
 
-        With create_graph=True the grads are Values, so they can be differentiated again; each
-        grad is then a graph that refers back to its node (x.grad depends on x): call
-        zero_grad() or drop both to free them without the cycle collector.
+        With inputs=[...] only those nodes' grads change (and only the walk towards them runs).
+        retain_graph is accepted for PyTorch's sake: graphs are always kept. With
+        create_graph=True the grads are Values, to differentiate again; each refers back to its
+        node (x.grad depends on x): call zero_grad() when done, or use grad(), which makes none.
+        A pass that fails, or would leave a grad that is not finite, changes nothing.
         """
+        if retain_graph is not None and not isinstance(retain_graph, bool):
+            raise TypeError(f"retain_graph needs a bool, got {retain_graph!r}")
+        if not isinstance(create_graph, bool):
+            raise TypeError(f"create_graph needs a bool, got {create_graph!r}")
         if not isinstance(gradient, Value):
             gradient = as_real(gradient, "backward's gradient")
-        if not create_graph:
-            _backward_floats(self, float(gradient))
-            return
-        warnings.warn("backward(create_graph=True) makes each grad a graph that refers back to "
-                      "its node (x.grad depends on x): a reference cycle, freed only by the "
-                      "cycle collector. Call zero_grad() when done, or use grad(), which "
-                      "makes none", stacklevel=2)
-        grads = _graph_grads(self, gradient)
-        with _walk_lock:  # nothing is changed until every grad is known
-            for node, g in grads.items():
-                old = node._grad
-                node._grad = g if type(old) is float and not old else old + g
+        if not self._requires:
+            raise RuntimeError(f"backward of {self!r}, which requires no grad: none of its "
+                               f"inputs does (Constants, or leaves frozen by requires_grad_)")
+        wanted = None if inputs is None else _inputs_of(inputs)
+        order = topological_order(self)
+        needed = None if wanted is None else _needed(order, wanted)
+        if create_graph:
+            warnings.warn("backward(create_graph=True) makes each grad a graph that refers back "
+                          "to its node (x.grad depends on x): a reference cycle, freed only by "
+                          "the cycle collector. Call zero_grad() when done, or use grad(), which "
+                          "makes none", stacklevel=2)
+            grads = _graph_grads(self, gradient, needed)
+        else:
+            grads = _walk_floats(order, float(gradient), needed)
+        _commit(grads if wanted is None else {n: g for n, g in grads.items() if n in wanted})
 
     def zero_grad(self) -> None:
         """Set `grad` to 0 on every node of the graph below (and including) self."""
@@ -222,39 +366,18 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data, cut from the graph."""
-        return Value(self._data, self.label)
+        out = Value(self._data, self._label)
+        _report("detached", self, out)
+        return out
 
-    # --- pickle and deepcopy: flat, so a graph of any depth works (no recursion) -------------
+    # pickling and deep copies are flat lists, made next door (autograd_core.persist)
     def __reduce__(self) -> tuple[Any, ...]:
-        # A leaf pickles as itself; an op node as its leaves (objects, so a model's parameters
-        # stay shared with the graphs built on them) plus its graph as a flat list.
-        if self._op is None:
-            return _leaf, (type(self), self._data, _plain_grad(self), self.label)
-        order = topological_order(self)
-        leaves = [n for n in order if n._op is None]
-        index = {n: i for i, n in enumerate(leaves)}
-        spec: list[tuple[Op, tuple[int, ...], float, float, str]] = []
-        for node in order:
-            if node._op is not None:
-                index[node] = len(leaves) + len(spec)
-                spec.append((node._op, tuple(index[p] for p in node._parents), node._data,
-                             _plain_grad(node), node.label))
-        return _graph, (leaves, spec)
+        from .persist import reduce
+        return reduce(self)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
-        made = []
-        for node in topological_order(self):  # parents first: each copy finds its parents'
-            if id(node) not in memo:
-                new = _leaf(type(node), node._data, 0.0, node.label)
-                if node._op is not None:
-                    new._op = node._op
-                    new._parents = tuple(memo[id(p)] for p in node._parents)
-                memo[id(node)] = new
-                made.append((node, new))
-        # Grads last: a grad from create_graph=True is a graph that may hold these very nodes.
-        for node, new in made:
-            new._grad = copy.deepcopy(node._grad, memo)
-        return memo[id(self)]  # type: ignore[no-any-return]
+        from .persist import deepcopy
+        return deepcopy(self, memo)
 
 
 class Constant(Value):
@@ -264,37 +387,50 @@ class Constant(Value):
 
     def __init__(self, data: Any, label: str = "") -> None:
         super().__init__(data, label)
-        self._constant = True
+        self._requires = False
 
 
-def _plain_grad(node: Value) -> float:
-    if isinstance(node._grad, Value):
-        raise TypeError(f"{node!r} holds a grad that is a graph (from create_graph=True), which "
-                        f"does not pickle: call zero_grad() first, or pickle its number")
-    return node._grad  # type: ignore[no-any-return]
+class RemovableHandle:
+    """What register_hook returns: `handle.remove()` takes the hook off its node."""
+
+    __slots__ = ("_node", "_hook")
+
+    def __init__(self, node: Value, hook: Callable[[Any], Any]) -> None:
+        self._node: Value | None = node
+        self._hook = hook
+
+    def remove(self) -> None:
+        """Take the hook off (a second call does nothing)."""
+        node, self._node = self._node, None
+        if node is not None and node._hooks is not None and self._hook in node._hooks:
+            node._hooks.remove(self._hook)
+            if not node._hooks:
+                node._hooks = None
 
 
-def _leaf(cls: type[Value], data: float, grad: Any, label: str) -> Value:
-    """A leaf (or Constant) with these fields: what pickle and deepcopy rebuild."""
-    node = cls(data, label)
-    node._grad = grad
-    return node
-
-
-def _graph(leaves: list[Value], spec: list[tuple[Op, tuple[int, ...], float, float, str]]
-           ) -> Value:
-    """The last node of a graph pickled by Value.__reduce__, rebuilt in order."""
-    nodes = list(leaves)
-    for op, parents, data, grad, label in spec:
-        node = _leaf(Value, data, grad, label)
-        node._op = op
-        node._parents = tuple(nodes[i] for i in parents)
-        nodes.append(node)
-    return nodes[-1]
-
+# Every record with a method documents it with its own formula, read off its rules.
+for _op in ops.OPS:
+    if _op.method:
+        getattr(Value, _op.name).__doc__ = _op.formula
+for _name, _op in (("__add__", ADD), ("__sub__", SUB), ("__mul__", MUL), ("__truediv__", DIV),
+                   ("__neg__", NEG), ("__pos__", POS), ("__abs__", ABS)):
+    getattr(Value, _name).__doc__ = _op.formula
 
 # What an operator accepts; anything else gets NotImplemented, so Python asks the other side.
 _OPERAND = (Value, float, int, numbers.Real)
+
+
+def _data(x: Any) -> float:
+    return x._data if isinstance(x, Value) else x
+
+
+def _report(event: str, *args: Any) -> None:
+    """Tell the trace in progress (if any) that a Value was read or detached (compile)."""
+    trace = tracing()
+    if trace is not None:
+        tell = getattr(trace, event, None)
+        if tell is not None:
+            tell(*args)
 
 
 def _compared(x: Value, symbol: str, other: Any, result: bool) -> bool:
@@ -303,10 +439,6 @@ def _compared(x: Value, symbol: str, other: Any, result: bool) -> bool:
     if trace is not None:
         trace.compared(x, symbol, other, result)
     return result
-
-
-def _data(x: Any) -> float:
-    return x._data if isinstance(x, Value) else x
 
 
 # --- the one node builder --------------------------------------------------------------------
@@ -319,8 +451,8 @@ def apply(op: Op, *args: Any) -> Value:
     """
     n = len(args)
     if type(op) is not Op or n != op.arity:
-        _check_call(op, n)
-    # One and two inputs (nearly every node) are spelled out: unpacking a list costs more.
+        check_call(op, n)
+    # Two inputs and one (nearly every node) are spelled out: unpacking a list costs more.
     if n == 2:
         x, y = args
         if type(x) is not Value or type(y) is not Value:
@@ -328,39 +460,36 @@ def apply(op: Op, *args: Any) -> Value:
         try:
             data = op.forward(x._data, y._data)
         except (ArithmeticError, ValueError) as err:
-            raise _forward_error(op, args, err) from None
+            raise forward_error(op, (x._data, y._data), err) from None
+        requires = x._requires or y._requires
     else:
         if n != 1 or type(args[0]) is not Value:
             args = _inputs(op, args)
+        values = tuple([a._data for a in args])
         try:
-            data = op.forward(*[a._data for a in args]) if n > 1 else op.forward(args[0]._data)
+            data = op.forward(*values)
         except (ArithmeticError, ValueError) as err:
-            raise _forward_error(op, args, err) from None
+            raise forward_error(op, values, err) from None
+        requires = any([a._requires for a in args])
     if type(data) is not float or not _finite(data):
-        data = _result(op, args, data)
+        data = checked_result(op, tuple([a._data for a in args]), data)
     # Built here rather than by Value(...): a Python __init__ call per node costs more than the
-    # six slots it would set. Leaves come from Value.__init__, which sets the same six fields.
+    # seven slots it would set. Leaves come from Value.__init__, which sets the same fields.
     out = _new(Value)
     out._data = data
     out._grad = 0.0
     out._label = ""
-    out._constant = False
+    out._hooks = None
     if recording():
         out._op = op
         out._parents = args
+        out._requires = requires
     else:  # under no_grad the result is a plain leaf
         out._op = None
         out._parents = ()
+        out._requires = True
+        _report("unrecorded", op, args, out)
     return out
-
-
-def _check_call(op: Any, n: int) -> None:
-    """Refuse anything but an op record (or a subclass's) and a wrong number of inputs."""
-    if not isinstance(op, Op):
-        raise TypeError(f"apply needs an op record (autograd_core.Op), got {op!r}")
-    if n != op.arity:
-        raise TypeError(f"{op.name} takes {op.arity} input{'s' * (op.arity > 1)} "
-                        f"({', '.join(op.inputs)}), got {n}")
 
 
 def _inputs(op: Op, args: tuple[Any, ...]) -> tuple[Value, ...]:
@@ -369,78 +498,6 @@ def _inputs(op: Op, args: tuple[Any, ...]) -> tuple[Value, ...]:
         return tuple([a if isinstance(a, Value) else Constant(a) for a in args])
     except (TypeError, ValueError) as err:
         raise type(err)(f"{op.written(*op.inputs)}: {err}") from None
-
-
-def _result(op: Op, parents: tuple[Value, ...], data: Any) -> float:
-    """A forward result that is not a finite float: an overflow, an int, or a broken record."""
-    if isinstance(data, bool) or not isinstance(data, numbers.Real):
-        raise TypeError(f"op record {op.name!r}: forward returned {data!r}, not a real number")
-    try:
-        data = float(data)
-    except OverflowError:
-        raise _forward_error(op, parents, None) from None
-    if not _finite(data):  # from finite inputs: an overflow
-        raise _forward_error(op, parents, None)
-    return data
-
-
-def _call(op: Op, args: tuple[Any, ...]) -> str:
-    """The op as the user wrote it, at these inputs: `0.0 ** -1.0`, `log(-1.0)`."""
-    return op.written(*(repr(_data(a)) for a in args))
-
-
-def _forward_error(op: Op, parents: tuple[Value, ...], err: Exception | None) -> Exception:
-    """The error for a bad input: names the op as written, the values and where it is defined."""
-    call = _call(op, parents)
-    if err is None or isinstance(err, OverflowError):
-        return OverflowError(f"{call} overflows a float (|result| > 1.8e308)")
-    return type(err)(f"{call} is undefined: {op.defined or err}")
-
-
-def _make_method(op: Op) -> Callable[..., Value]:
-    """`x.name(...)` for a record: x is the first input, the others follow (with defaults)."""
-    method: Any = _one_input_method(op) if op.arity == 1 else _inputs_method(op)
-    # help() and IDEs show the record's input names: leaky_relu(self, slope=0.01).
-    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    defaults = dict(zip(op.inputs[op.arity - len(op.defaults):], op.defaults))
-    method.__signature__ = inspect.Signature(
-        [inspect.Parameter("self", kind)]
-        + [inspect.Parameter(name, kind, default=defaults.get(name, inspect.Parameter.empty))
-           for name in op.inputs[1:]],
-        return_annotation="Value")
-    method.__name__ = op.name
-    method.__qualname__ = f"Value.{op.name}"  # so pickle finds it, as it would a def
-    method.__doc__ = op.formula
-    return method
-
-
-def _one_input_method(op: Op) -> Callable[[Value], Value]:
-    def method(self: Value) -> Value:
-        return apply(op, self)
-    return method
-
-
-def _inputs_method(op: Op) -> Callable[..., Value]:
-    rest = op.arity - 1
-
-    def method(self: Value, *others: Any) -> Value:
-        missing = rest - len(others)
-        if 0 < missing <= len(op.defaults):
-            others += op.defaults[-missing:]
-        elif missing:
-            raise TypeError(f"{op.name}() takes {rest} argument{'s' * (rest > 1)} "
-                            f"({', '.join(op.inputs[1:])}), got {len(others)}")
-        return apply(op, self, *others)
-    return method
-
-
-# Every record with a method gets one: adding a record to the table adds `x.name()`.
-for _op in ops.OPS:
-    if _op.method:
-        setattr(Value, _op.name, _make_method(_op))
-for _name, _op in (("__add__", ADD), ("__sub__", SUB), ("__mul__", MUL), ("__truediv__", DIV),
-                   ("__neg__", NEG), ("__pos__", POS), ("__abs__", ABS)):
-    getattr(Value, _name).__doc__ = _op.formula
 
 
 # --- the graph, in order ------------------------------------------------------------------------
@@ -486,13 +543,25 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
+def _needed(order: list[Value], wanted: set[Value]) -> set[Value]:
+    """The nodes from which some wanted node is reachable: the only ones a walk towards the
+    wanted grads must visit (a rule off these paths is never evaluated)."""
+    needed = set(wanted)
+    for node in order:
+        if node not in needed and any([p in needed for p in node._parents]):
+            needed.add(node)
+    return needed
+
+
 # --- the chain rule, once ----------------------------------------------------------------------
 
-def local_partials(node: Value, *, create_graph: bool = False) -> tuple[Any, ...]:
+def local_partials(node: Value, *, create_graph: bool = False,
+                   needed: set[Value] | None = None) -> tuple[Any, ...]:
     """∂node/∂parent for each parent, by the rules of node.op at the forward values.
 
-    None where a parent takes no gradient (a Constant, or an input the record marks constant):
-    its rule is never evaluated. With create_graph=True the partials are Values.
+    None where a parent takes no gradient (it requires none, its input is a number by
+    definition, or it is not `needed`): its rule is never evaluated. With create_graph=True the
+    partials are Values.
     """
     op = node._op
     if op is None:
@@ -500,13 +569,19 @@ def local_partials(node: Value, *, create_graph: bool = False) -> tuple[Any, ...
     parents = node._parents
     args = parents if create_graph else [p._data for p in parents]
     out = node if create_graph else node._data
+    takes = [rule is not None and (p in needed if needed is not None else p._requires)
+             for p, rule in zip(parents, op.partials)]
     try:
         with grad_mode(True) if create_graph else nullcontext():
-            return tuple(None if rule is None or parent._constant
-                         else rule if type(rule) is float else rule(out, *args)
-                         for parent, rule in zip(parents, op.partials))
+            partials = tuple(None if not take else rule if type(rule) is float
+                             else rule(out, *args)
+                             for take, rule in zip(takes, op.partials))
     except (ArithmeticError, ValueError) as err:
-        raise _backward_error(node, err) from None
+        raise backward_error(op, tuple(p._data for p in parents), err) from None
+    for i, d in enumerate(partials):
+        if d is not None and type(d) is not float and not isinstance(d, (Value, int)):
+            checked_partial(op, i, d)
+    return partials
 
 
 class Link(NamedTuple):
@@ -519,158 +594,185 @@ class Link(NamedTuple):
 
 
 def chain_rule(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
-               grads: dict[Value, Any] | None = None) -> Iterator[Link]:
+               grads: dict[Value, Any] | None = None,
+               needed: set[Value] | None = None) -> Iterator[Link]:
     """The chain rule over the graph below root, one Link per op node in reversed topological
     order: grads[parent] += ∂node/∂parent · grads[node], with grads[root] = seed.
 
-    The running sums live in `grads` (a dict you may pass in), never in the nodes. On floats;
+    The running sums live in `grads` (a dict you may pass in), never in the nodes: a walk that
+    fails has changed nothing. Each node's hooks see its grad once it is complete. On floats;
     with create_graph=True the partials are graph nodes, so the grads can be differentiated
     again. Backward, the stepper and the pictures all consume this walk.
     """
     grads = {} if grads is None else grads
     grads[root] = seed
     for node in reversed(topological_order(root)):
+        if node._hooks is not None and node in grads:
+            grads[node] = _hooked(node, grads[node], create_graph)
         op = node._op
-        if op is None:
+        if op is None or (needed is not None and node not in needed):
             continue
         g = grads.get(node, 0.0)  # nothing yet: reached only through inputs taking no grad
-        partials = local_partials(node, create_graph=create_graph)
+        partials = local_partials(node, create_graph=create_graph, needed=needed)
         try:
             with grad_mode(True) if create_graph else nullcontext():
                 contributions = tuple(None if d is None else d * g for d in partials)
                 for parent, c in zip(node._parents, contributions):
-                    if c is not None:
+                    if c is not None:  # floats start from 0.0, as backward's sums do (so -0.0 is 0)
                         old = grads.get(parent)
-                        grads[parent] = c if old is None else old + c
+                        grads[parent] = (old + c if old is not None else c if create_graph
+                                         else 0.0 + c)
         except ArithmeticError as err:  # on Values: a product or a sum overflowed
-            raise OverflowError(f"backward through {_call(op, node._parents)}: {err}") from None
+            raise OverflowError(f"backward through {_written(node)}: {err}") from None
         yield Link(node, g, partials, contributions)
 
 
-def _chain_rule_floats(order: list[Value]) -> None:
-    """`chain_rule` on floats, specialised for speed: the same steps, in order, with the
-    running sums kept in the nodes' grad slots (faster than a dict) and nothing yielded;
-    the one- and two-input cases (nearly every node) spelled out.
+def _walk_floats(order: list[Value], seed: float, needed: set[Value] | None = None
+                 ) -> dict[Value, float]:
+    """`chain_rule` on floats, specialised for speed: the same steps in the same order, the
+    sums in a dict (nodes untouched), nothing yielded; one- and two-input nodes spelled out.
 
-    Proven equal to the general walk by tests/test_chain_rule.py on random DAGs.
+    Proven equal to the general walk by tests/test_chain_rule.py on random DAGs. Raises,
+    naming the op and its values, where a rule fails or a grad is not finite.
     """
-    node = None
+    grads = {order[-1]: seed}
+    get = grads.get
+    node = order[-1]
     try:
         for node in reversed(order):
+            g = get(node)
+            if g is None:  # no gradient reaches it (or it is not on a needed path)
+                continue
+            if node._hooks is not None:
+                g = grads[node] = _hooked(node, g, False)
             op = node._op
             if op is None:
                 continue
-            g = node._grad
             parents = node._parents
             out = node._data
             if len(parents) == 2:
                 x, y = parents
                 rx, ry = op.partials
-                xd, yd = x._data, y._data
-                if rx is not None and not x._constant:
-                    x._grad += (rx if type(rx) is float else rx(out, xd, yd)) * g
-                if ry is not None and not y._constant:
-                    y._grad += (ry if type(ry) is float else ry(out, xd, yd)) * g
+                if rx is not None and (x in needed if needed is not None else x._requires):
+                    c = (rx if type(rx) is float else rx(out, x._data, y._data)) * g
+                    grads[x] = get(x, 0.0) + c
+                if ry is not None and (y in needed if needed is not None else y._requires):
+                    c = (ry if type(ry) is float else ry(out, x._data, y._data)) * g
+                    grads[y] = get(y, 0.0) + c
             elif len(parents) == 1:
                 x = parents[0]
                 rx = op.partials[0]
-                if rx is not None and not x._constant:
-                    x._grad += (rx if type(rx) is float else rx(out, x._data)) * g
+                if rx is not None and (x in needed if needed is not None else x._requires):
+                    c = (rx if type(rx) is float else rx(out, x._data)) * g
+                    grads[x] = get(x, 0.0) + c
             else:
-                args = [p._data for p in parents]
-                for parent, rule in zip(parents, op.partials):
-                    if rule is not None and not parent._constant:
-                        parent._grad += (rule if type(rule) is float else rule(out, *args)) * g
-    except (ArithmeticError, ValueError) as err:
-        raise _backward_error(node, err) from None
+                for parent, d in zip(parents, local_partials(node, needed=needed)):
+                    if d is not None:
+                        grads[parent] = get(parent, 0.0) + d * g
+        if not all(map(_finite, grads.values())):
+            raise ArithmeticError
+    except (ArithmeticError, ValueError, TypeError):
+        # A slow second walk names the step: the general walk checks each partial and sum.
+        _raise_first_problem(order[-1], seed, needed)
+    return grads
 
 
-# One float walk at a time: it keeps its running sums in the nodes, so two threads walking a
-# shared graph at once would mix them. Reentrant, for a rule of a user's own that walks too.
-_walk_lock = threading.RLock()
+def _raise_first_problem(root: Value, seed: Any, needed: set[Value] | None) -> None:
+    """Walk again and raise at the first step whose partial, contribution or sum is wrong."""
+    grads: dict[Value, Any] = {}
+    for link in chain_rule(root, seed, grads=grads, needed=needed):  # changes no node
+        for parent, d, c in zip(link.node._parents, link.partials, link.contributions):
+            if c is None or (_finite(c) and _finite(grads[parent])):
+                continue
+            name = link.node._op.inputs[link.node._parents.index(parent)]  # type: ignore[union-attr]
+            what = (f"its partial ∂/∂{name} = {d!r}" if not _finite(d)
+                    else f"the contribution {d!r} · {link.grad!r} = {c!r}" if not _finite(c)
+                    else f"the grads of its input add up to {grads[parent]!r}")
+            raise OverflowError(f"backward through {_written(link.node)}: {what}, not a finite "
+                                f"number")
+    for node, g in grads.items():
+        if not _finite(g):  # a hook returned it
+            raise ValueError(f"a hook on {node!r} returned {g!r}, not a finite number")
+    raise AssertionError("a grad that no step of the chain rule produced")
 
 
-def _backward_floats(root: Value, seed: float, read: list[Value] | None = None
-                     ) -> list[float]:
-    """Run the float walk in the nodes' grad slots and add its grads to the old ones (backward);
-    or, given nodes to read, return their grads from this walk and leave every grad as it was
-    (functional grad: nodes to read that are not in the graph must be fresh, at 0).
-
-    A walk that fails, or yields a grad that is not finite, changes nothing and raises.
-    """
-    order = topological_order(root)
-    with _walk_lock:
-        # Only grads that are not 0 need keeping aside: fresh nodes (most of them) skip it.
-        saved = [(n, n._grad) for n in order if n._grad != 0.0]  # a Value grad is != 0.0
-        for node, _ in saved:
-            node._grad = 0.0
-        root._grad = seed
+def _hooked(node: Value, g: Any, create_graph: bool) -> Any:
+    """g after node's hooks, in the order registered: a returned number replaces it."""
+    for hook in list(node._hooks or ()):
+        new = hook(g)
+        if new is None:
+            continue
+        if isinstance(new, Value) and create_graph:
+            g = new
+            continue
         try:
-            _chain_rule_floats(order)
-            if not all([_finite(n._grad) for n in order]):
-                _raise_first_non_finite(root, seed)
-        except BaseException:
-            _restore(order, saved)
-            raise
-        if read is not None:
-            grads = [n._grad for n in read]
-            _restore(order, saved)
-            return grads
-        for node, old in saved:
-            node._grad = old + node._grad
-        return []
+            g = as_real(new, "a hook's result")
+        except (TypeError, ValueError) as err:
+            name = getattr(hook, "__qualname__", repr(hook))
+            raise type(err)(f"hook {name} on {node!r}: {err}") from None
+    return g
 
 
-def _restore(order: list[Value], saved: list[tuple[Value, Any]]) -> None:
-    for node in order:
-        node._grad = 0.0
-    for node, old in saved:
-        node._grad = old
-
-
-def _graph_grads(root: Value, seed: Any) -> dict[Value, Any]:
+def _graph_grads(root: Value, seed: Any, needed: set[Value] | None = None
+                 ) -> dict[Value, Any]:
     """Every grad of the walk with create_graph=True: Values, each checked finite when built."""
     grads: dict[Value, Any] = {}
-    for _ in chain_rule(root, seed, create_graph=True, grads=grads):
+    for _ in chain_rule(root, seed, create_graph=True, grads=grads, needed=needed):
         pass
     return grads
 
 
-def _raise_first_non_finite(root: Value, seed: Any) -> None:
-    """Walk again and name the first step whose partial, contribution or sum is not finite."""
-    grads: dict[Value, Any] = {}
-    for link in chain_rule(root, seed, grads=grads):  # changes no node
-        for parent, d, c in zip(link.node._parents, link.partials, link.contributions):
-            if c is None or (_finite(c) and _finite(grads[parent])):
-                continue
-            what = (f"its partial ∂/∂{_input_name(link.node, parent)} = {d!r}" if not _finite(d)
-                    else f"the contribution {d!r} · {link.grad!r} = {c!r}" if not _finite(c)
-                    else f"the grads of its input add up to {grads[parent]!r}")
-            raise OverflowError(f"backward through {_call(link.node._op, link.node._parents)}: "  # type: ignore[arg-type]
-                                f"{what}, not a finite number")
-    raise AssertionError("a non-finite grad that no step of the chain rule produced")
+# The walk needs no lock (its sums are its own); adding them to the nodes does, so that two
+# threads running backward on a shared graph both count (PyTorch locks its accumulation too).
+_commit_lock = threading.Lock()
 
 
-def _input_name(node: Value, parent: Value) -> str:
-    assert node._op is not None
-    return node._op.inputs[node._parents.index(parent)]
+def _commit(grads: dict[Value, Any]) -> None:
+    """Add a finished walk's grads to the nodes' grads, all or none: a sum that overflows
+    (a second backward adding to the first) raises naming the node, and nothing changes."""
+    with _commit_lock:
+        sums = {node: node._grad + g for node, g in grads.items() if node._grad != 0.0}
+        for node, total in sums.items():
+            if not isinstance(total, Value) and not _finite(total):
+                raise OverflowError(f"backward: the grad of {node!r} would be {node._grad!r} "
+                                    f"+ {grads[node]!r} = {total!r}, not a finite number; "
+                                    f"call zero_grad() between passes")
+        grads.update(sums)
+        for node, g in grads.items():
+            node._grad = g
 
 
-def _backward_error(node: Value | None, err: Exception) -> Exception:
-    assert node is not None and node._op is not None
-    op = node._op
-    return type(err)(f"backward through {_call(op, node._parents)}: the derivative is undefined "
-                     f"there ({op.defined or err})")
+def _inputs_of(inputs: Any) -> set[Value]:
+    """backward's `inputs=`: a Value or an iterable of Values that require grad."""
+    items = [inputs] if isinstance(inputs, Value) else inputs
+    try:
+        wanted = list(items)
+    except TypeError:
+        raise TypeError(f"backward's inputs needs Values, got {inputs!r}") from None
+    for v in wanted:
+        if not isinstance(v, Value):
+            raise TypeError(f"backward's inputs needs Values, got {type(v).__name__}: {v!r}")
+    if not wanted:
+        raise ValueError("backward's inputs is empty: name the Values whose grads you want")
+    return set(wanted)
+
+
+def _written(node: Value) -> str:
+    return written_call(node._op, tuple(p._data for p in node._parents))  # type: ignore[arg-type]
 
 
 def grads_of(root: Value, wrt: list[Value], seed: Any = 1.0, *, create_graph: bool = False
              ) -> list[Any]:
     """d(root)/d(w) for each w in wrt (0.0 where root does not depend on w); no grad changes.
 
+    Only the nodes from which some w is reachable are walked: no rule off those paths runs.
     With create_graph=True the grads are Values (a graph the caller can differentiate again).
     A walk that fails or yields a non-finite grad raises, naming the op and its values.
     """
+    order = topological_order(root)
+    needed = _needed(order, set(wrt))
     if create_graph:
-        grads = _graph_grads(root, seed)
-        return [grads.get(w, 0.0) for w in wrt]
-    return _backward_floats(root, float(seed), read=wrt)
+        grads = _graph_grads(root, seed, needed)
+    else:
+        grads = _walk_floats(order, float(seed), needed)
+    return [grads.get(w, 0.0) for w in wrt]

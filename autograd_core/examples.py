@@ -29,3 +29,22 @@ def fanout_graph() -> tuple[Value, ...]:
     h = m + x
     h.label = "h"
     return x, y, m, h
+
+
+README_PICTURE = "docs/slides_step1.png"
+"""The README's picture: (x + y)·z at backward step 1, with its arithmetic and legend."""
+
+
+def save_readme_picture(path: str = README_PICTURE) -> str:
+    """Draw the README's picture to path (a .png): `python -m autograd_core.examples`."""
+    from .export import save
+
+    *_, f = slides_graph()
+    f.backward()
+    return str(save(f, path, step=1))
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(save_readme_picture(*sys.argv[1:2]))

@@ -5,11 +5,12 @@ of files (a run's pictures and model, a stepper's frames and page) all together 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,6 +19,7 @@ AnyPath = TypeVar("AnyPath", bound=PathLike)  # Mapping's key type is invariant
 
 _NAME_MAX = 255  # bytes in one file name on Linux, macOS and Windows, when pathconf cannot say
 _TEMP_TRIES = 100
+_CLEANUP_TRIES = 10  # Ctrl-C pressed this many times in a row during a clean-up wins
 
 
 def check_folder(path: PathLike) -> Path:
@@ -72,15 +74,18 @@ def write_atomic(path: PathLike, data: bytes, *, make_folders: bool = False) -> 
 
 def write_files(files: Mapping[AnyPath, bytes], *, make_folders: bool = False) -> list[Path]:
     """Replace every file with its data as a set: all of them, or none (each keeps its old
-    contents) if anything fails or is interrupted. Returns the paths, in order.
+    contents) if anything fails or is interrupted (Ctrl-C included, at any stage). Returns the
+    paths, in order.
 
     Every target is checked first (see check_target), then every new file is written and
     synced to a temporary file beside its target (a full disk shows up here, while nothing is
-    replaced yet), then the temporaries are renamed over the targets one by one, each old file
-    kept as a hard link until the last rename is done, so a failure part way puts them back.
-    A process killed (not interrupted) during those renames can leave a mix, plus
-    `.NAME.*.old` links. A new file keeps the old file's permission bits, or gets the usual
-    ones (0666 less the umask) when there was none. make_folders=True creates missing folders.
+    replaced yet), then each old file but the last gets a second name (a hard link, or a synced
+    copy where links are refused: EPERM under fs.protected_hardlinks, a file system without
+    links), then the temporaries are renamed over the targets one by one, so a failure part way
+    puts the old files back. A process killed (not interrupted) during those renames can leave
+    a mix, plus `.NAME.*.old` files. A replaced file keeps its permission bits, and its owner
+    and group where we may set them (root rewriting a user's file leaves it the user's); a new
+    file gets the usual bits (0666 less the umask). make_folders=True creates missing folders.
     """
     targets = [check_target(p) for p in files]
     reals = [Path(os.path.realpath(t)) for t in targets]
@@ -92,15 +97,18 @@ def write_files(files: Mapping[AnyPath, bytes], *, make_folders: bool = False) -
         elif not real.parent.is_dir():
             raise ValueError(f"cannot write {str(target)!r}: the folder "
                              f"{str(target.parent)!r} does not exist")
+    # Every name we create is recorded *before* the call that creates it, so that an interrupt
+    # landing between the system call and the bookkeeping still finds it to clean up.
+    made: list[Path] = []
     staged: list[tuple[Path, Path]] = []  # (temporary file, the file it replaces)
     try:
         for real, data in zip(reals, files.values()):
-            staged.append((_stage(real, data), real))
-    except BaseException:
-        for tmp, _ in staged:
-            _remove_quietly(tmp)
-        raise
-    _commit(staged)
+            staged.append((_stage(real, data, made), real))
+        _commit(staged, made)
+    finally:
+        interrupt = _despite_interrupts(functools.partial(_remove_each, made))
+    if interrupt is not None:
+        raise interrupt
     return targets
 
 
@@ -152,79 +160,144 @@ def _sibling(target: Path, suffix: str) -> Path:
     return target.with_name(f".{stem}.{token}{suffix}")
 
 
-def _stage(target: Path, data: bytes) -> Path:
-    """data written and synced to a new temporary file beside target; its path."""
-    try:
-        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = None
+def _create(target: Path, suffix: str, made: list[Path]) -> tuple[int, Path]:
+    """A new file beside target, opened for writing (O_EXCL: never someone else's); its name
+    is in `made` from before it exists until the caller takes it out."""
     # Not mkstemp: it creates files 0600, and learning the umask to widen them again means
     # setting it process-wide. Created 0666 here, the kernel applies the umask (and any
     # default ACL) itself.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     for attempt in range(_TEMP_TRIES):
-        tmp = _sibling(target, ".tmp")
+        path = _sibling(target, suffix)
+        made.append(path)
         try:
-            fd = os.open(tmp, flags, 0o666)
-            break
+            return os.open(path, flags, 0o666), path
         except FileExistsError:
+            made.remove(path)  # another's file: not ours to remove
             if attempt == _TEMP_TRIES - 1:
                 raise
+    raise AssertionError("unreachable")  # for type checkers: the loop returns or raises
+
+
+def _old_stat(target: Path) -> os.stat_result | None:
     try:
-        with open(fd, "wb") as out:
-            if mode is not None:
-                os.fchmod(out.fileno(), mode)
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())  # the data is on disk before the name points at it
-    except BaseException:
-        _remove_quietly(tmp)
-        raise
+        return os.stat(target)
+    except FileNotFoundError:
+        return None
+
+
+def _write_synced(fd: int, data: bytes, old: os.stat_result | None) -> None:
+    """data into the open file fd, with old's owner, group and permission bits, synced."""
+    with open(fd, "wb") as out:
+        if old is not None:
+            _keep_owner(out.fileno(), old)
+            # After the chown, which clears set-user-ID bits the mode may hold.
+            os.fchmod(out.fileno(), stat.S_IMODE(old.st_mode))
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())  # the data is on disk before the name points at it
+
+
+def _keep_owner(fd: int, old: os.stat_result) -> None:
+    # Only root (or the owner giving a file to a group they are in) may do this; anyone else
+    # keeps the file as their own, as any editor's save does.
+    if hasattr(os, "fchown") and (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
+        with contextlib.suppress(PermissionError):
+            os.fchown(fd, old.st_uid, old.st_gid)
+
+
+def _stage(target: Path, data: bytes, made: list[Path]) -> Path:
+    """data written and synced to a new temporary file beside target; its path (in `made`)."""
+    old = _old_stat(target)
+    fd, tmp = _create(target, ".tmp", made)
+    _write_synced(fd, data, old)
     return tmp
 
 
-def _commit(staged: list[tuple[Path, Path]]) -> None:
-    """Rename every temporary over its target; on failure put back what was replaced."""
+def _commit(staged: list[tuple[Path, Path]], made: list[Path]) -> None:
+    """Rename every temporary over its target; on failure put back what was replaced. The
+    temporaries and backups are in `made`, which the caller removes."""
     existed = [os.path.lexists(target) for _, target in staged]
     backups: list[Path | None] = []
     try:
         # Every rename but the last may need undoing: keep the old file under a second name.
         for (_, target), old in zip(staged[:-1], existed):
-            backups.append(_link_backup(target) if old else None)
+            backups.append(_backup(target, made) if old else None)
         backups.append(None)
         for tmp, target in staged:
             os.replace(tmp, target)
-    except BaseException:
-        # A temporary that is gone was renamed. If all are, the set is complete: keep it.
-        if any(os.path.lexists(tmp) for tmp, _ in staged):
-            for (tmp, target), old, backup in zip(staged, existed, backups):
-                if os.path.lexists(tmp):
-                    _remove_quietly(tmp)
-                elif backup is not None:
-                    with contextlib.suppress(OSError):
-                        os.replace(backup, target)
-                elif not old:  # there was no old file: the new one goes
-                    _remove_quietly(target)
-        _remove_all(backups)
+    except BaseException as error:
+        interrupt = _despite_interrupts(
+            functools.partial(_roll_back, staged, existed, backups, made, error))
+        if interrupt is not None and not isinstance(error, KeyboardInterrupt):
+            _note(error, "interrupted (Ctrl-C) while putting the old files back; they are back")
         raise
-    _remove_all(backups)
 
 
-def _link_backup(target: Path) -> Path | None:
-    """A second name for target's old file; None if the file system has no hard links (then a
-    failure part way cannot put this file back)."""
-    backup = _sibling(target, ".old")
+def _roll_back(staged: list[tuple[Path, Path]], existed: list[bool],
+               backups: list[Path | None], made: list[Path], error: BaseException) -> None:
+    """Put back every target whose temporary was renamed, unless all were (then the new set
+    is complete and stays). Idempotent, so an interrupted roll-back can simply run again."""
+    if not any(os.path.lexists(tmp) for tmp, _ in staged):
+        return
+    for (tmp, target), old, backup in zip(staged, existed, backups + [None] * len(staged)):
+        if os.path.lexists(tmp):
+            continue  # never renamed: the caller removes it
+        if backup is not None:
+            if not os.path.lexists(backup):
+                continue  # put back already, by an earlier, interrupted run of this
+            try:
+                os.replace(backup, target)
+            except OSError:
+                # The backup is now the only copy of the old file: keep it, and say where.
+                made.remove(backup)
+                _note(error, f"could not put back {str(target)!r}; its old contents are in "
+                             f"{str(backup)!r}")
+        elif not old:  # there was no old file: the new one goes
+            _remove_quietly(target)
+
+
+def _despite_interrupts(action: Callable[[], object]) -> KeyboardInterrupt | None:
+    """Run a clean-up action to its end even if Ctrl-C lands in it, by running it again (it
+    must be idempotent); returns the interrupt, for the caller to raise once the files are
+    whole."""
+    interrupt = None
+    for _ in range(_CLEANUP_TRIES):
+        try:
+            action()
+            break
+        except KeyboardInterrupt as err:
+            interrupt = err
+    return interrupt
+
+
+def _note(error: BaseException, text: str) -> None:
+    if hasattr(error, "add_note"):  # Python 3.11+
+        error.add_note(text)
+
+
+def _backup(target: Path, made: list[Path]) -> Path:
+    """A second name for target's old file: a hard link, or a synced copy (owner, group and
+    bits included) where links are refused. Raises if neither can be made, before any rename,
+    so a set that could not be put back is never started."""
+    link = _sibling(target, ".old")
+    made.append(link)
     try:
-        os.link(target, backup)
+        os.link(target, link)
+        return link
     except OSError:
-        return None
-    return backup
+        made.remove(link)  # link() made nothing (an EEXIST name is another's)
+    old = os.stat(target)
+    fd, copy = _create(target, ".old", made)
+    with open(target, "rb") as source:
+        data = source.read()
+    _write_synced(fd, data, old)
+    return copy
 
 
-def _remove_all(paths: list[Path | None]) -> None:
+def _remove_each(paths: list[Path]) -> None:
     for path in paths:
-        if path is not None:
-            _remove_quietly(path)
+        _remove_quietly(path)
 
 
 def _remove_quietly(path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any, Callable, Sequence
 
 from .engine import Value
@@ -33,21 +35,43 @@ def _central(g: Callable[[list[float]], float], xs: Sequence[float], j: int, eps
     return (g(_shift(xs, j, h)) - g(_shift(xs, j, -h))) / (2 * h)
 
 
-def _check_tolerances(eps: float, atol: float = 0.0, rtol: float = 0.0) -> None:
+def _number(who: str, name: str, x: Any, sign: str = "") -> float:
+    """x as a finite float, "positive" or "non-negative" if sign says so; otherwise a
+    TypeError or ValueError naming it and its value."""
+    if isinstance(x, Value):
+        x = x.data
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{who}: {name} must be a real number, got {type(x).__name__}: {x!r}")
+    try:
+        x = float(x)
+    except OverflowError:
+        raise ValueError(f"{who}: {name} must be a finite number, got {x!r:.40}") from None
     # `not x > 0` also refuses NaN, which every comparison would silently let through.
-    if not eps > 0 or eps == float("inf"):
-        raise ValueError(f"eps must be a positive finite step, got {eps!r}")
-    for name, tol in (("atol", atol), ("rtol", rtol)):
-        if not tol >= 0:
-            raise ValueError(f"{name} must be ≥ 0, got {tol!r}")
+    if sign == "positive" and not (x > 0 and math.isfinite(x)):
+        raise ValueError(f"{who}: {name} must be a positive finite step, got {x!r}")
+    if sign == "non-negative" and not x >= 0:
+        raise ValueError(f"{who}: {name} must be ≥ 0, got {x!r}")
+    if not math.isfinite(x):  # an infinite tolerance would pass every gradient
+        raise ValueError(f"{who}: {name} must be a finite number, got {x!r}")
+    return x
+
+
+def _check_arguments(who: str, f: Any, inputs: Any, eps: Any) -> list[float]:
+    """The inputs as finite floats, after f, inputs and eps are checked; errors name them."""
+    if not callable(f):
+        raise TypeError(f"{who}: f must be callable, got {type(f).__name__}: {f!r}")
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
+        raise TypeError(f"{who}: inputs must be a sequence of numbers (a list or tuple), got "
+                        f"{type(inputs).__name__}: {inputs!r}")
+    _number(who, "eps", eps, "positive")
+    return [_number(who, f"inputs[{i}]", x) for i, x in enumerate(inputs)]
 
 
 def numerical_gradient(f: Callable[..., Any], inputs: Sequence[float], eps: float = 1e-6
                        ) -> list[float]:
     """∂f/∂xᵢ ≈ (f(x + hᵢeᵢ) − f(x − hᵢeᵢ)) / 2hᵢ, hᵢ = ε·max(1, |xᵢ|), for every input i:
     2N forward passes."""
-    _check_tolerances(eps)
-    xs = [Value(x).data for x in inputs]
+    xs = _check_arguments("numerical_gradient", f, inputs, eps)
     return [_central(lambda p: _evaluate(f, p), xs, i, eps) for i in range(len(xs))]
 
 
@@ -66,17 +90,36 @@ def _compare(name: Callable[[int], str], analytic: Sequence[float], numeric: Seq
 
 
 def gradcheck(f: Callable[..., Any], inputs: Sequence[float], eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3, second_order: bool = False) -> bool:
+              atol: float = 1e-5, rtol: float = 1e-3, second_order: bool = False,
+              raise_exception: bool = True) -> bool:
     """True if backward's ∂f/∂xᵢ match central differences within atol + rtol·|numeric|.
 
     The step for input i is ε·max(1, |xᵢ|). With second_order=True also checks ∂²f/∂xᵢ∂xⱼ
-    (create_graph) against central differences of the first derivatives. Raises
-    GradcheckError naming the input and both numbers; ValueError for eps ≤ 0, atol or rtol < 0.
+    (create_graph) against central differences of the first derivatives. A mismatch raises
+    GradcheckError naming the input and both numbers, or, with raise_exception=False, returns
+    False (as torch.autograd.gradcheck); errors f itself raises always propagate. Bad
+    arguments raise TypeError or ValueError naming them (eps > 0, atol and rtol ≥ 0, finite).
     """
-    _check_tolerances(eps, atol, rtol)
-    xs = [Value(x).data for x in inputs]
+    xs = _check_arguments("gradcheck", f, inputs, eps)
+    _number("gradcheck", "atol", atol, "non-negative")
+    _number("gradcheck", "rtol", rtol, "non-negative")
+    for name, flag in (("second_order", second_order), ("raise_exception", raise_exception)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"gradcheck: {name} must be a bool, got {type(flag).__name__}: "
+                            f"{flag!r}")
     if not xs:
         raise ValueError("gradcheck needs at least one input")
+    try:
+        _gradcheck(f, xs, float(eps), float(atol), float(rtol), second_order)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+    return True
+
+
+def _gradcheck(f: Callable[..., Any], xs: list[float], eps: float, atol: float, rtol: float,
+               second_order: bool) -> None:
     argnums = tuple(range(len(xs)))
     gradient = grad(f, argnums)
     _compare(lambda i: f"gradient of input {i} (x={xs[i]!r})", _as_floats(gradient(*xs)),
@@ -84,7 +127,6 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[float], eps: float = 1e-6,
     if second_order:
         for i in argnums:
             _check_hessian_row(gradient, xs, i, eps, atol, rtol)
-    return True
 
 
 def _check_hessian_row(gradient: Callable[..., Any], xs: list[float], i: int, eps: float,

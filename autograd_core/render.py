@@ -8,21 +8,32 @@ with its own colours and texts (`stepper_frames`), so nothing moves from frame t
 
 from __future__ import annotations
 
+import base64
 import copy
 import difflib
 import functools
 import html
 import inspect
+import itertools
 import math
 import re
 import shutil
 import subprocess
 import sysconfig
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Protocol, TypeVar, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Literal,
+    ParamSpec,
+    Protocol,
+    TypedDict,
+    TypeVar,
+    runtime_checkable,
+)
 
 from .engine import Value, topological_order
 from .ops import BLOCKER, DISTRIBUTOR, ROUTER, SCALER, SWAPPER
@@ -30,11 +41,15 @@ from .stepper import Step, backward_steps, local_partials
 
 if TYPE_CHECKING:
     import graphviz
+    from typing_extensions import Unpack  # typing's own from Python 3.11
 
 DEFAULT_MAX_NODES = 2000  # dot lays out ~2k nodes in seconds; a training step's 65k takes hours
+MAX_FRAMES = 60  # a stepper draws the whole graph once per frame: its files grow as nodes²
 RANKDIRS = ("LR", "TB")
 COLORS = ("role", "grad", "none")
 MAX_NAME = 16  # characters of a name in a record, an edge or a caption; the tooltip keeps all
+ROOT_NAME = "f"  # the slides' names: f for the output, q, r, s, ... for the others
+NAMES = "qrstuvpmnkabcdeghjl"
 RENDERER_HINT = ("no Graphviz renderer found: `pip install graphviz-pure` (or install Graphviz) "
                  "to see the picture; here is its DOT text")
 
@@ -46,6 +61,18 @@ KIND_FILL = {OUTPUT: "#bbf7d0", PARAMETER: "#fde68a", INPUT: "#bfdbfe", CONSTANT
              INTERMEDIATE: "#ffffff"}
 GATE_FILL = {DISTRIBUTOR: "#c7d2fe", SWAPPER: "#fbcfe8", ROUTER: "#fed7aa", SCALER: "#e9d5ff",
              BLOCKER: "#d1d5db"}
+# What each kind of node and each gate role means, for legends (pictures and pages).
+KIND_MEANING = {OUTPUT: "the output (root)", PARAMETER: "a parameter",
+                INPUT: "an input (a leaf you made)", CONSTANT: "a number from the formula",
+                INTERMEDIATE: "an intermediate value"}
+ROLE_MEANING = {DISTRIBUTOR: "passes the gradient to every input unchanged",
+                SWAPPER: "each input gets the gradient times the other input",
+                ROUTER: "the whole gradient goes to one input",
+                SCALER: "multiplies the gradient by a local slope",
+                BLOCKER: "passes no gradient"}
+ROLE_SHORT = {DISTRIBUTOR: "grad to each input", SWAPPER: "grad × the other input",
+              ROUTER: "grad to one input", SCALER: "grad × local slope",
+              BLOCKER: "no grad"}
 ACTIVE = "#dc2626"  # the node, gate and edges of the step being shown
 RECEIVING = "#f97316"  # the parents the shown step adds to
 FORWARD = "#2563eb"  # the node, gate and edges a forward frame computes
@@ -75,14 +102,72 @@ class NamedParameters(Protocol):
 Params = Iterable[Value] | Mapping[str, Value] | NamedParameters
 """What `params=` takes: Values, {name: Value}, or a model whose named_parameters() name them."""
 
+class DrawKeywords(TypedDict, total=False):
+    """The drawing options as keywords: the fields of `DrawOptions`."""
+
+    rankdir: Rankdir
+    fmt: str
+    edge_partials: bool
+    params: Params
+    color: Color
+    max_nodes: int
+
+
+@dataclass(frozen=True)
+class DrawOptions:
+    """How a graph is drawn: one set of options, taken as keywords by to_dot, draw, save,
+    save_steps, show_steps and stepper_frames, and checked once, here.
+
+    rankdir        "LR" (left to right) or "TB" (top to bottom)
+    fmt            a float format for data, grads and partials, such as ".4f" or ".3g"
+    edge_partials  True writes the local derivative ∂out/∂in on every edge
+    params         Values drawn as parameters: a model (its named_parameters() name them),
+                   {name: Value}, or Values
+    color          "role" (node kinds and gate roles), "grad" (more violet as |grad| grows),
+                   or "none"
+    max_nodes      above this many nodes drawing is refused (Graphviz would take hours)
+    """
+
+    rankdir: Rankdir = "LR"
+    fmt: str = ".4f"
+    edge_partials: bool = False
+    params: Params = ()
+    color: Color = "role"
+    max_nodes: int = DEFAULT_MAX_NODES
+
+    def __post_init__(self) -> None:
+        if self.rankdir not in RANKDIRS:
+            raise ValueError(f"rankdir must be one of {RANKDIRS}, got {self.rankdir!r}")
+        if self.color not in COLORS:
+            raise ValueError(f"color must be one of {COLORS}, got {self.color!r}")
+        if not isinstance(self.fmt, str):
+            raise TypeError(f"fmt must be a format spec string such as '.4f', got {self.fmt!r}")
+        try:
+            format(-1.5, self.fmt)
+        except ValueError:
+            raise ValueError(f"fmt must be a format spec for floats such as '.4f' or '.3g', "
+                             f"got {self.fmt!r}") from None
+        if not isinstance(self.edge_partials, bool):
+            raise TypeError(f"edge_partials must be True or False, got {self.edge_partials!r}")
+        if (isinstance(self.max_nodes, bool) or not isinstance(self.max_nodes, int)
+                or self.max_nodes < 1):
+            raise ValueError(f"max_nodes must be a positive int, got {self.max_nodes!r}")
+
+
+OPTION_NAMES = tuple(f.name for f in fields(DrawOptions))
+
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
 def keywords_checked(function: Callable[_P, _R]) -> Callable[_P, _R]:
     """function, where an unknown keyword is a TypeError naming it, the nearest valid one and
-    every valid one (Python's own error names only the bad one)."""
-    valid = list(inspect.signature(function).parameters)
+    every valid one (Python's own error names only the bad one). A function that takes
+    **options takes the drawing options (`DrawOptions`) there."""
+    parameters = inspect.signature(function).parameters.values()
+    valid = [p.name for p in parameters if p.kind is not p.VAR_KEYWORD]
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        valid += OPTION_NAMES
 
     @functools.wraps(function)
     def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
@@ -133,24 +218,23 @@ def image_bytes(source: str, suffix: str) -> bytes:
 
 @keywords_checked
 def to_dot(root: Value, *, step: int | None = None, forward: int | None = None,
-           rankdir: Rankdir = "LR", fmt: str = ".4f", edge_partials: bool = False,
-           params: Params = (), color: Color = "role", max_nodes: int = DEFAULT_MAX_NODES
-           ) -> str:
-    """DOT text of the graph below root: value records, op gates, grad = d(root)/d(node).
+           **options: Unpack[DrawKeywords]) -> str:
+    """DOT text of the graph below root: value records, op gates, grad = d(root)/d(node), and
+    a legend of what the colours, kinds and gates mean.
 
     step=k draws the backward pass as it stands after its step k (see `backward_steps`;
     negative k counts from the end): grads not computed yet are blank, the step is highlighted
     and its arithmetic is written under the picture. forward=k draws the forward pass after
-    its step k (0: the leaves; then one op at a time, in topological order). Options, keyword:
-    rankdir "LR" or "TB"; fmt a float format such as ".4f"; edge_partials=True writes the local
-    derivative on every edge; params, Values drawn as parameters (a model, or {name: Value},
-    also names each one that has no label of its own by its dotted name); color "role" (output,
-    parameter, input, constant, intermediate, and each gate by its role in backward), "grad"
-    (value nodes more violet as |grad| grows) or "none"; max_nodes, above which drawing is
-    refused.
+    its step k (0: the leaves; then one op at a time, in topological order). Unlabelled nodes
+    are named as the slides name them: the root f, the others q, r, s, ... in the order they
+    are computed. Drawing options are keywords: see `DrawOptions`.
     """
-    picture = _Picture(root, rankdir=rankdir, fmt=fmt, edge_partials=edge_partials,
-                       params=params, color=color, max_nodes=max_nodes)
+    return _picture_dot(root, DrawOptions(**options), step=step, forward=forward)
+
+
+def _picture_dot(root: Value, options: DrawOptions, *, step: int | None = None,
+                 forward: int | None = None, legend: bool = True, caption: bool = True) -> str:
+    picture = _Picture(root, options)
     if step is not None and forward is not None:
         raise ValueError(f"draw one pass at a time: step={step!r} or forward={forward!r}")
     if step is not None:
@@ -159,22 +243,22 @@ def to_dot(root: Value, *, step: int | None = None, forward: int | None = None,
         frame = picture.nth(forward, forward=True)
     else:
         frame = _Frame(0, {node: node.grad for node in picture.order})
-    return picture.dot(picture.looks(frame), picture.caption(frame))
+    marks = ("backward" if step is not None and frame.step is not None and not frame.step.seed
+             else "forward" if forward else "")
+    return picture.dot(picture.looks(frame), picture.caption(frame) if caption else None,
+                       legend=legend, marks=marks)
 
 
 @keywords_checked
 def draw(root: Value, *, step: int | None = None, forward: int | None = None,
-         rankdir: Rankdir = "LR", fmt: str = ".4f", edge_partials: bool = False,
-         params: Params = (), color: Color = "role", max_nodes: int = DEFAULT_MAX_NODES
-         ) -> graphviz.Digraph | DotText:
-    """The graph as a graphviz.Digraph (inline in Jupyter); DOT text if no renderer is installed.
+         **options: Unpack[DrawKeywords]) -> graphviz.Digraph | DotText:
+    """The graph as a graphviz.Digraph (inline in Jupyter, as SVG with a PNG beside it for
+    viewers that show no SVG); DOT text if no renderer is installed.
 
     Arguments are those of `to_dot`. Outside Jupyter, save(root, "graph.svg") writes the
     picture and `.view()` on the drawing opens it.
     """
-    source = to_dot(root, step=step, forward=forward, rankdir=rankdir, fmt=fmt,
-                    edge_partials=edge_partials, params=params, color=color,
-                    max_nodes=max_nodes)
+    source = to_dot(root, step=step, forward=forward, **options)
     program = renderer()
     if program is None:
         return DotText(source)
@@ -196,14 +280,26 @@ def _drawing_class() -> type[graphviz.Digraph]:
         # graphviz-pure warns on stderr for every non-ASCII label (×, ∂), as export's runs
         # already hide; a failed render still raises, with its stderr.
         def _repr_image_svg_xml(self) -> str:
-            return self.pipe(format="svg", encoding="utf-8", quiet=True)
+            svg = self.pipe(format="svg", encoding="utf-8", quiet=True)
+            # Never wider than the cell: a wide graph scales down (its viewBox keeps it whole)
+            # instead of being cut at the cell's right edge.
+            return svg.replace("<svg ", '<svg style="max-width: 100%; height: auto" ', 1)
+
+        # A PNG beside the SVG: JupyterLab shows no SVG of an untrusted notebook (one opened
+        # before it was run here), and some viewers show no SVG at all.
+        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any
+                              ) -> dict[str, str]:
+            png = self.pipe(format="png", quiet=True)
+            return {"image/svg+xml": self._repr_image_svg_xml(),
+                    "image/png": base64.b64encode(png).decode("ascii"),
+                    "text/plain": repr(self)}
 
         # Outside Jupyter the picture cannot show itself: say how to get it.
         def __repr__(self) -> str:
             return ("<drawing of a graph: Jupyter shows it inline; elsewhere save(root, "
                     "'graph.svg') writes it (.svg, .png or .dot), or drawing.view() opens it>")
 
-    Drawing.__qualname__ = "Drawing"  # repr: <autograd_core.render.Drawing at 0x...>
+    Drawing.__qualname__ = "Drawing"
     return Drawing
 
 
@@ -219,6 +315,7 @@ class StepFrame:
     last: int
     caption: str
     svg: str
+    active: str = ""  # the id (in svg) of the value node the frame is about; "" for none
 
 
 @dataclass(frozen=True)
@@ -234,39 +331,77 @@ class Stepper:
 
 @keywords_checked
 def stepper_frames(root: Value, *, forward: bool = False, captions: bool = True,
-                   ids: str = "", rankdir: Rankdir = "LR", fmt: str = ".4f",
-                   edge_partials: bool = False, params: Params = (), color: Color = "role",
-                   max_nodes: int = DEFAULT_MAX_NODES) -> Stepper:
+                   ids: str = "", **options: Unpack[DrawKeywords]) -> Stepper:
     """Every frame of the backward pass (forward=True: the forward pass's first), all drawn on
     one layout: the graph is laid out once with the widest text each place shows in any frame,
     and each frame repaints only colours and texts, so every node stays where it is.
 
     captions=False leaves the arithmetic out of the pictures (a page writes it as text); ids
-    prefixes every id in the SVGs, so several steppers can share one HTML page. Options are
-    those of `to_dot`.
+    prefixes every id in the SVGs, so several steppers can share one HTML page. Drawing
+    options are keywords: see `DrawOptions`.
     """
+    return frames_of(root, DrawOptions(**options), forward=forward, captions=captions, ids=ids)
+
+
+def frames_of(root: Value, options: DrawOptions, *, forward: bool = False,
+              captions: bool = True, ids: str = "") -> Stepper:
+    """`stepper_frames` with its options already checked."""
     # Checked (node limit included) before any work.
-    picture = _Picture(root, rankdir=rankdir, fmt=fmt, edge_partials=edge_partials,
-                       params=params, color=color, max_nodes=max_nodes)
+    picture = _Picture(root, options)
     passes: list[tuple[str, Iterator[_Frame]]] = [("backward", picture.frames())]
     if forward:
         passes.insert(0, ("forward", picture.forward_frames()))
-    states = [(name, frame.index, picture.looks(frame), picture.caption(frame))
-              for name, frames in passes for frame in frames]
-    lines = [caption.split("\n") for *_, caption in states]
+    states = [(name, frame.index, picture.looks(frame), picture.caption(frame),
+               picture.active_id(frame)) for name, frames in passes for frame in frames]
+    lines = [caption.split("\n") for *_, caption, _ in states]
     layout_lines = _widest_lines(lines) if captions else None
-    layout_looks = _widest([looks for _, _, looks, _ in states])
+    layout_looks = _widest([looks for _, _, looks, _, _ in states])
     source = picture.dot(layout_looks, None if layout_lines is None else "\n".join(layout_lines))
     text = image_bytes(source, ".svg").decode()
     layout = ET.fromstring(text[text.find("<svg"):])  # without the XML declaration and DOCTYPE
+    prefixes = [f"{ids}f{n}-" if ids else "" for n in range(len(states))]
     frames = tuple(
         StepFrame(name, k, picture.n_steps - 1, caption,
-                  _paint(layout, looks, caption_lines if captions else None,
-                         f"{ids}f{n}-" if ids else ""))
-        for n, ((name, k, looks, caption), caption_lines) in enumerate(zip(states, lines)))
+                  _paint(layout, looks, caption_lines if captions else None, prefix),
+                  prefix + active if active else "")
+        for (name, k, looks, caption, active), caption_lines, prefix
+        in zip(states, lines, prefixes))
     kinds = tuple(dict.fromkeys(picture.kind[node] for node in picture.order))
     roles = tuple(dict.fromkeys(node.op.role for node in picture.order if node.op is not None))
     return Stepper(frames, picture.names(), kinds, roles, picture.color)
+
+
+def frame_count(root: Value, forward: bool = False) -> int:
+    """How many frames a stepper of root has: per pass, a first one (the seed, or the leaves)
+    and one per op node."""
+    ops = sum(1 for node in topological_order(root) if node.op is not None)
+    return (1 + forward) * (1 + ops)
+
+
+def check_frames(root: Value, forward: bool, max_frames: int, max_nodes: int) -> None:
+    """Refuse a stepper of more than max_nodes nodes or max_frames frames before drawing any,
+    naming both numbers."""
+    if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1:
+        raise ValueError(f"max_frames must be a positive int, got {max_frames!r}")
+    if not isinstance(root, Value):
+        raise TypeError(f"drawing needs a Value, got {type(root).__name__}: {root!r}")
+    order = topological_order(root)
+    _check_size(order, max_nodes)
+    n = (1 + forward) * (1 + sum(1 for node in order if node.op is not None))
+    if n > max_frames:
+        raise ValueError(f"this stepper would draw {n} frames, more than max_frames="
+                         f"{max_frames} (each frame draws the whole graph): step through a "
+                         f"smaller graph, or pass a larger max_frames")
+
+
+def _check_size(order: Sequence[Value], max_nodes: int) -> None:
+    if len(order) > max_nodes:
+        raise ValueError(
+            f"the graph below this Value has {len(order)} nodes, more than "
+            f"max_nodes={max_nodes}; Graphviz would take minutes or hours on it. Draw less: "
+            f"the loss of one sample instead of a batch, or a sub-graph from a chosen "
+            f"intermediate node (to_dot(node) draws only what node depends on), or pass a "
+            f"larger max_nodes if you really mean it")
 
 
 @dataclass(frozen=True)
@@ -366,29 +501,26 @@ class _Frame:
 class _Picture:
     """One graph, validated and named once; writes the DOT text for any state of its grads."""
 
-    def __init__(self, root: Value, *, rankdir: str = "LR", fmt: str = ".4f",
-                 edge_partials: bool = False, params: Params = (), color: str = "role",
-                 max_nodes: int = DEFAULT_MAX_NODES) -> None:
-        _check_options(root, rankdir, fmt, color, max_nodes)
+    def __init__(self, root: Value, options: DrawOptions) -> None:
+        if not isinstance(root, Value):
+            raise TypeError(f"drawing needs a Value, got {type(root).__name__}: {root!r}")
         self.order = topological_order(root)
-        if len(self.order) > max_nodes:
-            raise ValueError(
-                f"the graph below this Value has {len(self.order)} nodes, more than "
-                f"max_nodes={max_nodes}; Graphviz would take minutes or hours on it. Draw less: "
-                f"the loss of one sample instead of a batch, or a sub-graph from a chosen "
-                f"intermediate node (to_dot(node) draws only what node depends on), or pass a "
-                f"larger max_nodes if you really mean it")
-        self.root, self.rankdir, self.fmt = root, rankdir, fmt
-        self.edge_partials, self.color = edge_partials, color
-        named = _named(params)
+        _check_size(self.order, options.max_nodes)
+        self.root, self.rankdir, self.fmt = root, options.rankdir, options.fmt
+        self.edge_partials, self.color = options.edge_partials, options.color
+        named = _named(options.params)
         self.index = {node: i for i, node in enumerate(self.order)}
         self.kind = {node: _kind(node, root, named) for node in self.order}
-        # A node is named by its label, else by its name in params' model, else by its
-        # position: n0, n1, ...; records and captions show at most MAX_NAME characters of a
-        # name, tooltips and legends all of it.
-        self.full = {node: node.label or named.get(node) or f"n{i}"
-                     for i, node in enumerate(self.order)}
-        self.name = {node: _shorten(name) for node, name in self.full.items()}
+        # A node is named by its label, else by its name in params' model, else as the slides
+        # name it (f, q, r, ...); constants by their number. Records and captions show a short
+        # form of a long name (unique, or else the whole name); tooltips and legends all of it.
+        given = {node: node.label or named.get(node, "") for node in self.order
+                 if self.kind[node] != CONSTANT}
+        unnamed = [node for node, name in given.items() if not name]
+        self.full = {**{node: format(_number(node.data), self.fmt) for node in self.order},
+                     **given,
+                     **slide_names(unnamed, root, set(given.values()))}
+        self.name = {**self.full, **short_names({n: self.full[n] for n in given})}
         # How many times each node is used: its grad is final once that many steps added to it.
         self.uses = dict.fromkeys(self.order, 0)
         for node in self.order:
@@ -434,6 +566,11 @@ class _Picture:
             if frame.index == k:
                 return frame
         raise AssertionError("unreachable: each pass has one frame per op node plus one")
+
+    def active_id(self, frame: _Frame) -> str:
+        """The DOT id of the value node this frame is about, or "" (a forward pass's start)."""
+        node, _ = frame.active()
+        return "" if node is None else f"v{self.index[node]}"
 
     def names(self) -> tuple[str, ...]:
         """Each op node's name and what it is, in full, in forward order: "q = x + y"."""
@@ -507,9 +644,17 @@ class _Picture:
 
     # --- DOT ------------------------------------------------------------------------------
 
-    def dot(self, looks: Mapping[str, _Look], caption: str | None) -> str:
-        """The whole DOT text of the graph with these looks (and the caption under it)."""
-        label = "" if caption is None else f" labelloc=b labeljust=l label={_quote(caption, True)}"
+    def dot(self, looks: Mapping[str, _Look], caption: str | None, legend: bool = False,
+            marks: str = "") -> str:
+        """The whole DOT text of the graph with these looks (and the caption under it, and
+        legend=True: a legend of the colours and gates under that, with the outlines of a
+        "backward" or "forward" step where marks says so)."""
+        if legend:
+            label = f" labelloc=b labeljust=l label={self._legend(caption, marks)}"
+        elif caption is not None:
+            label = f" labelloc=b labeljust=l label={_quote(caption, True)}"
+        else:
+            label = ""
         # ordering=in keeps each gate's inputs in operand order (x above y in x − y).
         lines = [(f"\tgraph [rankdir={self.rankdir} ordering=in fontname=Helvetica fontsize=11"
                   f"{label}]\n"),
@@ -529,6 +674,35 @@ class _Picture:
             if node.op is not None:
                 lines.extend(self._gate_lines(i, node, looks))
         return "digraph {\n" + "".join(lines) + "}\n"
+
+    def _legend(self, caption: str | None, marks: str = "") -> str:
+        """An HTML-like label: the caption's lines, then what each colour and gate means."""
+        rows = []
+        if caption:
+            text = "".join(html.escape(line, quote=False) + '<BR ALIGN="LEFT"/>'
+                           for line in caption.split("\n"))
+            rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{text}</TD></TR>')
+        kinds = dict.fromkeys(self.kind[node] for node in self.order)
+        roles = dict.fromkeys(node.op.role for node in self.order if node.op is not None)
+        if self.color == "role":
+            cells = [(KIND_FILL[kind], KIND_MEANING[kind]) for kind in kinds]
+            cells += [(GATE_FILL.get(role, "#e5e7eb"), f"{role}: {ROLE_SHORT.get(role, role)}")
+                      for role in roles]
+        elif self.color == "grad":
+            cells = [("#ffffff", "grad 0"), (HEAT, "the largest |grad|")]
+        else:
+            cells = []
+        key = "".join(f'<TD BGCOLOR="{fill}">{html.escape(meaning, quote=False)}</TD>'
+                      for fill, meaning in cells)
+        outlines = {"backward": [(ACTIVE, "this step"), (RECEIVING, "the inputs it adds to")],
+                    "forward": [(FORWARD, "just computed")]}.get(marks, [])
+        key += "".join(f'<TD COLOR="{colour}" BORDER="2">{meaning}</TD>'
+                       for colour, meaning in outlines)
+        head = "{ name | data | grad }"
+        rows.append(f'<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2" '
+                    f'CELLPADDING="2"><TR><TD BORDER="0">{html.escape(head)}</TD>{key}</TR>'
+                    f'</TABLE></TD></TR>')
+        return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
 
     def _gate_lines(self, i: int, node: Value, looks: Mapping[str, _Look]) -> list[str]:
         rec = node.op
@@ -640,8 +814,46 @@ class _Picture:
         return f"({text})" if text.startswith("-") else text
 
 
-def _shorten(name: str) -> str:
-    return name if len(name) <= MAX_NAME else name[:MAX_NAME - 1] + "…"
+def slide_names(nodes: Sequence[Value], root: Value, taken: Set[str]) -> dict[Value, str]:
+    """Names for nodes (unnamed, in topological order) as the slides write them: the root f,
+    the others q, r, s, ... in the order they are computed, skipping taken names; the root
+    named last when f is taken, so that names never run backwards."""
+    pool = (name for name in itertools.chain(NAMES, (f"n{k}" for k in itertools.count(1)))
+            if name not in taken and name != ROOT_NAME)
+    names = {node: next(pool) for node in nodes if node is not root}
+    if root in nodes:
+        names[root] = ROOT_NAME if ROOT_NAME not in taken else next(pool)
+    return names
+
+
+def short_names(names: Mapping[Value, str]) -> dict[Value, str]:
+    """Each name in at most MAX_NAME characters, keeping its informative tail: a dotted model
+    name as l0.n3.w1, another as head…tail. Names whose short forms would meet keep their
+    whole text, so that two different names never read alike."""
+    short = {node: _short(name) for node, name in names.items()}
+    sources: dict[str, set[str]] = {}
+    for node, text in short.items():
+        sources.setdefault(text, set()).add(names[node])
+    return {node: text if len(sources[text]) == 1 else names[node]
+            for node, text in short.items()}
+
+
+def _short(name: str) -> str:
+    if len(name) <= MAX_NAME:
+        return name
+    if "." in name:  # layers.0.neurons.3.w.1: the words to initials, each index kept
+        words = name.split(".")
+        parts: list[str] = []
+        for k, word in enumerate(words):
+            if word.isdigit() and parts:
+                parts[-1] += word
+            else:
+                parts.append(word if k == len(words) - 1 else word[:1])
+        name = ".".join(parts)
+        if len(name) <= MAX_NAME:
+            return name
+    head = (MAX_NAME - 1) // 3
+    return name[:head] + "…" + name[len(name) - (MAX_NAME - 1 - head):]
 
 
 def _bracket(name: str) -> str:
@@ -662,25 +874,6 @@ def _d(top: str, bottom: str) -> str:
 def _pen(look: _Look) -> str:
     colour = f" color=\"{look.color}\"" if look.color else ""
     return colour + (f" penwidth={look.width:g}" if look.width else "")
-
-
-def _check_options(root: Value, rankdir: str, fmt: str, color: str, max_nodes: int) -> None:
-    """Refuse a bad argument by name and value, before any work on the graph."""
-    if not isinstance(root, Value):
-        raise TypeError(f"drawing needs a Value, got {type(root).__name__}: {root!r}")
-    if rankdir not in RANKDIRS:
-        raise ValueError(f"rankdir must be one of {RANKDIRS}, got {rankdir!r}")
-    if color not in COLORS:
-        raise ValueError(f"color must be one of {COLORS}, got {color!r}")
-    if not isinstance(fmt, str):
-        raise TypeError(f"fmt must be a format spec string such as '.4f', got {fmt!r}")
-    try:
-        format(-1.5, fmt)
-    except ValueError:
-        raise ValueError(f"fmt must be a format spec for floats such as '.4f' or '.3g', "
-                         f"got {fmt!r}") from None
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
 
 
 def _named(params: Params) -> dict[Value, str]:

@@ -62,3 +62,31 @@ def __getattr__(name: str) -> object:
 
         return getattr(losses, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+from .data import CURVES, make_curve  # noqa: E402
+from .lessons import (  # noqa: E402
+    HiddenSpace,
+    Landscape,
+    Trajectory,
+    descent_path,
+    evaluate_many,
+    filter_normalized_directions,
+    function_grid,
+    hidden_space,
+    loss_landscape,
+    pca_directions,
+    plane_coordinates,
+    plot_fit,
+    plot_function,
+    plot_hidden_space,
+    plot_landscape,
+    record_trajectory,
+    relu_kinks,
+)
+
+__all__ += [
+    "CURVES", "HiddenSpace", "Landscape", "Trajectory", "descent_path", "evaluate_many",
+    "filter_normalized_directions", "function_grid", "hidden_space", "loss_landscape",
+    "make_curve", "pca_directions", "plane_coordinates", "plot_fit", "plot_function",
+    "plot_hidden_space", "plot_landscape", "record_trajectory", "relu_kinks",
+]

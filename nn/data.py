@@ -8,7 +8,7 @@ sklearn's `make_moons` draws for the same seed).
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -137,3 +137,29 @@ def minibatches(X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = T
     for start in range(0, len(X), batch_size):
         rows = order[start:start + batch_size]
         yield X[rows], y[rows]
+
+
+# The 1-D regression family of the function-approximation lesson, each y = f(x) on x ∈ [−1, 1]:
+# a smooth curve, a kink, a jump, and a curve under noise.
+CURVES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "sine": lambda x: np.sin(np.pi * x),  # one period: two bends
+    "abs": np.abs,  # one kink: a ReLU network can be exact with two units
+    "step": lambda x: (x > 0.0).astype(float),  # a jump: only approached, never met, by a spline
+    "noisy": lambda x: x**2 + 0.5 * np.sin(4.0 * x) - 0.5,  # a wiggly curve, under noise
+}
+
+
+def make_curve(kind: str = "sine", n: int = 50, noise: float | None = None,
+               seed: RandomSeed = None) -> tuple[np.ndarray, np.ndarray]:
+    """Regression data y = f(x) + N(0, noise²) at n evenly spaced x ∈ [−1, 1], f = CURVES[kind]
+    (sine: sin πx, abs: |x|, step: [x > 0], noisy: x² + ½ sin 4x − ½); X has shape (n, 1).
+
+    noise=None means none for the exact curves and 0.1 for "noisy"; the seed draws the noise."""
+    if kind not in CURVES:
+        raise ValueError(f"unknown curve {kind!r}; choose one of {', '.join(CURVES)}")
+    n = _check_size("n", n, 2)
+    noise = _check_noise((0.1 if kind == "noisy" else 0.0) if noise is None else noise)
+    rng = _random_state(seed)
+    x = np.linspace(-1.0, 1.0, n)
+    y = CURVES[kind](x) + (rng.normal(scale=noise, size=n) if noise else 0.0)
+    return x.reshape(n, 1), y

@@ -12,17 +12,39 @@ from typing import Any
 
 import numpy as np
 
-from .layers import MLP, Layer
+from autograd_core import OPS
 
-# Each activation of nn.ACTIVATIONS on numpy arrays, so that a batch's activations cost a few
-# matrix products instead of a graph; a test checks every entry against its Value op.
+from .layers import ACTIVATIONS, MLP, Layer
+
+
+def _array_forward(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    """The activation `name` on a numpy array: its op record run on the array (its array
+    forward, with the record's defaults: leaky_relu's slope 0.01), so nn writes no second
+    copy of it."""
+    if name == "linear":
+        return lambda z: z
+    op, defaults = _RECORDS[name], _RECORDS[name].defaults
+    return lambda z: np.asarray(op(z, *defaults), dtype=float)
+
+
+def _array_slope(name: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """act'(z) on arrays: the op record's own partial rule, run on (act(z), z)."""
+    if name == "linear":
+        return lambda z, a: np.ones_like(z)
+    op = _RECORDS[name]
+    rule, defaults = op.partials[0], op.defaults
+    if type(rule) is float:
+        return lambda z, a: np.full_like(z, rule)
+    return lambda z, a: np.broadcast_to(np.asarray(rule(a, z, *defaults), dtype=float),
+                                        z.shape)
+
+
+_RECORDS = {op.name: op for op in OPS}
+# Each activation of nn.ACTIVATIONS on numpy arrays, read from its op record, so that a
+# batch's activations cost a few matrix products instead of a graph.
 NUMPY_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "linear": lambda z: z,
-    "relu": lambda z: np.maximum(z, 0.0),
-    "leaky_relu": lambda z: np.where(z > 0.0, z, 0.01 * z),  # Value.leaky_relu's default slope
-    "tanh": np.tanh,
-    "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),  # σ(z), with no overflow in exp(−z)
-}
+    name: _array_forward(name) for name in ACTIVATIONS}
+SLOPES = {name: _array_slope(name) for name in ACTIVATIONS}
 
 # Activations whose derivative is 0 on a whole half-line: a unit that stays there for every
 # sample passes no gradient to its weights, so no gradient step can bring it back.
@@ -91,19 +113,36 @@ def forward_layers(model: Network, X: Any) -> list[tuple[np.ndarray, np.ndarray]
                     [_biases(layer) for layer in layers], as_batch(X, layers[0].nin))
 
 
+def _slope(activation: str, z: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return SLOPES[activation](z, NUMPY_ACTIVATIONS[activation](z))
+
+
 def _dead(activation: str, z: np.ndarray) -> np.ndarray:
+    """Units of a dying activation (relu) whose slope act'(z) is 0 on every row: the data
+    sends no gradient to their weights (relu'(0) = 0: a unit sitting at 0 passes nothing)."""
     if activation not in DYING:
         return np.zeros(z.shape[1], dtype=bool)
-    # relu'(0) = 0: a unit sitting at 0 passes nothing either.
-    return np.asarray((z <= 0.0).all(axis=0))
+    return np.asarray((_slope(activation, z) == 0.0).all(axis=0))
 
 
-def _saturated(activation: str, a: np.ndarray, margin: float) -> np.ndarray:
+def activation_slopes(model: Network, X: Any) -> list[np.ndarray]:
+    """Per layer, each unit's mean activation slope act'(z) over the rows of X: the factor by
+    which the unit passes ∂L/∂activation back to its weighted sum (0 on every row: dead)."""
+    layers = network_layers(model)
+    return [SLOPES[_activation(layer)](z, a).mean(axis=0)
+            for layer, (z, a) in zip(layers, forward_layers(model, X))]
+
+
+def _saturated(activation: str, z: np.ndarray, margin: float) -> np.ndarray:
+    """Units of a bounded activation whose slope act'(z) is below 4m(1 − m) of its peak
+    act'(0) on more than half of the rows: for σ and tanh alike, exactly the rows where the
+    activation lies within m·range of a bound."""
     if activation not in BOUNDS:
-        return np.zeros(a.shape[1], dtype=bool)
-    low, high = BOUNDS[activation]
-    near = margin * (high - low)
-    return ((a < low + near) | (a > high - near)).mean(axis=0) > 0.5
+        return np.zeros(z.shape[1], dtype=bool)
+    peak = float(_slope(activation, np.zeros((1, 1)))[0, 0])
+    small = _slope(activation, z) < peak * 4.0 * margin * (1.0 - margin)
+    return np.asarray(small.mean(axis=0) > 0.5)
 
 
 def dead_units(model: Network, X: Any) -> list[np.ndarray]:
@@ -118,8 +157,8 @@ def saturated_units(model: Network, X: Any, margin: float = SATURATION_MARGIN
     """Per layer, which units are saturated on X: σ or tanh within margin·range of a bound on
     more than half of the rows, where act' ≈ 0."""
     layers = network_layers(model)
-    return [_saturated(_activation(layer), a, margin)
-            for layer, (_, a) in zip(layers, forward_layers(model, X))]
+    return [_saturated(_activation(layer), z, margin)
+            for layer, (z, _) in zip(layers, forward_layers(model, X))]
 
 
 @dataclass(frozen=True)
@@ -142,7 +181,7 @@ def _layer_flows(layers: Sequence[Layer], weights: Sequence[np.ndarray],
         activation = _activation(layer)
         flows.append(LayerFlow(grad_mean=float(g.mean()), grad_max=float(g.max()),
                                dead=float(_dead(activation, z).mean()),
-                               saturated=float(_saturated(activation, a,
+                               saturated=float(_saturated(activation, z,
                                                           SATURATION_MARGIN).mean())))
     return flows
 

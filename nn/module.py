@@ -117,6 +117,9 @@ class Module:
 
     def train(self, mode: bool = True) -> Self:
         """Set `training` on self and every sub-module; returns self, for chaining."""
+        if not isinstance(mode, bool):  # "eval" or 0 would otherwise set a truthy mode
+            raise TypeError(f"{type(self).__name__}.train: mode must be a bool, got "
+                            f"{type(mode).__name__}: {mode!r}")
         for module in self.modules():
             module.training = mode
         return self
@@ -146,6 +149,13 @@ class Module:
         if not isinstance(state, Mapping):
             raise CheckpointError(f"a state dict must map names to numbers, got "
                                   f"{type(state).__name__}")
+        if not isinstance(strict, bool):
+            raise TypeError(f"load_state_dict: strict must be a bool, got "
+                            f"{type(strict).__name__}: {strict!r}")
+        not_names = [f"{key!r} ({type(key).__name__})" for key in state if not isinstance(key, str)]
+        if not_names:
+            raise CheckpointError(f"state dict keys must be parameter names (str), got "
+                                  f"{_names(not_names)}")
         params = dict(self.named_parameters())
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]
@@ -189,6 +199,11 @@ class Module:
         """Read parameters saved by save(); raises CheckpointError and changes nothing if the file
         is not a regular file, is over max_bytes, truncated, tampered with or made for another
         architecture. Returns self."""
+        if not isinstance(max_bytes, int) or isinstance(max_bytes, bool):
+            raise TypeError(f"load: max_bytes must be an int, got {type(max_bytes).__name__}: "
+                            f"{max_bytes!r}")
+        if max_bytes < 1:
+            raise ValueError(f"load: max_bytes must be ≥ 1, got {max_bytes!r}")
         try:
             data = read_regular(path, max_bytes)
         except ValueError as err:
@@ -217,7 +232,7 @@ class Module:
         saved, model = checkpoint.get("architecture"), checkpoint.get("model")
         if saved is None:  # a checkpoint from before "architecture": its repr is all there is
             if _has_own_repr(self) and model != repr(self):
-                raise CheckpointError(f"{path} holds {model}, but this model is {self!r}")
+                raise CheckpointError(f"{path} holds {_shown(model)}, but this model is {self!r}")
             return
         if not isinstance(saved, list) or not all(isinstance(line, str) for line in saved):
             raise CheckpointError(f"{path} has a malformed 'architecture' (a list of strings)")
@@ -229,7 +244,8 @@ class Module:
                 theirs = saved[at] if at < len(saved) else "nothing"
                 mine = ours[at] if at < len(ours) else "nothing"
                 detail = f": the file has {theirs!r} where this model has {mine!r}"
-            raise CheckpointError(f"{path} holds {model}, but this model is {self!r}{detail}")
+            raise CheckpointError(f"{path} holds {_shown(model)}, but this model is "
+                                  f"{self!r}{detail}")
 
 
 def _describe(module: Module) -> str:
@@ -282,7 +298,7 @@ def _bounded_int(digits: str) -> int:
 
 def _check_numbers(state: Mapping[str, Any], what: str) -> None:
     # reprlib shortens a tampered value such as a 400-digit int to a readable length.
-    bad = [f"{name}={reprlib.repr(value)}" for name, value in state.items()
+    bad = [f"{_shown(name)}={reprlib.repr(value)}" for name, value in state.items()
            if not _is_finite_number(value)]
     if bad:
         raise CheckpointError(f"{what} must be finite numbers, got {_names(bad)}")
@@ -298,8 +314,14 @@ def _is_finite_number(x: Any) -> bool:
         return False
 
 
+def _shown(text: Any) -> str:
+    """text as it is when it prints as itself, else its repr: a lone surrogate ("\\ud800", which
+    JSON can carry) or a control character in a message would make print(err) raise or lie."""
+    return text if isinstance(text, str) and text.isprintable() else repr(text)
+
+
 def _names(items: list[str]) -> str:
     if not items:
         return "none"
-    shown = ", ".join(items[:_SHOWN])
+    shown = ", ".join(_shown(item) for item in items[:_SHOWN])
     return shown if len(items) <= _SHOWN else f"{shown} and {len(items) - _SHOWN} more"

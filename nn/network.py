@@ -7,6 +7,7 @@ Rendered by the Graphviz program autograd_core's own pictures use (`export.image
 
 from __future__ import annotations
 
+import base64
 import html
 import os
 from pathlib import Path
@@ -22,6 +23,7 @@ from .flow import (
     BOUNDS,
     DYING,
     SATURATION_MARGIN,
+    activation_slopes,
     as_batch,
     dead_units,
     forward_layers,
@@ -46,13 +48,19 @@ MIN_WIDTH, MAX_WIDTH = 0.3, 4.0  # penwidth of the smallest and the largest |num
 class NetworkDrawing(str):
     """The DOT text of a network picture; Jupyter shows it as SVG (export.image_bytes)."""
 
+    def __repr__(self) -> str:
+        return ("<network picture: Jupyter shows it inline; save_network(model, 'net.svg') "
+                "writes it (.svg, .png or .dot); str() of it is its DOT text>")
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any
                           ) -> dict[str, str]:
         if renderer() is None:
             return {"text/plain": repr(DotText(self))}
         # The DOT text stays out of the bundle: a notebook would store it beside the picture.
-        return {"image/svg+xml": image_bytes(self, ".svg").decode(),
-                "text/plain": "<network picture: save_network(...) writes .svg, .png or .dot>"}
+        # A PNG beside the SVG, for viewers that show no SVG (an untrusted notebook).
+        png = base64.b64encode(image_bytes(self, ".png")).decode("ascii")
+        return {"image/svg+xml": image_bytes(self, ".svg").decode(), "image/png": png,
+                "text/plain": repr(self)}
 
 
 def draw_network(model: Any, x: Any = None, *, show: str | None = "grad", fmt: str = ".2g",
@@ -65,13 +73,27 @@ def draw_network(model: Any, x: Any = None, *, show: str | None = "grad", fmt: s
     _check_options(model, layers, show, fmt, max_edges)
     if x is None:
         acts: list[np.ndarray] = []
+        slopes: list[np.ndarray] = []
         dead = saturated = [np.zeros(len(layer.neurons), dtype=bool) for layer in layers]
         inputs = None
     else:
         inputs = as_batch(x, layers[0].nin)
-        acts = [a.mean(axis=0) for _, a in forward_layers(model, inputs)]
+        with np.errstate(over="ignore", invalid="ignore"):
+            acts = [a.mean(axis=0) for _, a in forward_layers(model, inputs)]
+            slopes = activation_slopes(model, inputs)
+        _check_finite(acts, slopes)
         dead, saturated = dead_units(model, inputs), saturated_units(model, inputs)
-    return NetworkDrawing(_Picture(layers, show, fmt, inputs, acts, dead, saturated).dot(model))
+    picture = _Picture(layers, show, fmt, inputs, acts, dead, saturated, slopes)
+    return NetworkDrawing(picture.dot(model))
+
+
+def _check_finite(acts: list[np.ndarray], slopes: list[np.ndarray]) -> None:
+    """Refuse, as backward does, a picture that would show inf or nan."""
+    for k, (a, s) in enumerate(zip(acts, slopes)):
+        if not (np.isfinite(a).all() and np.isfinite(s).all()):
+            raise ValueError(f"layer {k + 1}'s activations overflow on these inputs (inf or "
+                             f"nan): its weights are too large to draw their units' numbers; "
+                             f"draw without inputs, draw_network(model), to see the weights")
 
 
 def save_network(model: Any, path: str | os.PathLike[str], x: Any = None, *,
@@ -116,9 +138,9 @@ class _Picture:
 
     def __init__(self, layers: list[Layer], show: str | None, fmt: str,
                  inputs: np.ndarray | None, acts: list[np.ndarray], dead: list[np.ndarray],
-                 saturated: list[np.ndarray]) -> None:
+                 saturated: list[np.ndarray], slopes: list[np.ndarray]) -> None:
         self.layers, self.show, self.fmt, self.inputs = layers, show, fmt, inputs
-        self.acts, self.dead, self.saturated = acts, dead, saturated
+        self.acts, self.dead, self.saturated, self.slopes = acts, dead, saturated, slopes
         numbers = [self._edge_number(w) for layer in layers for n in layer.neurons for w in n.w]
         # Widths are relative to the largest |number| in this picture, so that two layers can be
         # compared within one picture (not across pictures).
@@ -179,12 +201,16 @@ class _Picture:
             fill, extra = SATURATED, ", peripheries=2"
         if self.acts:
             lines.append(f"a {self._num(float(self.acts[k][j]))}")
-        if self.show == "grad":
+            lines.append(f"a′ {self._num(float(self.slopes[k][j]))}")  # what dead is judged on
+        if self.show == "grad" and not self.dead[k][j]:
             lines.append(f"∂ {self._num(float(neuron.b.grad))}")
         elif self.show == "weight" or not self.acts:
             lines.append(f"b {self._num(neuron.b.data)}")
         tip = (f"layer {k + 1}, neuron {j} ({neuron.activation}): b = {neuron.b.data:.6g}, "
                f"∂L/∂b = {float(neuron.b.grad):.6g}")
+        if self.dead[k][j]:
+            tip += (" (none of it from these inputs: a′ = 0 on every one; what is left comes "
+                    "from other terms of the loss, such as L2)")
         return f"label={_quote(chr(10).join(lines))}, fillcolor=\"{fill}\", " \
                f"tooltip={_quote(tip)}{extra}"
 
@@ -214,22 +240,24 @@ class _Picture:
                         f"width grows with |{what}| (widest {self._num(self.largest)})")
         if self.show == "grad":
             rows.append("∂ = ∂L/∂b, the gradient at the neuron's weighted sum "
-                        "(from the last backward())")
+                        "(from the last backward(); not shown on a dead unit)")
         elif self.show == "weight":
             rows.append("b = the neuron's bias")
         if self.inputs is not None:
             n = len(self.inputs)
-            rows.append(f"a = activation{' averaged' if n > 1 else ''} over {n} "
-                        f"input{'s' if n > 1 else ''}; inputs show their mean")
+            rows.append(f"a = activation, a′ = its slope act′(z), the factor that passes "
+                        f"∂L/∂a back to the unit{' (averaged' if n > 1 else ' ('}over {n} "
+                        f"input{'s' if n > 1 else ''}); inputs show their mean")
             dead = int(sum(d.sum() for d in self.dead))
             saturated = int(sum(s.sum() for s in self.saturated))
             units = sum(len(layer.neurons) for layer in self.layers)
             rows.append(f'<font color="#6b7280"><b>grey, dashed</b></font>: dead, '
-                        f"{'/'.join(DYING)} with z ≤ 0 on every input: no gradient flows "
-                        f"({dead} of {units} units)")
+                        f"{'/'.join(DYING)} with a′ = 0 on every input: no gradient flows "
+                        f"from the data ({dead} of {units} units)")
             rows.append(f'<font color="#b45309"><b>amber, double ring</b></font>: saturated, '
-                        f"{'/'.join(BOUNDS)} within {SATURATION_MARGIN:.0%} of a bound on most "
-                        f"inputs ({saturated} of {units} units)")
+                        f"{'/'.join(BOUNDS)} with a′ under "
+                        f"{4 * SATURATION_MARGIN * (1 - SATURATION_MARGIN):.0%} of its peak on "
+                        f"most inputs ({saturated} of {units} units)")
         cells = "".join(f'<tr><td align="left">{row}</td></tr>' for row in rows)
         return f'<<table border="0" cellspacing="1">{cells}</table>>'
 

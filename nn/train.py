@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -131,6 +132,38 @@ class CompiledLoss:
             return loss, self.loss_fn(self.model, X, y)[1]
 
 
+# tqdm's own format less the rate ("3.8it/s"): at 80 columns the bar keeps a dozen cells
+# beside the loss and the accuracy.
+BAR_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]"
+
+
+def _progress_bar() -> tuple[type[tqdm], Any]:
+    """What tqdm.auto would pick: Jupyter's progress widget in a notebook (no pink stderr
+    box), a text bar on stderr elsewhere; in a notebook without ipywidgets, the text bar on
+    stdout (plain text in the cell) instead of a warning and a red stream."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or "IPKernelApp" not in getattr(shell, "config", {}):
+        return tqdm, None
+    from tqdm import notebook
+
+    if getattr(notebook, "IProgress", None) is None:  # no ipywidgets: no widget to show
+        return tqdm, sys.stdout
+    return notebook.tqdm, None
+
+
+def _description(model: Module) -> str:
+    """A progress bar's few words: "fit MLP 2-16-16-1", so that an 80-column terminal keeps
+    room for the bar, the loss and the accuracy."""
+    kind = type(model).__name__
+    layers: Any = getattr(model, "layers", None)
+    try:
+        sizes = [len(layers[0].neurons[0].w)] + [len(layer.neurons) for layer in layers]
+    except (TypeError, IndexError, AttributeError):
+        return f"fit {kind}"
+    return f"fit {kind} {'-'.join(map(str, sizes))}"
+
+
 @dataclass
 class History:
     """What fit() saw: per step the training loss, accuracy and learning rate (and, with
@@ -144,6 +177,19 @@ class History:
     final_accuracy: float | None = None
     # Last, so that positional History(loss, accuracy, lr, final_loss, ...) keeps its meaning.
     flow: list[tuple[LayerFlow, ...]] = field(default_factory=list)
+    # With record=k: (step, every parameter's data in model.parameters() order) at steps 0, k,
+    # 2k, ... and the last, taken before the step's update (the weights its loss was of).
+    snapshots: list[tuple[int, tuple[float, ...]]] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        if not self.loss:
+            return "History(no steps yet)"
+        accuracy = ""
+        if self.accuracy and self.accuracy[0] is not None and self.accuracy[-1] is not None:
+            accuracy = f", accuracy {self.accuracy[0]:.0%} → {self.accuracy[-1]:.0%}"
+        return (f"History({len(self.loss)} steps: loss {self.loss[0]:.4g} → "
+                f"{self.loss[-1]:.4g}{accuracy}; lists .loss .accuracy .lr"
+                f"{' .flow' if self.flow else ''}; nn.plot_loss(history) draws it)")
 
     def first_step_reaching(self, accuracy: float) -> int | None:
         """The first step whose training accuracy was ≥ accuracy, or None."""
@@ -179,7 +225,8 @@ def _batches(X: np.ndarray, y: np.ndarray, batch_size: int | None, seed: RandomS
 def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
         optimizer: Optimizer, steps: int | None = None, epochs: int | None = None,
         batch_size: int | None = None, progress: bool = True, callback: Callback | None = None,
-        seed: RandomSeed = None, flow: bool = False, compile: bool = False) -> History:
+        seed: RandomSeed = None, flow: bool = False, compile: bool = False,
+        record: int = 0) -> History:
     """Train: per step, loss = loss_fn(model, batch) → zero_grad → backward → optimizer.step().
 
     Give `steps` or `epochs` (passes over the data). batch_size=None uses all of the data every
@@ -187,33 +234,59 @@ def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
     flow=True records each layer's gradient flow per step in history.flow (an MLP's only).
     compile=True replays the loss as a compiled program (`CompiledLoss`): the same steps, one
     program per batch shape and labels, so it pays off when batches repeat (full batch);
-    a batch seen only once is taken eagerly.
+    a batch seen only once is taken eagerly. record=k keeps the parameters every k-th step
+    (and the last) in history.snapshots, for a scrubber over training (nn.scrubber).
     """
+    # Every argument is checked before the first step: a bool is an int to Python, and
+    # steps=True would silently run one step.
+    if not isinstance(model, Module):
+        raise TypeError(f"fit: model must be a Module, got {type(model).__name__}")
+    for name, fn in (("loss_fn", loss_fn), ("callback", callback)):
+        if not callable(fn) and (fn is not None or name == "loss_fn"):
+            raise TypeError(f"fit: {name} must be callable, got {type(fn).__name__}: {fn!r}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"fit: optimizer must be an Optimizer (SGD, Adam), got "
+                        f"{type(optimizer).__name__}")
+    for name, flag in (("progress", progress), ("flow", flow), ("compile", compile)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"fit: {name} must be a bool, got {type(flag).__name__}: {flag!r}")
+    for name, count in (("steps", steps), ("epochs", epochs), ("batch_size", batch_size)):
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
+            raise TypeError(f"fit: {name} must be an int ≥ 1 or None, got "
+                            f"{type(count).__name__}: {count!r}")
+        if count is not None and count < 1:
+            raise ValueError(f"fit: {name} must be an int ≥ 1 or None, got {count!r}")
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(f"fit: data must be a pair (X, y), got {type(data).__name__}")
     X, y = data
     if len(X) != len(y):
         raise ValueError(f"data: X has {len(X)} rows but y has {len(y)}")
     if len(X) == 0:
         raise ValueError("data is empty: fit needs at least one example")
-    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-        raise ValueError(f"batch_size must be an int ≥ 1 or None, got {batch_size!r}")
     if (steps is None) == (epochs is None):
         raise ValueError(f"give exactly one of steps and epochs, got steps={steps!r}, "
                          f"epochs={epochs!r}")
     if epochs is not None:
         steps = epochs * math.ceil(len(X) / (batch_size or len(X)))
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps and epochs must be ints ≥ 1, got steps={steps!r}, "
-                         f"epochs={epochs!r}")
+    assert steps is not None  # for type checkers: one of the two was given
 
+    if isinstance(record, bool) or not isinstance(record, int) or record < 0:
+        raise ValueError(f"record must be an int ≥ 0 (every record-th step; 0: none), got "
+                         f"{record!r}")
     recorder = FlowRecorder(model) if flow else None  # a model it cannot read fails here
     compiled = CompiledLoss(model, loss_fn) if compile else None
     history = History()
     model.train()
+    params = model.parameters() if record else []
     batches = _batches(X, y, batch_size, seed)
-    with tqdm(total=steps, disable=not progress, desc=f"fit {model!r}", leave=True) as bar:
+    bar_class, stream = _progress_bar()
+    with bar_class(total=steps, disable=not progress, desc=_description(model), leave=True,
+                   bar_format=BAR_FORMAT, file=stream) as bar:
         for step in range(steps):
             Xb, yb = next(batches)
             lr = optimizer.current_lr()
+            if record and (step % record == 0 or step == steps - 1):
+                history.snapshots.append((step, tuple(p.data for p in params)))
             with collector_paused():  # the step's nodes die before the collector runs
                 optimizer.zero_grad()
                 replayed = compiled.gradients(Xb, yb) if compiled is not None else None

@@ -31,15 +31,18 @@ if CHROMIUM is None or DRIVER is None:  # the whole module at once: one line say
     pytest.skip(INSTALL, allow_module_level=True)
 
 
-def _chrome(profile: Path, scripts: bool = True):
+def _chrome(profile: Path, scripts: bool = True, size: tuple[int, int] | None = None):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in FLAGS:
-        options.add_argument(flag)
+        if size is None or not flag.startswith("--window-size"):
+            options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
+    if size is not None:
+        options.add_argument(f"--window-size={size[0]},{size[1]}")
     if not scripts:  # what a static notebook viewer does to an output's <script>
         options.add_experimental_option(
             "prefs", {"profile.managed_default_content_settings.javascript": 2})
@@ -209,12 +212,217 @@ def test_inline_stepper_without_scripts_shows_the_first_frame_and_every_caption(
     try:
         driver.get(notebook_page(tmp_path / "static.html", show_steps(fanout_root())._repr_html_()))
         root = css(driver, ".autograd-steps")
-        counter, caption, shown, _, _ = state(driver, root)
-        assert counter == "frame 1 of 3 · backward pass, step 0 of 2" and shown == [0]
+        still = css(driver, ".still img", root)
+        assert still.is_displayed() and driver.execute_script(
+            "return arguments[0].naturalWidth", still) > 300  # the PNG of frame 1
+        assert "frame 1 of 3 · backward pass, step 0 of 2" in css(driver, ".note", root).text
+        assert css(driver, ".caption", root).text == "backward step 0 of 2: the seed, dh/dh = 1"
+        assert not driver.find_elements("css selector", "button")  # no dead buttons
         every = css(driver, ".every-step", root)
         assert every.get_attribute("open") is not None
         assert "dh/dx = 1.0000 (so far) + (-4.0000) = -3.0000" in every.text
+        # Readable text only: no SVG labels spilled as words (v0, distributor, e1_0 ...).
+        assert "distributor" not in root.text.split("Every step")[0].split("Gates")[0]
         width, _ = screenshot(driver, shots / "notebook-no-scripts.png")
         assert width == WIDTH
     finally:
         driver.quit()
+
+
+# --- themes: every text readable, light and dark ------------------------------------------------
+
+# WCAG 2's contrast ratio of every visible text of the stepper against what it is drawn on:
+# HTML text against its ancestors' backgrounds composited from the page down, SVG text against
+# the fill of the shape it sits in (a node), else the picture's background.
+CONTRAST = r"""
+var root = arguments[0];
+function parse(c) {
+  var m = /rgba?\(([^)]*)\)/.exec(c || "");
+  if (!m) { return null; }
+  var p = m[1].split(/[\s,\/]+/).filter(Boolean).map(parseFloat);
+  return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+}
+function over(top, bottom) {
+  var a = top[3];
+  return [0, 1, 2].map(function (i) { return top[i] * a + bottom[i] * (1 - a); }).concat([1]);
+}
+function behind(el) {
+  var chain = [];
+  for (var e = el; e; e = e.parentElement) { chain.push(e); }
+  var colour = [255, 255, 255, 1];
+  for (var i = chain.length - 1; i >= 0; i--) {
+    var c = parse(getComputedStyle(chain[i]).backgroundColor);
+    if (c && c[3] > 0) { colour = over(c, colour); }
+  }
+  return colour;
+}
+function luminance(c) {
+  var v = [0, 1, 2].map(function (i) {
+    var s = c[i] / 255;
+    return s <= 0.03928 ? s / 12.92 : Math.pow((s + 0.055) / 1.055, 2.4);
+  });
+  return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+}
+function svgFill(el) {
+  var c = parse(getComputedStyle(el).fill);
+  return c && c[3] > 0 ? c : null;
+}
+function svgBehind(text) {
+  var node = text.closest("g.node");
+  var shapes = node ? node.querySelectorAll("polygon, ellipse, path") : [];
+  for (var i = 0; i < shapes.length; i++) {
+    var c = svgFill(shapes[i]);
+    if (c) { return over(c, behind(text.closest("svg").parentElement)); }
+  }
+  var page = text.closest("svg").querySelector("g.graph > polygon");
+  var base = behind(text.closest("svg").parentElement);
+  var c = page ? svgFill(page) : null;
+  return c ? over(c, base) : base;
+}
+var out = [];
+root.querySelectorAll("*").forEach(function (el) {
+  var own = Array.prototype.some.call(el.childNodes, function (n) {
+    return n.nodeType === 3 && n.textContent.trim();
+  });
+  if (!own || !el.getClientRects().length || el.closest("[hidden]")) { return; }
+  var style = getComputedStyle(el);
+  if (style.visibility === "hidden" || style.display === "none") { return; }
+  var svg = el instanceof SVGElement;
+  if (svg && el.tagName.toLowerCase() === "title") { return; }
+  var bg = svg ? svgBehind(el) : behind(el);
+  var fg = svg ? (svgFill(el) || [0, 0, 0, 1]) : parse(style.color);
+  fg = over(fg, bg);
+  var a = luminance(fg), b = luminance(bg);
+  out.push({text: el.textContent.trim().slice(0, 40), tag: el.tagName,
+            ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)});
+});
+return out;
+"""
+
+# JupyterLab 4's dark theme, as its CSS variables say it, around an output cell.
+JUPYTERLAB_DARK = """<style>
+:root { --jp-layout-color0: #111111; --jp-layout-color1: #212121; --jp-layout-color2: #424242;
+        --jp-content-font-color1: rgba(255, 255, 255, 1);
+        --jp-content-font-color2: rgba(255, 255, 255, 0.7); }
+body { background: var(--jp-layout-color0); color: var(--jp-content-font-color1);
+       font-family: system-ui, sans-serif; }
+.jp-RenderedHTMLCommon code { background-color: var(--jp-layout-color2); }
+</style>"""
+
+
+def color_scheme(driver, scheme):
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+        "media": "", "features": [{"name": "prefers-color-scheme", "value": scheme}]})
+
+
+def contrasts(driver):
+    ratios = []
+    for root in driver.find_elements("css selector", ".autograd-steps"):
+        ratios += driver.execute_script(CONTRAST, root)
+    return ratios
+
+
+def host_page(path, head, *outputs):
+    cells = "\n".join(f'<div class="jp-OutputArea-output jp-RenderedHTMLCommon">{html}</div>'
+                      for html in outputs)
+    path.write_text(f"<!DOCTYPE html><html><head><meta charset=\"utf-8\">{head}</head>"
+                    f"<body>{cells}</body></html>", encoding="utf-8")
+    return path.as_uri()
+
+
+@pytest.mark.parametrize("scheme, host", [("light", "page"), ("dark", "page"),
+                                          ("light", "notebook"), ("dark", "notebook"),
+                                          ("light", "jupyterlab-dark"),
+                                          ("dark", "jupyterlab-dark")])
+def test_every_stepper_text_has_contrast_4_5_in_light_and_dark_themes(browser, tmp_path, shots,
+                                                                       scheme, host):
+    neuron = trace("sigmoid(w0*x0 + w1*x1 + w2)",
+                   {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}).root
+    if host == "page":
+        url = save_steps(neuron, tmp_path / "steps", forward=True).as_uri()
+    else:
+        head = JUPYTERLAB_DARK if host == "jupyterlab-dark" else ""
+        url = host_page(tmp_path / "host.html", head, show_steps(neuron)._repr_html_())
+    color_scheme(browser, scheme)
+    try:
+        browser.get(url)
+        css(browser, ".next").click()  # a step: red labels on the edges, both buttons live
+        ratios = contrasts(browser)
+        screenshot(browser, shots / f"theme-{host}-{scheme}.png")
+    finally:
+        color_scheme(browser, "light")
+    assert len(ratios) > 40  # legend, buttons, counter, caption, every label in the picture
+    worst = min(ratios, key=lambda r: r["ratio"])
+    print(f"{host} {scheme}: {len(ratios)} texts, lowest contrast {worst['ratio']:.2f} "
+          f"({worst['tag']} {worst['text']!r})")
+    assert worst["ratio"] >= 4.5, worst
+
+
+# --- wide graphs: the active node in view ------------------------------------------------------
+
+def test_neuron_at_1280x800_keeps_every_frames_active_node_in_view(tmp_path, shots):
+    neuron = trace("sigmoid(w0*x0 + w1*x1 + w2)",
+                   {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}).root
+    page = save_steps(neuron, tmp_path / "steps", forward=True)
+    driver = _chrome(tmp_path / "profile", size=(1280, 800))
+    try:
+        driver.get(page.as_uri())
+        view = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+        assert view[0] >= 1200
+        seen = []
+        for k in range(12):
+            box = driver.execute_script("""
+                var frame = [...document.querySelectorAll('.frame')].find(f => !f.hidden);
+                var node = document.getElementById(frame.getAttribute('data-active'));
+                var r = node ? node.getBoundingClientRect() : null;
+                var p = document.querySelector('.picture').getBoundingClientRect();
+                return r && [r.left, r.top, r.right, r.bottom, p.left, p.right];""")
+            if k == 6:
+                screenshot(driver, shots / "neuron-1280-backward-seed.png")
+            if box is not None:  # the forward pass's first frame is about no one node
+                left, top, right, bottom, p_left, p_right = box
+                assert p_left - 1 <= left and right <= p_right + 1, (k, box)  # in the picture
+                assert 0 <= top and bottom <= view[1], (k, box)  # and in the window
+                seen.append(k)
+            press(driver, "ARROW_RIGHT")
+        assert len(seen) == 11
+        screenshot(driver, shots / "neuron-1280-last.png")
+    finally:
+        driver.quit()
+
+
+# --- the committed notebooks, opened before anyone runs them -----------------------------------
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9]*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_notebook_shows_every_picture_without_running_or_scripts(path, tmp_path,
+                                                                            shots):
+    """nbconvert's HTML of the stored notebook, as a static viewer shows it, scripts off: every
+    output that holds a picture shows an image of it."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = nbformat.read(path, as_version=4)
+    expected = sum(1 for cell in notebook.cells if cell.cell_type == "code"
+                   for output in cell.get("outputs", [])
+                   if {"image/png", "image/svg+xml"} & set(output.get("data", {}))
+                   or "autograd-steps" in str(output.get("data", {}).get("text/html", "")))
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
+    page = tmp_path / f"{path.stem}.html"
+    page.write_text(body, encoding="utf-8")
+    driver = _chrome(tmp_path / "profile", scripts=False)
+    try:
+        driver.get(page.as_uri())
+        shown = driver.execute_script("""
+            return [...document.querySelectorAll('.jp-OutputArea-output')].filter(out =>
+                [...out.querySelectorAll('img, svg')].some(el => {
+                    var box = el.getBoundingClientRect();
+                    var loaded = el.tagName.toLowerCase() !== 'img' || el.naturalWidth > 0;
+                    return loaded && box.width > 100 && box.height > 50;
+                })).length;""")
+        screenshot(driver, shots / f"untrusted-{path.stem}.png")
+    finally:
+        driver.quit()
+    assert shown == expected, (path.name, shown, expected)

@@ -24,8 +24,8 @@ def test_trace_slide_example_table(capsys):
     assert ["y", "5.0000", "-4.0000"] in rows
     assert ["z", "-4.0000", "3.0000"] in rows
     # The slides' short names, each with the part of the expression it stands for.
-    assert ["q", "add", "3.0000", "-4.0000", "x", "+", "y"] in rows
-    assert ["f", "mul", "-12.0000", "1.0000", "(x", "+", "y)", "*", "z"] in rows
+    assert ["q", "x", "+", "y", "3.0000", "-4.0000", "x", "+", "y"] in rows
+    assert ["f", "q", "*", "z", "-12.0000", "1.0000", "(x", "+", "y)", "*", "z"] in rows
 
 
 def test_python_dash_m_runs_without_traceback(tmp_path):
@@ -195,7 +195,7 @@ def test_train_offers_every_recipe_and_the_recipes_seed():
 def test_huge_and_tiny_numbers_print_in_scientific_notation(capsys):
     status, out, _ = run(capsys, "trace", "x + x", "x=1e300")
     assert status == 0 and max(len(line) for line in out.splitlines()) < 60
-    assert ["f", "add", "2.0000e+300", "1.0000", "x", "+", "x"] in [r.split() for r in
+    assert ["f", "x", "+", "x", "2.0000e+300", "1.0000", "x", "+", "x"] in [r.split() for r in
                                                                     out.splitlines()]
     status, out, _ = run(capsys, "trace", "x * y", "x=1e-9", "y=3")
     assert "1.0000e-09" in out and "3.0000e-09" in out
@@ -210,7 +210,8 @@ def test_an_expression_that_ends_early_names_the_column_after_its_end(capsys):
 
 def test_an_expression_of_numbers_needs_no_variables_and_usage_says_they_are_optional(capsys):
     status, out, _ = run(capsys, "trace", "3")
-    assert status == 0 and ["3", "3.0000", "1.0000"] in [r.split() for r in out.splitlines()]
+    # a number takes no gradient: its row shows its value (the grad column is the table's)
+    assert status == 0 and ["3", "3.0000"] in [r.split()[:2] for r in out.splitlines()]
     with pytest.raises(SystemExit):
         main(["trace", "--help"])
     usage = capsys.readouterr().out
@@ -270,6 +271,79 @@ def test_a_sub_expression_of_numbers_only_is_a_constant(capsys):
     status, out, _ = run(capsys, "trace", "clamp(x, -1, 1) * (2 * 3)", "x=2")
     rows = [line.split() for line in out.splitlines()]
     # -1 and 2 * 3 are numbers of the formula: no op, no neg node, no mul node of 2 and 3
-    assert status == 0 and ["-1", "-1.0000", "0.0000"] in rows
-    assert ["2", "*", "3", "6.0000", "0.0000"] in rows
-    assert not any(r[1:2] == ["neg"] for r in rows)
+    assert status == 0 and ["-1", "-1.0000", "—"] in rows
+    assert ["2", "*", "3", "6.0000", "—"] in rows
+    assert not any(r[1:2] == ["-(-1)"] for r in rows)
+
+
+# --- issue 23: names, honest tables, --version, the user's own paths ---------------------------
+
+from autograd_core.cli import format_table, trace  # noqa: E402
+
+
+def test_version_flag_prints_the_package_version(capsys):
+    import autograd_core
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"autograd-core {autograd_core.__version__}\n"
+
+
+def test_trace_table_for_2_to_the_x_shows_no_grad_for_the_literal_and_the_users_syntax():
+    result = trace("2 ** x", {"x": 3})
+    result.root.backward()
+    rows = [line.split() for line in format_table(result.root, result.names).splitlines()]
+    assert rows == [["node", "op", "value", "grad", "is"],
+                    ["2", "2.0000", "—"],  # a number takes no gradient: not ∂f/∂2 = 0
+                    ["x", "3.0000", "5.5452"],
+                    ["f", "2", "**", "x", "8.0000", "1.0000", "2", "**", "x"]]
+    assert "pow" not in format_table(result.root, result.names)
+
+
+def test_names_never_run_backwards_when_variables_take_f_and_q():
+    result = trace("(f + q) * 2", {"f": 1, "q": 2})
+    assert result.names == {"r": "f + q", "s": "(f + q) * 2"}  # computed first, named first
+    assert result.root.label == "s"
+
+
+@pytest.mark.parametrize("argv, path", [
+    (["trace", "x * y", "x=1", "y=2", "-o", "/proc/nope.svg"], "/proc/nope.svg"),
+    (["train", "moons", "--steps", "1", "--out", "/proc/nope"], "/proc/nope"),
+])
+def test_an_unwritable_output_names_the_path_the_user_gave(capsys, argv, path):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"'{path}'" in err and "tmp" not in err
+
+
+def test_train_progress_line_fits_80_columns_with_bar_loss_and_accuracy(tmp_path):
+    """Under a pseudo-terminal 80 columns wide, as a user's terminal runs the demo."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    command = [sys.executable, "-m", "autograd_core", "train", "moons", "--steps", "3",
+               "--out", str(tmp_path)]
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    child = subprocess.Popen(command, stdin=follower, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(leader)
+    assert child.wait() == 0
+    lines = [ln for ln in out.decode().replace("\r", "\n").splitlines() if "fit " in ln]
+    last = lines[-1].strip()
+    assert last.startswith("fit MLP 2-16-16-1: 100%|")
+    assert len(last) <= 80 and "loss=" in last and "acc=" in last
+    assert last.count("█") >= 10  # a bar, not one cell squeezed by a long description

@@ -74,7 +74,7 @@ def test_negative_base_value_exponent_has_no_slope_in_y():
     y = Value(2.0)
     out = x**y
     assert out.data == 4.0
-    with pytest.raises(ValueError, match=r"backward through -2.0 \*\* 2.0"):
+    with pytest.raises(ValueError, match=r"backward through \(-2.0\) \*\* 2.0"):
         out.backward()
     assert (x.grad, y.grad) == (0.0, 0.0)  # nothing half-done
 

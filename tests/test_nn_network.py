@@ -91,7 +91,39 @@ def test_neurons_show_their_mean_activation_and_dL_db():
     model = known_signs()
     model([1.0, 1.0]).backward()  # z = (−1.5, 1): unit 0 is off, unit 1 has a = 1
     dot = draw_network(model, [[1.0, 1.0]])
-    assert r"a 0\n∂ 0" in node(dot, "h1_0") and r"a 1\n∂ 3" in node(dot, "h1_1")
+    # Unit 0 is dead on this input (a′ = 0): it shows what was judged, and no ∂.
+    assert r'label="dead\na 0\na′ 0"' in node(dot, "h1_0")
+    assert r"a 1\na′ 1\n∂ 3" in node(dot, "h1_1")
+
+
+def test_dead_unit_with_l2_shows_no_gradient_from_the_data():
+    from autograd_core.nn import l2_regularization
+
+    model = known_signs()
+    model.layers[0].neurons[0].b.data = -2.5  # unit 0: z = −1.5 − 2.5 < 0 at x, dead there
+    x = [1.0, 1.0]
+    (model(x) + l2_regularization(model.parameters(), 0.01)).backward()
+    assert model.layers[0].neurons[0].b.grad != 0.0  # only L2's share: the data sends none
+    dot = draw_network(model, [x])
+    unit = node(dot, "h1_0")
+    assert "dead" in unit and r"a′ 0" in unit and "∂ " not in unit
+    assert "none of it from these inputs" in unit  # the tooltip says where ∂L/∂b comes from
+
+
+def test_huge_weights_are_refused_rather_than_drawn_as_inf():
+    model = known_signs()
+    for w in model.layers[0].neurons[0].w:
+        w.data = 1e308
+    with pytest.raises(ValueError, match=r"layer 1's activations overflow"):
+        draw_network(model, [[1.0, 1.0]], show="weight")
+    assert "inf" not in draw_network(model, show="weight")  # the weights alone still draw
+
+
+def test_a_network_picture_and_its_repr_are_one_line_in_a_repl():
+    drawing = draw_network(known_signs(), show="weight")
+    assert "\n" not in repr(drawing) and "save_network" in repr(drawing)
+    bundle = drawing._repr_mimebundle_()
+    assert set(bundle) == {"image/svg+xml", "image/png", "text/plain"}
 
 
 @pytest.mark.parametrize("model", [Neuron(2), [Layer(2, 2)], "MLP(2, [3])"])

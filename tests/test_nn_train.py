@@ -164,7 +164,7 @@ def test_fit_learns_the_line_with_minibatches_by_epochs():
 @pytest.mark.parametrize("kwargs, words", [
     ({}, "give exactly one of steps and epochs"),
     ({"steps": 5, "epochs": 1}, "give exactly one of steps and epochs"),
-    ({"steps": 0}, "must be ints ≥ 1"),
+    ({"steps": 0}, "steps must be an int ≥ 1 or None, got 0"),
     ({"steps": 5, "batch_size": 0}, "batch_size must be an int ≥ 1 or None, got 0"),
 ])
 def test_fit_refuses_bad_arguments(kwargs, words):

@@ -1,6 +1,7 @@
 """Pictures that teach (issue 13): short names, one layout for every frame, every user leaf's
 grad, fan-out sums written out, the stepper inline in Jupyter, and bad input."""
 
+import base64
 import re
 import xml.etree.ElementTree as ET
 
@@ -142,10 +143,10 @@ def test_micrograd_trace_graph_example_shows_x_grad():
     y = (x * 2 + 1).relu()
     y.backward()
     dot = to_dot(y)
-    assert "{ n0 | data 1.0000 | grad 2.0000 }" in dot  # x, a leaf the user made
+    assert "{ q | data 1.0000 | grad 2.0000 }" in dot  # x, a leaf the user made
     assert 'label="2.0000" tooltip="constant"' in dot  # the literals: numbers, no grad
     assert 'label="1.0000" tooltip="constant"' in dot
-    assert 'tooltip="n0 (input)"' in dot
+    assert 'tooltip="q (input)"' in dot
 
 
 def test_lecture_a_b_c_f_example_shows_every_leaf_grad():
@@ -156,8 +157,8 @@ def test_lecture_a_b_c_f_example_shows_every_leaf_grad():
     L = d * f
     L.backward()
     dot = to_dot(L)
-    for name, grad in (("n0", "6.0000"), ("n1", "-4.0000"), ("n3", "-2.0000"),
-                       ("n5", "4.0000")):  # a, b, c, f in topological order
+    for name, grad in (("q", "6.0000"), ("r", "-4.0000"), ("t", "-2.0000"),
+                       ("v", "4.0000")):  # a, b, c, f: slide names in topological order
         assert re.search(rf"\{{ {name} \| data [-\d.]+ \| grad {re.escape(grad)} \}}", dot)
     assert "tooltip=\"constant\"" not in dot
 
@@ -176,7 +177,8 @@ def test_layout_is_the_same_in_every_frame(tmp_path, expression, variables):
     shapes = [geometry(path.read_text()) for path in frames]
     assert all(s == shapes[0] for s in shapes)  # same size, every node and edge in place
     assert len({tuple(texts(path.read_text())) for path in frames}) == len(frames)  # texts differ
-    inline = re.findall(r"<svg.*?</svg>", page.read_text(), re.DOTALL)
+    live = page.read_text().replace("<\\/", "</")  # the live frames wait in a script block
+    inline = re.findall(r"<section class=\"frame\".*?(<svg.*?</svg>)", live, re.DOTALL)
     sizes = {geometry(svg)[0] for svg in inline}
     assert len(inline) == len(frames) and len(sizes) == 1  # the page's frames: one size too
 
@@ -201,10 +203,15 @@ def test_show_steps_outputs_have_their_own_ids_and_read_without_scripts():
     assert not ids1 & ids2  # and across outputs: two steppers never share an element
     root_id = re.match(r'<div class="autograd-steps" id="([^"]+)"', first).group(1)
     assert f'document.getElementById("{root_id}")' in first
-    # Without scripts: the first frame shows, the others are hidden, every caption is text.
-    sections = re.findall(r'<section class="frame"[^>]*>', first)
-    assert len(sections) == 3 and "hidden" not in sections[0]
-    assert all("hidden" in s for s in sections[1:])
+    # Without scripts: the first frame shows as a PNG with its arithmetic; the frames wait in
+    # a script block (which a sanitiser drops whole); every caption is text.
+    static = re.sub(r"<script.*?</script>", "", first, flags=re.DOTALL)
+    assert "<svg" not in static and "<section" not in static and "<button" not in static
+    (still,) = re.findall(r'<img src="data:image/png;base64,([^"]+)"', static)
+    assert base64.b64decode(still)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "frame 1 of 3 · backward pass, step 0 of 2" in static
+    assert "backward step 0 of 2: the seed, dh/dh = 1" in static
+    assert len(re.findall(r'<section class="frame"[^>]*hidden>', first)) == 3
     assert '<details class="every-step" open>' in first
     assert "dh/dx = 1.0000 (so far) + (-4.0000) = -3.0000" in first
     assert "<script src" not in first and "<link" not in first
@@ -217,6 +224,29 @@ def test_show_steps_start_out_of_range_names_the_range():
                                          r"\(0 to 2\)"):
         show_steps(h, start=3)
     assert "frame 3 of 3" in show_steps(h, start=2)._repr_html_().split("<section")[0]
+
+
+def test_show_steps_and_save_steps_refuse_too_many_frames_before_drawing(tmp_path):
+    v = Value(0.0, "x")
+    for _ in range(40):
+        v = v + 1
+    with pytest.raises(ValueError, match=r"would draw 41 frames, more than max_frames=30"):
+        show_steps(v, max_frames=30)
+    with pytest.raises(ValueError, match=r"would draw 82 frames, more than max_frames=60"):
+        save_steps(v, tmp_path / "steps", forward=True)
+    assert not (tmp_path / "steps").exists()
+    assert "frame 41 of 41" in show_steps(v, max_frames=41, start=40).text
+
+
+def test_save_steps_into_a_reused_folder_leaves_no_stale_frames(tmp_path):
+    big = trace(*NEURON).root
+    save_steps(big, tmp_path, forward=True)
+    mine = tmp_path / "notes.txt"
+    mine.write_text("the user's own file")
+    *_, h = fanout()
+    save_steps(h, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "backward-000.svg", "backward-001.svg", "backward-002.svg", "notes.txt", "steps.html"]
 
 
 def test_show_steps_above_the_node_limit_refuses_like_draw():
@@ -238,10 +268,32 @@ def test_too_long_label_is_shortened_and_the_tooltip_keeps_it():
     out = w * 3
     out.label = "out"
     dot = to_dot(out, step=1)
-    short = long[:MAX_NAME - 1] + "…"
+    short = "a_rat…r_a_weight"  # its head and its informative tail
+    assert len(short) == MAX_NAME
     assert f"{{ {short} | data 2.0000" in dot and f'tooltip="{long} (input)"' in dot
     assert f"dout/d[{short}] += ∂out/∂[{short}]" in dot  # captions use the short name too
     assert long in stepper_frames(out).names[0]  # the legend keeps it whole
+
+
+def test_model_parameter_labels_are_unique_and_keep_their_tail():
+    from autograd_core.nn import MLP
+
+    model = MLP(2, [16, 1])
+    x = [Value(0.5, "x0"), Value(-1.0, "x1")]
+    loss = model(x)
+    dot = to_dot(loss, params=model)
+    shown = re.findall(r'label="\{ ([^|]+?) \|', dot)
+    weights = [name for name in shown if re.fullmatch(r"l\d\.n\d+\.(w\d+|b)", name)]
+    assert "l0.n3.w1" in weights and "l1.n0.b" in weights
+    assert len(weights) == model.num_parameters() == len(set(weights))  # one each, no repeats
+    assert 'tooltip="layers.0.neurons.3.w.1 (parameter)"' in dot  # the full name kept
+
+
+def test_a_label_that_cannot_be_shortened_uniquely_keeps_its_whole_text():
+    a = Value(1.0, "layer_one_momentum_weight")
+    b = Value(2.0, "layer_two_momentum_weight")  # the same head and tail: layer…tum_weight
+    dot = to_dot(a * b)
+    assert "{ layer_one_momentum_weight |" in dot and "{ layer_two_momentum_weight |" in dot
 
 
 def test_step_out_of_range_names_the_valid_range():

@@ -89,7 +89,7 @@ def test_fanout_x_times_x_draws_two_edges():
     y = x * x
     dot = to_dot(y, edge_partials=True)
     assert dot.count("\tv0 -> g1 [") == 2
-    assert dot.count('"∂n1/∂x = 3.0000"') == 2  # unlabelled nodes are named by position
+    assert dot.count('"∂f/∂x = 3.0000"') == 2  # an unlabelled root is f, as on the slides
 
 
 def test_constants_are_drawn_by_their_value():
@@ -107,7 +107,7 @@ def test_roles_params_and_grad_colours():
     dot = to_dot(out, params=[w])
     assert 'tooltip="w (parameter)"' in record(dot, "w")
     assert 'tooltip="x (input)"' in record(dot, "x")
-    assert 'tooltip="out = tanh(n2) (output)"' in record(dot, "out")
+    assert 'tooltip="out = tanh(q) (output)"' in record(dot, "out")  # w * x: the first name
     heat = to_dot(out, color="grad")
     # The largest |grad| is the most violet: red is the stepper's "active", never a heat.
     assert 'fillcolor="#a78bfa"' in record(heat, "out") and "#dc2626" not in heat
@@ -293,13 +293,15 @@ def test_slides_save_steps_writes_every_frame_and_one_self_contained_page(pure_r
     assert sorted(p.name for p in page.parent.iterdir()) == [
         "backward-000.svg", "backward-001.svg", "backward-002.svg", "steps.html"]
     text = page.read_text()
-    frames = re.findall(r'<section class="frame" data-counter="([^"]*)" data-caption="[^"]*"'
-                        r'( hidden)?>\s*<svg', text)
-    assert frames == [("frame 1 of 3 · backward pass, step 0 of 2", ""),
-                      ("frame 2 of 3 · backward pass, step 1 of 2", " hidden"),
-                      ("frame 3 of 3 · backward pass, step 2 of 2", " hidden")]  # opens at 0
-    assert text.count("<svg") == 3 and "<?xml" not in text
-    assert '<span class="counter">frame 1 of 3 · backward pass, step 0 of 2</span>' in text
+    live = text.replace("<\\/", "</")  # the stepper's frames wait in a script block
+    frames = re.findall(r'<section class="frame" data-counter="([^"]*)" data-caption="[^"]*" '
+                        r'data-active="([^"]*)" hidden>\s*<svg', live)
+    assert frames == [("frame 1 of 3 · backward pass, step 0 of 2", "steps-f0-v4"),
+                      ("frame 2 of 3 · backward pass, step 1 of 2", "steps-f1-v4"),
+                      ("frame 3 of 3 · backward pass, step 2 of 2", "steps-f2-v2")]
+    # Before any script runs, frame 0 is drawn as the still.
+    assert text.count("<svg") == 4 and "<?xml" not in text
+    assert "<b>frame 1 of 3 · backward pass, step 0 of 2</b>" in text
     assert "backward step 0 of 2: the seed, df/df = 1" in text  # as text, before any script
     assert "q = x + y" in text and "swapper: each input gets the gradient" in text  # legend
     ids = re.findall(r'\bid="([^"]+)"', text)
@@ -352,14 +354,23 @@ def test_a_typod_drawing_option_is_a_type_error_naming_it_and_the_valid_ones(tmp
     assert list(tmp_path.iterdir()) == []
 
 
-def test_drawing_options_are_real_keywords_in_every_signature():
+def test_drawing_options_are_one_typed_set_every_drawing_function_takes():
     import inspect
+    import typing
 
     import autograd_core
+    from autograd_core.render import DrawKeywords, DrawOptions, stepper_frames
 
-    for name in ("to_dot", "draw", "save", "save_steps", "show_steps"):
-        keywords = inspect.signature(getattr(autograd_core, name)).parameters
-        assert {"rankdir", "fmt", "edge_partials", "params", "color", "max_nodes"} <= set(keywords)
+    names = {"rankdir", "fmt", "edge_partials", "params", "color", "max_nodes"}
+    assert set(typing.get_type_hints(DrawKeywords)) == names
+    assert {f.name for f in __import__("dataclasses").fields(DrawOptions)} == names
+    for function in (autograd_core.to_dot, autograd_core.draw, autograd_core.save,
+                     autograd_core.save_steps, autograd_core.show_steps, stepper_frames):
+        (options,) = [p for p in inspect.signature(function).parameters.values()
+                      if p.kind is p.VAR_KEYWORD]
+        assert options.name == "options", function.__name__
+    with pytest.raises(ValueError, match="rankdir must be one of"):
+        DrawOptions(rankdir="RL")
 
 
 def test_a_drawing_outside_jupyter_says_how_to_save_or_view_it():
@@ -368,3 +379,14 @@ def test_a_drawing_outside_jupyter_says_how_to_save_or_view_it():
     *_, f = slides_graph()
     text = repr(draw(f))
     assert "save(root, 'graph.svg')" in text and ".view()" in text
+
+
+def test_a_drawing_in_jupyter_has_a_png_beside_its_svg_and_fits_the_cell():
+    import base64
+
+    *_, f = slides_graph()
+    bundle = draw(f)._repr_mimebundle_()
+    assert set(bundle) == {"image/svg+xml", "image/png", "text/plain"}
+    assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert '<svg style="max-width: 100%; height: auto"' in bundle["image/svg+xml"]
+    assert " at 0x" not in bundle["text/plain"] and "\n" not in bundle["text/plain"]

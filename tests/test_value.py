@@ -70,7 +70,7 @@ def test_number_habits_read_the_data():
     assert float(v) == v.item() == 2.345678
     assert f"{v:.2f}" == format(v, ".2f") == "2.35"
     assert round(v, 2) == 2.35 and round(v) == 2
-    assert f"{v}" == str(v) == repr(v) == "Value(data=2.34568, grad=0, label='v')"
+    assert f"{v}" == str(v) == repr(v) == "Value(data=2.345678, grad=0.0, label='v')"
 
 
 def test_truth_is_by_value_as_for_pytorch_scalars():
@@ -84,9 +84,11 @@ def test_equality_is_identity_and_ordering_is_by_data():
 
 
 def test_help_shows_the_records_inputs_and_no_phantom_parameter():
-    assert str(inspect.signature(Value.relu)) == "(self) -> 'Value'"
-    assert str(inspect.signature(Value.leaky_relu)) == "(self, slope=0.01) -> 'Value'"
-    assert str(inspect.signature(Value.clamp)) == "(self, lo, hi) -> 'Value'"
+    def shown(method):
+        return [(p.name, p.default) for p in inspect.signature(method).parameters.values()]
+    assert shown(Value.relu) == [("self", inspect.Parameter.empty)]
+    assert shown(Value.leaky_relu) == [("self", inspect.Parameter.empty), ("slope", 0.01)]
+    assert [name for name, _ in shown(Value.clamp)] == ["self", "lo", "hi"]
     assert Value.relu.__doc__ == ops.RELU.formula == "f = max(0, x); ∂f/∂x = [x > 0]"
 
 
@@ -150,7 +152,7 @@ def test_functional_grad_never_returns_inf():
 
 
 def test_concurrent_backward_on_a_shared_graph_is_exact():
-    # The float walk keeps its sums in the nodes, so walks are serialised: no mixed sums.
+    # Each walk keeps its sums in its own dict; adding them to the nodes is serialised.
     switch = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
     try:
@@ -333,5 +335,14 @@ def test_a_failing_functional_grad_leaves_every_grad_as_it_was():
     w = Value(4.0)
     w.grad = 7.0
     with pytest.raises(ZeroDivisionError, match=r"backward through sqrt\(0.0\)"):
-        grad(lambda x: x * w + (w - 4.0).sqrt())(1.0)
+        grad(lambda x: (x * w - 4.0).sqrt() * w)(1.0)
     assert w.grad == 7.0
+
+
+def test_grad_walks_only_towards_its_input_so_an_unrelated_undefined_slope_never_runs():
+    # PyTorch answers 1 here and never runs sqrt's backward; a walk of everything would raise
+    c = Value(0.0)
+    assert grad(lambda y: y + c.sqrt())(2.0) == 1.0
+    w = Value(4.0)
+    assert grad(lambda x: x * w + (w - 4.0).sqrt())(1.0) == 4.0
+    assert w.grad == 0.0

@@ -1,0 +1,82 @@
+"""Coercions and messages in the user's syntax: `as_real` for every number that enters, and the
+errors of a forward or backward step that name the op as written and the values it met.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from .ops import Op
+
+_finite = math.isfinite
+
+
+def as_real(x: Any, what: str) -> float:
+    """x as a finite float; a TypeError or ValueError naming `what` and the value otherwise."""
+    if type(x) is not float:
+        if isinstance(x, bool) or not isinstance(x, numbers.Real):
+            raise TypeError(f"{what} needs a real number, got {type(x).__name__}: {x!r}")
+        try:
+            x = float(x)
+        except OverflowError:
+            raise ValueError(f"{what} needs a finite number, got {x!r:.40} (too large for a "
+                             f"float)") from None
+    if not _finite(x):
+        raise ValueError(f"{what} needs a finite number, got {x!r}")
+    return x
+
+
+def _number(x: float, infix: bool) -> str:
+    # (-8.0) ** 0.5, never -8.0 ** 0.5, which Python reads as -(8.0 ** 0.5)
+    text = repr(x)
+    return f"({text})" if infix and text.startswith("-") else text
+
+
+def written_call(op: Op, values: tuple[float, ...]) -> str:
+    """The op as the user wrote it, at these inputs: `0.0 ** -1.0`, `log(-1.0)`."""
+    infix = not op.syntax.startswith(f"{op.name}(")
+    return op.written(*(_number(v, infix) for v in values))
+
+
+def forward_error(op: Op, values: tuple[float, ...], err: Exception | None) -> Exception:
+    """The error for a bad input: names the op as written, the values and where it is defined."""
+    call = written_call(op, values)
+    if err is None or isinstance(err, OverflowError):
+        return OverflowError(f"{call} overflows a float (|result| > 1.8e308)")
+    return type(err)(f"{call} is undefined: {op.defined or err}")
+
+
+def backward_error(op: Op, values: tuple[float, ...], err: Exception) -> Exception:
+    """The error for a partial that cannot be evaluated at these inputs."""
+    return type(err)(f"backward through {written_call(op, values)}: the derivative is "
+                     f"undefined there ({op.defined or err})")
+
+
+def checked_result(op: Op, values: tuple[float, ...], data: Any) -> float:
+    """A forward result that is not a finite float: an overflow, an int, or a broken record."""
+    if isinstance(data, bool) or not isinstance(data, numbers.Real):
+        raise TypeError(f"op record {op.name!r}: forward returned {data!r}, not a real number")
+    try:
+        data = float(data)
+    except OverflowError:
+        raise forward_error(op, values, None) from None
+    if not _finite(data):  # from finite inputs: an overflow
+        raise forward_error(op, values, None)
+    return data
+
+
+def check_call(op: Any, n: int) -> None:
+    """Refuse anything but an op record and a wrong number of inputs."""
+    if not isinstance(op, Op):
+        raise TypeError(f"apply needs an op record (autograd_core.Op), got {op!r}")
+    if n != op.arity:
+        raise TypeError(f"{op.name} takes {op.arity} input{'s' * (op.arity > 1)} "
+                        f"({', '.join(op.inputs)}), got {n}")
+
+
+def checked_partial(op: Op, i: int, d: Any) -> Any:
+    """A partial a rule returned that is not a float or a Value: named with the record."""
+    raise TypeError(f"op record {op.name!r}: the partial ∂f/∂{op.inputs[i]} returned "
+                    f"{type(d).__name__}: {d!r}, not a real number")
