@@ -28,6 +28,16 @@ def _engine_reports_reads() -> bool:
 @pytest.fixture
 def hooks(monkeypatch):
     """The three engine hooks of ENGINE_HOOKS.md, when the engine does not make them yet."""
+    init = Value.__init__
+
+    def created(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        trace = tracing()
+        if trace is not None:
+            trace.created(self)
+
+    if "created" not in engine.__dict__.get("_HOOKS", ()):  # hook 4: not in the engine yet
+        monkeypatch.setattr(Value, "__init__", created)
     if _engine_reports_reads():
         return
     data = Value.data
@@ -65,15 +75,6 @@ def hooks(monkeypatch):
             trace.unrecorded(op, inputs, out)
         return out
 
-    init = Value.__init__
-
-    def created(self, *args, **kwargs):
-        init(self, *args, **kwargs)
-        trace = tracing()
-        if trace is not None:
-            trace.created(self)
-
-    monkeypatch.setattr(Value, "__init__", created)
     monkeypatch.setattr(Value, "data", property(read, data.fset))
     monkeypatch.setattr(Value, "__float__", as_float)
     monkeypatch.setattr(Value, "detach", detached)

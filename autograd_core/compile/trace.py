@@ -44,8 +44,10 @@ class Recorder:
         """A comparison on a Value (`x < 0`, `if x:`): a guard."""
         self.comparisons.append(Comparison(left, op, right, outcome, _where()))
 
-    def read(self, x: Value, how: str, result: float) -> None:
+    def read(self, x: Value, how: str, result: float | None = None) -> None:
         """A number read out of a Value (`.data`, `float`, `item`): a guard that it is equal."""
+        if result is None:
+            result = x._data  # the number just read (x.data would report again)
         shown = "{}.data" if how == "data" else f"{how}({{}})"
         self.comparisons.append(Comparison(x, "==", result, True, _where(), shown))
 
