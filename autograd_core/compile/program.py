@@ -253,7 +253,7 @@ class Variant:
             return self._eager(x)
         self.trace(*x.tolist())
         if not self._accepts(self.traces[-1], x):
-            self._not_a_function()
+            self._not_a_function(x)
         return self._point(x)  # the newest trace, which holds here, comes first
 
     def _batch(self, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
@@ -299,7 +299,7 @@ class Variant:
             point = x[:, todo[0]]
             self.trace(*point.tolist())
             if not self._accepts(self.traces[-1], point):
-                self._not_a_function()
+                self._not_a_function(x if x.ndim == 1 else point)
             fresh = [self.traces[-1]]
         return value, aux or [], grads
 
@@ -382,10 +382,20 @@ class Variant:
         v, _ = traced.arrays.forward(x[:, None])
         return bool(np.all(tape.check_guards(lambda s: v[traced.arrays.at(s)])))
 
-    def _not_a_function(self) -> Any:
+    def _not_a_function(self, x: np.ndarray) -> Any:
+        moved = [i for v, i in self._bound.items() if v.data != float(x[i])]
+        if moved:  # f read a bound Value by closure at its own data, not at x's number
+            raise ValueError(f"{self.name}: a guard depends on the Value bound to argument "
+                             f"{self._arg_name(moved[0])}, which f reads by closure and which "
+                             f"holds {self._bound_value(moved[0])!r}, not {float(x[moved[0]])!r}"
+                             f": a retrace there cannot see the new number without writing "
+                             f"it; pass numbers f itself reads, or call at the Value's data")
         raise RuntimeError(f"{self.name} takes a different branch each time it is traced at the "
                            "same arguments: it depends on more than its arguments (random "
                            "numbers? state?), so it cannot be compiled")
+
+    def _bound_value(self, i: int) -> float:
+        return next(v.data for v, j in self._bound.items() if j == i)
 
     def _warn_eager(self, flipped: Guard | None) -> None:
         if not self._warned:
