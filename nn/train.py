@@ -86,14 +86,6 @@ class Objective:
         return accuracy(outputs, y, self.threshold) if self.classify else None
 
 
-def _remember(cache: dict[Any, Any], key: Any, value: Any, keep: int) -> Any:
-    """cache[key] = value, dropping the oldest entry beyond `keep`; returns value."""
-    if len(cache) >= keep:
-        del cache[next(iter(cache))]
-    cache[key] = value
-    return value
-
-
 def objective(loss: Callable[[Any, Any], Value], alpha: float = 0.0,
               classify: bool = True, threshold: float = 0.0) -> Objective:
     """The loss function (model, X, y) ↦ (loss([model(x) for x in X], y) + alpha·Σθ²,
@@ -102,51 +94,42 @@ def objective(loss: Callable[[Any, Any], Value], alpha: float = 0.0,
 
 
 class CompiledLoss:
-    """loss_fn(model, X, y) compiled (autograd_core.compile) with the weights and X as its
-    arguments, one program per batch shape and labels (labels are constants of the graph):
-    `gradients(X, y)` replays it and adds the gradient to every weight's grad, as backward
-    would. A batch is compiled the second time it is seen, so batches that never repeat
-    (shuffled minibatches) cost no compiling: the caller takes those steps eagerly."""
+    """loss_fn(model, X, y) compiled (autograd_core.compile) with the weights and X's numbers
+    as its arguments, the batch shape and labels static (one variant each, the `keep` newest
+    kept): `gradients(X, y)` replays it and adds the gradient to every weight's grad, as
+    backward would. compile's capture policy (trace_after=1) takes a batch's first step
+    eagerly and traces it the second time, so batches that never repeat cost no compiling."""
 
     def __init__(self, model: Module, loss_fn: LossFn, keep: int = 16) -> None:
         self.model = model
         self.loss_fn = loss_fn
         self.params = model.parameters()
-        self.keep = keep  # programs (and batches seen once) kept
-        self.programs: dict[tuple[Any, ...], Program] = {}
-        self.seen: dict[tuple[Any, ...], None] = {}
+        self.program: Program = compile(self._batch_loss, has_aux=True, keep=keep,
+                                        static_argnames=("shape", "y"), trace_after=1)
 
-    def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None] | None:
-        """The loss at the weights' current data, its gradient added to their grads, and the
-        accuracy (None for a loss function that is not an `Objective`); None, changing
-        nothing, for a batch seen for the first time."""
-        X = np.asarray(X, dtype=float)
-        key = (X.shape, np.asarray(y).tobytes())
-        program = self.programs.get(key)
-        if program is None:
-            if key not in self.seen:
-                _remember(self.seen, key, None, self.keep)
-                return None
-            program = _remember(self.programs, key, self._compile(X, y), self.keep)
+    def _batch_loss(self, *args: Value, shape: tuple[int, ...], y: np.ndarray
+                    ) -> tuple[Value, list[Any]]:
         n = len(self.params)
-        (loss, outputs), grads = program(*[p.data for p in self.params], *X.ravel().tolist())
-        for p, g in zip(self.params, grads[:n]):
+        Xv: np.ndarray = np.empty(len(args) - n, dtype=object)
+        Xv[:] = args[n:]
+        Xv = Xv.reshape(shape)
+        if isinstance(self.loss_fn, Objective):
+            return self.loss_fn.value_and_outputs(self.model, Xv, y)
+        return self.loss_fn(self.model, Xv, y)[0], []
+
+    def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
+        """The loss at the weights' current data, its gradient added to their grads, and the
+        accuracy (a custom loss function's own, from a forward pass under no_grad)."""
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y)
+        (loss, outputs), grads = self.program(*self.params, *X.ravel().tolist(), shape=X.shape,
+                                              y=y)
+        for p, g in zip(self.params, grads):
             p.grad += g
-        acc = self.loss_fn.accuracy(outputs, y) if isinstance(self.loss_fn, Objective) else None
-        return loss, acc
-
-    def _compile(self, X: np.ndarray, y: np.ndarray) -> Program:
-        n, shape = len(self.params), X.shape
-
-        def batch_loss(*args: Value) -> tuple[Value, list[Any]]:
-            Xv: np.ndarray = np.empty(len(args) - n, dtype=object)
-            Xv[:] = args[n:]
-            Xv = Xv.reshape(shape)
-            if isinstance(self.loss_fn, Objective):
-                return self.loss_fn.value_and_outputs(self.model, Xv, y)
-            return self.loss_fn(self.model, Xv, y)[0], []
-
-        return compile(batch_loss, *self.params, *X.ravel().tolist(), has_aux=True)
+        if isinstance(self.loss_fn, Objective):
+            return loss, self.loss_fn.accuracy(outputs, y)
+        with no_grad():  # a custom loss computes its accuracy itself, from the model's outputs
+            return loss, self.loss_fn(self.model, X, y)[1]
 
 
 # tqdm's own format less the rate ("3.8it/s"): at 80 columns the bar keeps a dozen cells

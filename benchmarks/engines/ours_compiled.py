@@ -103,7 +103,7 @@ class CompiledTrainer:
     def graph(self) -> tuple[Any, int]:
         """A program compiled afresh (what a compiled step keeps) and its graph's node count."""
         program = self.compiled()
-        return program, program.traces[0].n_slots
+        return program, program.traces[0].tape.n_slots
 
 
 ENGINE = OursCompiled()

@@ -1,0 +1,681 @@
+"""The program: a function's traces, one per pattern of guard outcomes, replayed at numbers or
+batches of them; a retrace where a guard flips, up to a cap past which it runs eagerly (with
+one warning naming the guard that keeps flipping); eager's own error where replay finds one."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..engine import Value, as_real, grads_of
+from ..modes import collector_paused, enable_grad
+from .codegen import MAX_EQUATIONS, GeneratedFloats
+from .execute import ArrayExecutor, FloatExecutor
+from .matmul import products_to_matmul
+from .passes import Levels, Schedule, Sums, fuse_sums, group_by_level, narrow, plan_blocks
+from .tape import Guard, Tape
+from .trace import flatten, trace
+
+# As torch.compile's default cache_size_limit: a function whose guards keep flipping past this
+# many traces is data-dependent in a way replay cannot capture; it then runs eagerly.
+MAX_TRACES = 8
+
+
+class GuardError(RuntimeError):
+    """A comparison made while tracing comes out the other way at these arguments."""
+
+
+@dataclass
+class Traced:
+    """One trace of f ready to replay: its tape, the aux rebuilder, which executor suits it,
+    and the executors (each built on first use)."""
+
+    tape: Tape
+    rebuild: Callable[[list[Any]], Any]
+    sums: Sums
+    levels: Levels
+    narrow: bool
+    _schedule: Schedule | None = field(default=None, repr=False)
+    _floats: FloatExecutor | GeneratedFloats | None = field(default=None, repr=False)
+    _arrays: ArrayExecutor | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, tape: Tape, rebuild: Callable[[list[Any]], Any]) -> Traced:
+        """The passes that choose the executor: fuse sums, group by level."""
+        sums = fuse_sums(tape)
+        levels = group_by_level(tape, sums)
+        return cls(tape, rebuild, sums, levels, narrow(tape, levels))
+
+    @property
+    def schedule(self) -> Schedule:
+        """The numpy executor's plan: blocks per group, layers as matrix products (on first use)."""
+        if self._schedule is None:
+            self._schedule = products_to_matmul(plan_blocks(self.tape, self.sums, self.levels))
+        return self._schedule
+
+    @property
+    def floats(self) -> FloatExecutor | GeneratedFloats:
+        """One point over floats: generated straight-line code, or for a tape too long to be
+        worth compiling to source, the interpreter's flat loop (built on first use)."""
+        if self._floats is None:
+            self._floats = GeneratedFloats(self.tape) if len(self.tape.eqns) <= MAX_EQUATIONS \
+                else FloatExecutor(self.tape)
+        return self._floats
+
+    @property
+    def arrays(self) -> ArrayExecutor:
+        """The numpy executor over the schedule (a point or a batch)."""
+        if self._arrays is None:
+            self._arrays = ArrayExecutor(self.tape, self.schedule)
+        return self._arrays
+
+
+class Variant:
+    """f's traces at one value of its static arguments: `variant(*args)` = (f(*args), (∂f/∂arg
+    for each arg)) by replaying the newest trace whose guards hold; arrays of one shape give a
+    value and gradients per point. A guard that flips retraces, up to `max_traces` traces;
+    past that the variant warns once and runs f eagerly.
+
+    A leaf Value passed as an argument when first traced stays bound to that argument (f may
+    read it by closure, as a model reads its weights): every retrace maps it there, and a call
+    may pass it again (its data is read). Other leaf Values f closes over are read at each
+    replay (their current data), taking no gradient."""
+
+    def __init__(self, f: Callable[..., Any], name: str, params: list[str], arity: int | None,
+                 *, has_aux: bool, strict: bool, max_traces: int, eager_calls: int = 0) -> None:
+        self.f = f
+        self.name = name
+        self._params = params
+        self.arity = arity
+        self.has_aux = has_aux
+        self.strict = strict
+        self.max_traces = max_traces
+        self.eager_calls = eager_calls  # calls taken eagerly before the first trace
+        self.traces: list[Traced] = []
+        self._bound: dict[Value, int] = {}  # leaf Values given as arguments: their argument
+        self._warned = False
+        self._rebuild: Callable[[list[Any]], Any] | None = None  # aux numbers into f's structure
+        self.key: Any = ()  # the static arguments' values it was made for
+        self.n_positional = sys.maxsize  # how many of its gradients the program returns
+
+    def __repr__(self) -> str:
+        return f"Variant({self.name}, {len(self.traces)} trace{'s' * (len(self.traces) != 1)})"
+
+    # --- tracing ---
+    def trace(self, *args: Any) -> Traced:
+        """Run f once on Values at args (numbers, or leaf Values that become bound inputs)."""
+        if any(isinstance(a, np.ndarray) for a in args):  # a batch: trace at its first point
+            args = tuple(np.asarray(a).flat[0] if isinstance(a, np.ndarray) else a for a in args)
+        if self.arity is not None and len(args) != self.arity:
+            raise TypeError(f"{self.name} takes {self.arity} argument"
+                            f"{'s' * (self.arity != 1)}, got {len(args)}")
+        inputs: list[Value] = []
+        names: dict[Value, str] = {}
+        if not self.traces:
+            for i, a in enumerate(args):
+                if isinstance(a, Value):
+                    if a.op is not None or a.constant or a in self._bound:
+                        raise TypeError(f"{self.name}: argument {i} is a Value made by an op, a "
+                                        f"constant or passed twice; pass a leaf or a number")
+                    self._bound[a] = i
+        by_arg = {i: v for v, i in self._bound.items()}
+        for i, a in enumerate(args):
+            x = a.data if isinstance(a, Value) else _number(a, self._arg_name(i))
+            w = by_arg.get(i)
+            # The bound Value itself when it holds this number: f sees exactly what eager sees.
+            leaf = w if w is not None and w.data == x else Value(x)
+            names[leaf] = w.label if w is not None and w.label else self._arg_name(i)
+            inputs.append(leaf)
+        bound = {v: i for v, i in self._bound.items() if inputs[i] is not v}
+        recorded = trace(self.f, inputs, names, has_aux=self.has_aux, bound=bound,
+                         name=self.name, as_number=_number)
+        traced = Traced.of(recorded.tape, recorded.rebuild)
+        self._rebuild = recorded.rebuild
+        self.traces.append(traced)
+        self.arity = len(args)
+        return traced
+
+    def _arg_name(self, i: int) -> str:
+        return self._params[i] if i < len(self._params) else f"x{i}"
+
+    def listing(self) -> str:
+        """The latest trace's forward and backward passes, one line per step."""
+        if not self.traces:
+            raise ValueError(f"{self.name} has not been traced yet: call it once first")
+        return self.traces[-1].tape.listing()
+
+    # --- replay ---
+    def __call__(self, *args: Any) -> tuple[Any, Any]:
+        """(f(*args), tuple of ∂f/∂argᵢ); for arrays, each is an array of the args' shape."""
+        x, shape = self._inputs(args)
+        eager = not self.traces and self.eager_calls > 0
+        if eager:
+            self.eager_calls -= 1
+        if shape is None:
+            value, aux, grads = self._eager(x) if eager else self._point(x)
+            out: Any = (value, self._aux(aux)) if self.has_aux else value
+            return out, tuple(grads)
+        columns = x.reshape(len(x), -1)
+        value_b, aux_b, grads_b = self._eager_batch(columns) if eager else self._batch(columns)
+        value_a = value_b.reshape(shape)
+        grads_t = tuple(g.reshape(shape) for g in grads_b)
+        if self.has_aux:
+            return (value_a, self._aux([a.reshape(shape) for a in aux_b])), grads_t
+        return value_a, grads_t
+
+    def _aux(self, values: list[Any]) -> Any:
+        return self._rebuild(values) if self._rebuild is not None else None
+
+    def _inputs(self, args: Sequence[Any]) -> tuple[np.ndarray, tuple[int, ...] | None]:
+        """The arguments as one float array (a row each), and the batch shape (None: numbers)."""
+        if self.arity is not None and len(args) != self.arity:
+            raise TypeError(f"{self.name} takes {self.arity} argument"
+                            f"{'s' * (self.arity != 1)}, got {len(args)}")
+        if set(map(type, args)) == {float}:  # the common case, checked in one pass
+            x = np.array(args, dtype=float)
+            if np.isfinite(x).all():
+                return x, None
+        if any(isinstance(a, Value) for a in args):
+            args = self._bind(args)
+        shape: tuple[int, ...] | None = None
+        for i, a in enumerate(args):
+            if isinstance(a, Value):
+                raise TypeError(f"{self.name}: argument {self._arg_name(i)} is a Value; a "
+                                "compiled program takes numbers or arrays and builds no graph, "
+                                "so it cannot be differentiated again (create_graph): call "
+                                f"{self.name} itself on Values for that")
+            if isinstance(a, (np.ndarray, list, tuple)):
+                s = _shape(a, self._arg_name(i))
+                if shape is not None and s != shape:
+                    raise ValueError(f"{self.name}: argument {self._arg_name(i)} has shape {s}, "
+                                     f"the others {shape}: batched arguments share one shape")
+                shape = s
+        rows: list[Any] = []
+        for i, a in enumerate(args):
+            name = self._arg_name(i)
+            rows.append(_number(a, name) if shape is None else
+                        np.broadcast_to(_array(a, name), shape))
+        x = np.array(rows, dtype=float)
+        if shape is not None and x.size == 0:
+            raise ValueError(f"{self.name}: the batch is empty (shape {shape})")
+        return x, shape
+
+    def _bind(self, args: Sequence[Any]) -> list[Any]:
+        """Leaf Values given as arguments, as their data: the Values bound to those arguments
+        (before the first trace, a leaf Value given binds itself). Others are left for
+        `_inputs` to refuse."""
+        out = list(args)
+        for i, a in enumerate(args):
+            if type(a) is not Value:
+                continue
+            if self._bound.get(a) == i:
+                out[i] = a.data
+            elif not self.traces and a.op is None and not a.constant and a not in self._bound:
+                self._bound[a] = i
+                out[i] = a.data
+        return out
+
+    def _point(self, x: np.ndarray) -> tuple[float, list[float], list[float]]:
+        """Value, aux values and input grads at one point: the newest trace whose guards hold."""
+        flipped: Guard | None = None
+        for traced in reversed(self.traces):  # the newest first: made for the current branch
+            tape = traced.tape
+            if traced.narrow:
+                vals = traced.floats.forward(x.tolist())
+                if tape.guards and not tape.check_guards(vals.__getitem__):
+                    flipped = self._flipped(tape, vals.__getitem__, x)
+                    continue
+                if not all(map(math.isfinite, vals)):
+                    self._raise_eager(x, None)
+                try:
+                    grads = traced.floats.backward(vals)
+                except (ArithmeticError, ValueError):  # a rule undefined here: eager says so
+                    grads = [math.nan]
+                if not all(map(math.isfinite, grads)):
+                    self._raise_eager(x, None)
+                return vals[tape.out], [vals[s] for s in tape.aux], grads[:tape.n_in]
+            # One point as 1-d rows: np.add.at is much faster on them than on columns.
+            ok, value_b, aux_b, grads_b, flip = self._replay(traced, x, None)
+            if ok[0]:
+                return (float(value_b[0]), [float(a[0]) for a in aux_b],
+                        grads_b[:, 0].tolist())
+            flipped = flip
+        if len(self.traces) >= self.max_traces:
+            self._warn_eager(flipped)
+            return self._eager(x)
+        self.trace(*x.tolist())
+        if not self._accepts(self.traces[-1], x):
+            self._not_a_function(x)
+        return self._point(x)  # the newest trace, which holds here, comes first
+
+    def _batch(self, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+        """Values, aux values and input grads at every column of x: each trace replays the
+        points no newer trace took, and a retrace replays only the points still left."""
+        n = x.shape[1]
+        value = np.empty(n)
+        grads = np.empty((x.shape[0], n))
+        aux: list[np.ndarray] | None = None
+        todo = np.arange(n)
+        if not self.traces:
+            self.trace(*x[:, 0].tolist())
+        fresh = list(reversed(self.traces))
+        flipped: Guard | None = None
+        while todo.size:
+            for traced in fresh:
+                ok, val, aux_t, g, flip = self._replay(traced, x[:, todo], todo) if not \
+                    traced.narrow else self._replay_floats(traced, x[:, todo], todo)
+                flipped = flip if flip is not None else flipped
+                if aux is None:
+                    aux = [np.empty(n) for _ in aux_t]
+                done = todo[ok]
+                value[done] = val[ok]
+                grads[:, done] = g[:, ok]
+                for a, b in zip(aux, aux_t):
+                    a[done] = b[ok]
+                todo = todo[~ok]
+                if not todo.size:
+                    break
+            if not todo.size:
+                break
+            if len(self.traces) >= self.max_traces:  # the rest eagerly, point by point
+                self._warn_eager(flipped)
+                for j in todo:
+                    v, a_j, g_j = self._eager(x[:, j])
+                    value[j] = v
+                    grads[:, j] = g_j
+                    if aux is None:
+                        aux = [np.empty(n) for _ in a_j]
+                    for column, number in zip(aux, a_j):
+                        column[j] = number
+                break
+            point = x[:, todo[0]]
+            self.trace(*point.tolist())
+            if not self._accepts(self.traces[-1], point):
+                self._not_a_function(x if x.ndim == 1 else point)
+            fresh = [self.traces[-1]]
+        return value, aux or [], grads
+
+    def _replay(self, traced: Traced, x: np.ndarray, index: np.ndarray | None
+                ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray, Guard | None]:
+        """(guards hold, value, aux, input grads, a guard that flipped) per column of x (x 1-d:
+        one point, index None), by the numpy executor; raises the eager engine's error at the
+        first point whose guards hold but whose values or gradients are not finite."""
+        tape, ex = traced.tape, traced.arrays
+        v, saved = ex.forward(x)
+        if x.ndim == 1:
+            x = x[:, None]
+        cols = v.reshape(len(v), -1)  # a view: one column per point
+        ok = np.broadcast_to(tape.check_guards(lambda s: cols[ex.at(s)]), (x.shape[1],))
+        flip = None
+        if tape.guards and not ok.all():
+            flip = self._flipped(tape, lambda s: cols[ex.at(s)][~ok], x[:, ~ok][:, 0])
+        bad = ok & ~np.isfinite(cols[tape.n_in:ex.size]).all(axis=0)
+        if bad.any():
+            first = int(np.argmax(bad))
+            self._raise_eager(x[:, first], None if index is None else index[first])
+        G = ex.backward(v, saved).reshape(cols.shape)
+        bad = ok & ~(np.isfinite(G[:tape.n_in]).all(axis=0) &
+                     np.isfinite(G[tape.n_leaves:ex.size]).all(axis=0))
+        if bad.any():
+            first = int(np.argmax(bad))
+            self._raise_eager(x[:, first], None if index is None else index[first])
+        return ok, cols[ex.at(tape.out)], [cols[ex.at(s)] for s in tape.aux], G[:tape.n_in], flip
+
+    def _replay_floats(self, traced: Traced, x: np.ndarray, index: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray,
+                                  Guard | None]:
+        """As _replay, point by point with the float executor: a narrow graph (a long chain)
+        has one equation per level, where numpy's cost per call exceeds a float's."""
+        tape, ex = traced.tape, traced.floats
+        n = x.shape[1]
+        ok = np.zeros(n, dtype=bool)
+        value = np.zeros(n)
+        aux = [np.zeros(n) for _ in tape.aux]
+        grads = np.zeros((tape.n_in, n))
+        flip = None
+        for j, point in enumerate(x.T.tolist()):
+            vals = ex.forward(point)
+            if tape.guards and not tape.check_guards(vals.__getitem__):
+                flip = self._flipped(tape, vals.__getitem__, x[:, j])
+                continue
+            if not all(map(math.isfinite, vals)):
+                self._raise_eager(x[:, j], index[j])
+            try:
+                g = ex.backward(vals)
+            except (ArithmeticError, ValueError):
+                g = [math.nan]
+            if not all(map(math.isfinite, g)):
+                self._raise_eager(x[:, j], index[j])
+            ok[j] = True
+            value[j] = vals[tape.out]
+            for column, s in zip(aux, tape.aux):
+                column[j] = vals[s]
+            grads[:, j] = g[:tape.n_in]
+        return ok, value, aux, grads, flip
+
+    def _flipped(self, tape: Tape, value: Callable[[int], Any], x: np.ndarray) -> Guard:
+        """The guard that flipped at x; strict: raise GuardError naming it, unless eager itself
+        fails at x (a domain error is eager's error, not a flipped guard)."""
+        g = tape.first_flip(value)
+        if self.strict:
+            self._raise_eager(x, None, quiet=True)
+            raise GuardError(f"{self.name}: the comparison {g.text} was {g.outcome} when traced "
+                             f"and is {not g.outcome} at {_args(x)} ({g.where}); "
+                             f"compile without strict=True to retrace instead")
+        return g
+
+    def _accepts(self, traced: Traced, x: np.ndarray) -> bool:
+        """Whether a trace's guards hold at the point x (true of the point it was traced at)."""
+        tape = traced.tape
+        if not tape.guards:
+            return True
+        if traced.narrow:
+            return bool(tape.check_guards(traced.floats.forward(x.tolist()).__getitem__))
+        v, _ = traced.arrays.forward(x[:, None])
+        return bool(np.all(tape.check_guards(lambda s: v[traced.arrays.at(s)])))
+
+    def _not_a_function(self, x: np.ndarray) -> Any:
+        moved = [i for v, i in self._bound.items() if v.data != float(x[i])]
+        if moved:  # f read a bound Value by closure at its own data, not at x's number
+            raise ValueError(f"{self.name}: a guard depends on the Value bound to argument "
+                             f"{self._arg_name(moved[0])}, which f reads by closure and which "
+                             f"holds {self._bound_value(moved[0])!r}, not {float(x[moved[0]])!r}"
+                             f": a retrace there cannot see the new number without writing "
+                             f"it; pass numbers f itself reads, or call at the Value's data")
+        raise RuntimeError(f"{self.name} takes a different branch each time it is traced at the "
+                           "same arguments: it depends on more than its arguments (random "
+                           "numbers? state?), so it cannot be compiled")
+
+    def _bound_value(self, i: int) -> float:
+        return next(v.data for v, j in self._bound.items() if j == i)
+
+    def _warn_eager(self, flipped: Guard | None) -> None:
+        if not self._warned:
+            self._warned = True
+            which = f"the guard {flipped.text} ({flipped.where})" if flipped else "a guard"
+            warnings.warn(f"{self.name}: {self.max_traces} traces and {which} keeps flipping: "
+                          f"points no trace fits now run eagerly (max_traces raises the cap)",
+                          RuntimeWarning, stacklevel=4)
+
+    # --- eager: fresh leaves, never the user's Values written ---
+    def _eager(self, x: np.ndarray) -> tuple[float, list[float], list[float]]:
+        """f and its gradient at the point x by the eager engine. A bound Value holding x's
+        number is passed itself (f may read it by closure); otherwise a fresh leaf."""
+        by_arg = {i: v for v, i in self._bound.items()}
+        inputs = []
+        for i, a in enumerate(x.tolist()):
+            w = by_arg.get(i)
+            inputs.append(w if w is not None and w.data == a else Value(a))
+        with collector_paused(), enable_grad():
+            result = self.f(*inputs)
+            out, aux = result if self.has_aux else (result, None)
+            flat, rebuild = flatten(aux, _number)
+            if self._rebuild is None:
+                self._rebuild = rebuild
+            if not isinstance(out, Value):
+                return _number(out, f"the result of {self.name}"), [v.data for v in flat], \
+                    [0.0] * len(inputs)
+            grads = grads_of(out, inputs)
+            return out.data, [v.data for v in flat], [float(g) for g in grads]
+
+    def _eager_batch(self, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+        """Values, aux values and input grads at every column of x, eagerly, point by point."""
+        points = [self._eager(x[:, j]) for j in range(x.shape[1])]
+        value = np.array([v for v, _, _ in points])
+        aux = [np.array(column) for column in zip(*(a for _, a, _ in points))]
+        grads = np.array([g for _, _, g in points]).T.reshape(x.shape)
+        return value, aux, grads
+
+    def _raise_eager(self, x: np.ndarray, index: Any, quiet: bool = False) -> None:
+        """Run f eagerly at the point x so that the engine raises its own error there (naming
+        the op and its values), with the batch index added; else say what replay found."""
+        try:
+            self._eager(x)
+        except (ArithmeticError, ValueError) as err:
+            where = f" (batch index {index})" if index is not None else ""
+            raise type(err)(f"{err}{where}") from None
+        if quiet:
+            return
+        raise ArithmeticError(f"{self.name}: replay at {_args(x)} gave a value or gradient that "
+                              f"is not finite, but the eager engine computes it: a record's "
+                              f"array forward or rule disagrees with its scalar one")
+
+
+class Program:
+    """f compiled: `program(*args, **kwargs)` = (f(*args, **kwargs), (∂f/∂arg for each
+    positional argument that is not static)), by replaying a trace of f.
+
+    Static arguments — the positions in static_argnums, the names in static_argnames, and any
+    argument that is not a number, an array or a Value (a bool, a str, None, …) — are fixed
+    while tracing: each new value (by type and ==; arrays by content) gets its own traces (a
+    variant; the `keep` newest are kept), an equal one reuses them. Numeric keyword arguments
+    are replayed like positional ones but return no gradient. `trace_after` calls of a new
+    variant run eagerly before it is traced (a batch seen once costs no compiling)."""
+
+    def __init__(self, f: Callable[..., Any], *, has_aux: bool = False, strict: bool = False,
+                 max_traces: int = MAX_TRACES, static_argnums: int | Sequence[int] = (),
+                 static_argnames: str | Sequence[str] = (), keep: int = 16,
+                 trace_after: int = 0) -> None:
+        if not callable(f):
+            raise TypeError(f"compile needs a function, got {type(f).__name__}: {f!r:.60}")
+        for what, number, least in (("max_traces", max_traces, 1), ("keep", keep, 1),
+                                    ("trace_after", trace_after, 0)):
+            if isinstance(number, bool) or not isinstance(number, int) or number < least:
+                raise ValueError(f"{what} must be an int ≥ {least}, got {number!r}")
+        for what, flag in (("has_aux", has_aux), ("strict", strict)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{what} must be True or False, got {flag!r}")
+        self.f = f
+        self.has_aux, self.strict, self.max_traces = has_aux, strict, max_traces
+        self.keep, self.trace_after = keep, trace_after
+        self.name = getattr(f, "__name__", "f")
+        if not self.name.isidentifier():
+            self.name = "f"
+        try:
+            params = list(inspect.signature(f).parameters.values())
+            self._params = [p.name for p in params
+                            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            self._star = any(p.kind is p.VAR_POSITIONAL for p in params)
+        except (TypeError, ValueError):
+            self._params, self._star = [], True
+        nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+        if any(isinstance(i, bool) or not isinstance(i, int) or i < 0 for i in nums):
+            raise TypeError(f"static_argnums must be ints ≥ 0, got {static_argnums!r}")
+        names = (static_argnames,) if isinstance(static_argnames, str) else \
+            tuple(static_argnames)
+        if not all(isinstance(n, str) for n in names):
+            raise TypeError(f"static_argnames must be strs, got {static_argnames!r}")
+        self.static_argnums = frozenset(nums)
+        self.static_argnames = frozenset(names)
+        self.variants: dict[Any, Variant] = {}
+        self._last: Variant | None = None
+        functools.update_wrapper(self, f)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        n = len(self.traces)
+        return f"Program({self.name}, {n} trace{'s' * (n != 1)})"
+
+    @property
+    def traces(self) -> list[Traced]:
+        """The traces of the variant used last (its static arguments' values)."""
+        return self._last.traces if self._last is not None else []
+
+    def listing(self, generated: bool = False) -> str:
+        """The latest trace's forward and backward passes, one line per step; generated=True:
+        the Python source the float executor runs instead."""
+        if self._last is None or not self._last.traces:
+            raise ValueError(f"{self.name} has not been traced yet: call it once first")
+        tape = self._last.traces[-1].tape
+        return GeneratedFloats(tape).source if generated else tape.listing()
+
+    def trace(self, *args: Any, **kwargs: Any) -> Traced:
+        """Run f once on Values at these arguments (numbers, or leaf Values that stay bound)."""
+        variant, dynamic = self._variant(args, kwargs)
+        return variant.trace(*dynamic)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        """(f(*args, **kwargs), gradient per positional non-static argument)."""
+        last = self._last
+        if last is not None and last.key == () and not kwargs and not self.static_argnums \
+                and set(map(type, args)) <= _NUMBERS:
+            return last(*args)  # the common case: numbers only, no static argument
+        variant, dynamic = self._variant(args, kwargs)
+        out, grads = variant(*dynamic)
+        return out, grads[:variant.n_positional]
+
+    def _variant(self, args: tuple[Any, ...], kwargs: dict[str, Any]
+                 ) -> tuple[Variant, list[Any]]:
+        """The variant for these static arguments (made, and the oldest dropped past `keep`,
+        when new), and the dynamic arguments in order: positional, then keyword by name."""
+        static_pos: list[tuple[int, Any]] = []
+        dynamic: list[Any] = []
+        names: list[str] = []
+        for i, a in enumerate(args):
+            name = self._params[i] if i < len(self._params) else f"x{i}"
+            if i in self.static_argnums or name in self.static_argnames or _is_static(a):
+                static_pos.append((i, a))
+            else:
+                dynamic.append(a)
+                names.append(name)
+        n_positional = len(dynamic)
+        static_kw: list[tuple[str, Any]] = []
+        dynamic_kw: list[str] = []
+        for k in sorted(kwargs):
+            if k in self.static_argnames or _is_static(kwargs[k]):
+                static_kw.append((k, kwargs[k]))
+            else:
+                dynamic_kw.append(k)
+                dynamic.append(kwargs[k])
+                names.append(k)
+        key: Any = ()
+        if static_pos or static_kw or dynamic_kw:
+            key = (tuple((i, _static_key(a, f"argument {i}")) for i, a in static_pos),
+                   tuple((k, _static_key(a, k)) for k, a in static_kw), tuple(dynamic_kw),
+                   len(args))
+        variant = self.variants.get(key)
+        if variant is None:
+            variant = self._make(key, static_pos, static_kw, dynamic_kw, len(args), names,
+                                 n_positional)
+            if len(self.variants) >= self.keep:
+                del self.variants[next(iter(self.variants))]
+            self.variants[key] = variant
+        self._last = variant
+        return variant, dynamic
+
+    def _make(self, key: Any, static_pos: list[tuple[int, Any]],
+              static_kw: list[tuple[str, Any]], dynamic_kw: list[str], n_args: int,
+              names: list[str], n_positional: int) -> Variant:
+        """A variant: f with these static values filled in, over the dynamic arguments."""
+        f = self.f
+        if key == ():
+            arity = None if self._star else len(self._params)
+            g = f
+        else:
+            fixed = dict(static_pos)
+            fixed_kw = dict(static_kw)
+
+            def g(*xs: Any) -> Any:  # f's arguments put back in their places
+                it = iter(xs[:n_positional])
+                positional = [fixed[i] if i in fixed else next(it) for i in range(n_args)]
+                return f(*positional, **fixed_kw, **dict(zip(dynamic_kw, xs[n_positional:])))
+            arity = len(names)
+        variant = Variant(g, self.name, names if key != () else self._params, arity,
+                          has_aux=self.has_aux, strict=self.strict, max_traces=self.max_traces,
+                          eager_calls=self.trace_after)
+        variant.key = key
+        if key != ():
+            variant.n_positional = n_positional
+        return variant
+
+
+_NUMBERS = {float, Value}  # argument types that are never static
+
+
+def _is_static(a: Any) -> bool:
+    """Not a number, an array, a batch list or a Value: fixed while tracing (bool, str, None…)."""
+    if isinstance(a, (bool, np.bool_)) or a is None or isinstance(a, str):
+        return True
+    return not isinstance(a, (int, float, np.integer, np.floating, np.ndarray, list, tuple,
+                              Value))
+
+
+def _static_key(a: Any, what: str) -> Any:
+    """A static argument as a cache key: its type and value (arrays by content)."""
+    if isinstance(a, np.ndarray):
+        return ("ndarray", a.shape, a.dtype.str, a.tobytes())
+    try:
+        hash(a)
+    except TypeError:
+        raise TypeError(f"static {what} must be hashable (or an array), got "
+                        f"{type(a).__name__}: {a!r:.60}") from None
+    return (type(a).__qualname__, a)
+
+
+def _args(x: np.ndarray) -> str:
+    return "(" + ", ".join(f"{float(a)!r}" for a in x) + ")"
+
+
+def _number(a: Any, what: str) -> float:
+    """a as a finite float, refused by name (as Value refuses it) otherwise."""
+    if isinstance(a, np.bool_):
+        raise TypeError(f"{what} needs a real number, got bool: {a!r}")
+    return as_real(a, what)
+
+
+def _shape(a: Any, what: str) -> tuple[int, ...]:
+    """The shape of a batch argument; a ragged one is refused by name."""
+    try:
+        return np.shape(a)
+    except ValueError:
+        raise ValueError(f"{what} is ragged (rows of different lengths): a batch is an array "
+                         f"of one shape") from None
+
+
+def _array(a: Any, what: str) -> np.ndarray:
+    """a as a float array with every element finite, refused by name and index otherwise."""
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{what} needs real numbers, got an array of {arr.dtype}")
+    try:
+        arr = arr.astype(float)
+    except OverflowError:
+        raise ValueError(f"{what} needs finite numbers, got one too large for a float") from None
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i = tuple(int(j) for j in np.argwhere(bad)[0])
+        raise ValueError(f"{what} needs finite numbers, got {float(arr[i])!r} at index "
+                         f"{i[0] if len(i) == 1 else i}")
+    return arr
+
+
+def compile(f: Callable[..., Any] | None = None, /, *example_args: Any, has_aux: bool = False,
+            strict: bool = False, max_traces: int = MAX_TRACES,
+            static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (),
+            keep: int = 16, trace_after: int = 0) -> Any:
+    """f as a Program: program(*args) = (f(*args), ∇f(args)) by replaying f's tape.
+
+    Traces at example_args now, or at the first call (`@compile`, `@compile(strict=True)`).
+    has_aux: f returns (value, aux), aux Values (nested in lists/tuples/dicts) as numbers.
+    strict: a guard that flips raises GuardError instead of retracing.
+    max_traces: past this many traces, points no trace fits run eagerly (one warning).
+    static_argnums, static_argnames: arguments fixed while tracing (see Program), as are any
+    that are not numbers (bool, str, None); keep: variants kept; trace_after: calls of a new
+    variant run eagerly before it is traced.
+    """
+    options: dict[str, Any] = dict(has_aux=has_aux, strict=strict, max_traces=max_traces,
+                   static_argnums=static_argnums, static_argnames=static_argnames, keep=keep,
+                   trace_after=trace_after)
+    if f is None:
+        return functools.partial(compile, **options)
+    program = Program(f, **options)
+    if example_args:
+        program.trace(*example_args)
+    return program

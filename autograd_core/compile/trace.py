@@ -1,0 +1,265 @@
+"""Trace: run f once on Values and record what it did — its graph as a tape of equations, and
+every comparison (and, with the engine's hooks, every number read out of a Value, every detach
+and every op under no_grad) as a guard or a stop-gradient step."""
+
+from __future__ import annotations
+
+import linecache
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .. import engine, ops
+from ..engine import Value, topological_order
+from ..modes import collector_paused, enable_grad, tracer
+from ..ops import Op
+from .tape import Eqn, Guard, Tape
+
+_ENGINE_FILE = engine.__file__  # comparisons and reads are reported from inside it
+
+
+class Comparison(NamedTuple):
+    """`left op right` came out `outcome` at `where`; `shown` is how the left side reads."""
+
+    left: Value
+    op: str
+    right: Any
+    outcome: bool
+    where: str
+    shown: str = "{}"  # "{}.data" for a read: the left slot's name goes in the braces
+
+
+class Recorder:
+    """The trace in progress (`modes.tracer`): what the engine reports besides the graph."""
+
+    def __init__(self) -> None:
+        self.comparisons: list[Comparison] = []
+        self.made: dict[Value, tuple[Op, tuple[Value, ...]]] = {}  # leaves an op made off-graph
+        self.fresh: set[Value] = set()  # leaves f created while traced: its own numbers
+
+    def compared(self, left: Value, op: str, right: Any, outcome: bool) -> None:
+        """A comparison on a Value (`x < 0`, `if x:`): a guard."""
+        self.comparisons.append(Comparison(left, op, right, outcome, _where()))
+
+    def read(self, x: Value, how: str, result: float | None = None) -> None:
+        """A number read out of a Value (`.data`, `float`, `item`): a guard that it is equal."""
+        if result is None:
+            result = x._data  # the number just read (x.data would report again)
+        shown = "{}.data" if how == "data" else f"{how}({{}})"
+        self.comparisons.append(Comparison(x, "==", result, True, _where(), shown))
+
+    def created(self, v: Value) -> None:
+        """A leaf made while tracing (nn's Value(xi)): f's own number, a constant of the tape."""
+        self.fresh.add(v)
+
+    def detached(self, x: Value, out: Value) -> None:
+        """out = x.detach(): a step that copies x's value and stops its gradient."""
+        self.made[out] = (ops.POS, (x,))
+
+    def unrecorded(self, op: Op, inputs: tuple[Value, ...], out: Value) -> None:
+        """out = op(inputs) under no_grad: a step recomputed at replay, with no gradient."""
+        self.made[out] = (op, inputs)
+
+
+def _where() -> str:
+    """file:line: source of the first frame outside the engine (the user's line)."""
+    frame = sys._getframe(2)
+    while frame.f_back is not None and frame.f_code.co_filename == _ENGINE_FILE:
+        frame = frame.f_back
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}: {line}"
+
+
+@dataclass
+class Recorded:
+    """One trace: its tape, and how to put aux numbers back into f's aux structure."""
+
+    tape: Tape
+    rebuild: Callable[[list[Any]], Any]
+
+
+def trace(f: Callable[..., Any], inputs: list[Value], names: dict[Value, str], *,
+          has_aux: bool, bound: dict[Value, int], name: str,
+          as_number: Callable[[Any, str], float]) -> Recorded:
+    """Run f on the input Values and record its tape. `bound` maps leaf Values an earlier trace
+    took as arguments to their argument's slot: f may read them by closure (a model's weights)."""
+    recorder = Recorder()
+    # The collector stays paused until the graph is dropped: it would rescan every node.
+    with collector_paused():
+        token = tracer.set(recorder)
+        try:
+            with enable_grad():
+                result = f(*inputs)
+        finally:
+            tracer.reset(token)
+        if has_aux:
+            if not isinstance(result, (tuple, list)) or len(result) != 2:
+                raise TypeError(f"{name} was compiled with has_aux=True, so it must return a "
+                                f"pair (value, aux); got {type(result).__name__}")
+            out, aux = result
+        else:
+            out, aux = result, None
+        if not isinstance(out, Value):
+            out = Value(as_number(out, f"the result of {name}"))
+        flat, rebuild = flatten(aux, as_number)
+        if out not in names and not out.label:
+            names = {**names, out: name}
+        tape = tape_of(inputs, [out, *flat], recorder, names, bound)
+        del result, out, aux, flat, recorder
+    return Recorded(tape, rebuild)
+
+
+def _order(roots: Sequence[Value], made: dict[Value, tuple[Op, tuple[Value, ...]]]
+           ) -> list[Value]:
+    """Every node the roots depend on, parents first, following the off-graph steps' inputs
+    too (a detached leaf depends on what it copied): an iterative depth-first walk."""
+    order: list[Value] = []
+    done: set[Value] = set()
+    for root in roots:
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if node in done:
+                continue
+            if expanded:
+                done.add(node)
+                order.append(node)
+                continue
+            stack.append((node, True))
+            parents = made[node][1] if node in made else node.parents
+            stack.extend((p, False) for p in reversed(parents) if p not in done)
+    return order
+
+
+def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
+            given: dict[Value, str], bound: dict[Value, int]) -> Tape:
+    """The tape of a recorded run: slots for the arguments, captured leaves, constants, then
+    one per op (and off-graph step) in topological order; then the guards' numbers."""
+    comparisons, made = recorder.comparisons, recorder.made
+    extra: list[Value] = []
+    for c in comparisons:  # operands are evaluated even off the graph
+        extra += [c.left] + ([c.right] if isinstance(c.right, Value) else [])
+    first = _order(outputs[:1], made) if made else topological_order(outputs[0])
+    live_roots = set(first)
+    given_inputs = set(inputs)
+    if made:
+        order = [n for n in _order([*outputs, *extra], made) if n not in given_inputs]
+    else:
+        order = [n for n in first if n not in given_inputs]
+        seen = live_roots | given_inputs
+        for root in (*outputs[1:], *extra):
+            if root not in seen:  # each order lists parents first; known nodes are skipped
+                for node in topological_order(root):
+                    if node not in seen:
+                        seen.add(node)
+                        order.append(node)
+    steps = [n for n in order if n.op is not None or n in made]
+    leaves = [n for n in order if n.op is None and n not in made]
+    fresh = recorder.fresh
+    captured = [n for n in leaves if not n.constant and n not in bound and n not in fresh]
+    constants = [n for n in leaves if n.constant or (n in fresh and n not in bound)]
+    # Slots are numbered densely: arguments, captured, constants, steps.
+    slot: dict[Value, int] = {v: i for i, v in enumerate(inputs)}
+    slot.update({v: bound[v] for v in leaves if v in bound})
+    for i, node in enumerate((*captured, *constants, *steps)):
+        slot[node] = len(inputs) + i
+    n_leaves = len(inputs) + len(captured) + len(constants)
+    eqns: list[Eqn] = []
+    stops: set[int] = set()
+    checked: set[Op] = set(ops.OPS)  # the table's records are tested against their forward
+    for k, node in enumerate(steps):
+        op, parents = made[node] if node in made else (node.op, node.parents)  # type: ignore[assignment]
+        assert op is not None
+        if op not in checked:
+            checked.add(op)
+            _check_array_forward(op, [p.data for p in parents], node.data)
+        out = n_leaves + k
+        live = node in live_roots and node not in made
+        if node in made:
+            stops.add(out)
+        eqns.append(Eqn(op, tuple(slot[p] for p in parents), out, live))
+    names = _names(inputs, captured, constants, steps, given)
+    numbers: list[float] = []
+    guards: list[Guard] = []
+    n_slots = n_leaves + len(steps)
+    for c in comparisons:
+        if isinstance(c.right, Value):
+            r = slot[c.right]
+            right_text = names[r]
+        else:  # a number compared: one more slot, after the equations'
+            numbers.append(float(c.right))
+            r = n_slots + len(numbers) - 1
+            right_text = repr(float(c.right))
+        left_text = c.shown.format(names[slot[c.left]])
+        guards.append(Guard(slot[c.left], c.op, r, c.outcome, f"{left_text} {c.op} {right_text}",
+                            c.where))
+    return Tape(len(inputs), captured, [n.data for n in constants], eqns, slot[outputs[0]],
+                [slot[v] for v in outputs[1:]], guards, numbers, names, frozenset(stops))
+
+
+def _check_array_forward(op: Op, inputs: list[float], out: float) -> None:
+    """A record's array forward must give its forward's number (else a batch would replay
+    differently from a point): checked on the first node each trace makes with it."""
+    if op.array is None:
+        return
+    with np.errstate(all="ignore"):
+        got = np.asarray(op.array(*[np.array([x]) for x in inputs]), dtype=float).ravel()
+    if got.size != 1 or not abs(float(got[0]) - out) <= 1e-12 * max(1.0, abs(out)):
+        shown = got.tolist() if got.size != 1 else float(got[0])
+        raise ValueError(f"op record {op.name!r}: its array forward gives {shown!r} at "
+                         f"{tuple(inputs)} where its forward gives {out!r}, so a batch would "
+                         f"replay differently from one point; fix `array` (or leave it out: "
+                         f"replay then runs `forward` element by element)")
+
+
+def _names(inputs: list[Value], captured: list[Value], constants: list[Value],
+           steps: list[Value], given: dict[Value, str]) -> list[str]:
+    """A name per slot: the argument's name, a leaf's label or number, a node's label or t1, …"""
+    names = [given[v] for v in inputs]
+    names += [v.label or repr(v.data) for v in (*captured, *constants)]
+    used = set(names)
+    count = 0
+    for node in steps:
+        name = given.get(node) or node.label
+        if not name or name in used:
+            count += 1
+            name = f"t{count}"
+            while name in used:
+                count += 1
+                name = f"t{count}"
+        used.add(name)
+        names.append(name)
+    return names
+
+
+def flatten(aux: Any, as_number: Callable[[Any, str], float]
+            ) -> tuple[list[Value], Callable[[list[Any]], Any]]:
+    """The Values in a nested list/tuple/dict (numbers become Values), and a function that puts
+    numbers back in the same places."""
+    flat: list[Value] = []
+
+    def walk(x: Any) -> Any:  # recursion over the user's nesting, never over a graph
+        if isinstance(x, dict):
+            return {k: walk(e) for k, e in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [walk(e) for e in x] if isinstance(x, list) else tuple(walk(e) for e in x)
+        flat.append(x if isinstance(x, Value) else Value(as_number(x, "an aux output")))
+        return len(flat) - 1
+
+    shape = walk(aux) if aux is not None else None
+
+    def rebuild(values: list[Any]) -> Any:
+        def put(s: Any) -> Any:
+            if isinstance(s, dict):
+                return {k: put(e) for k, e in s.items()}
+            if isinstance(s, list):
+                return [put(e) for e in s]
+            if isinstance(s, tuple):
+                return tuple(put(e) for e in s)
+            return values[s]
+        return put(shape) if shape is not None else None
+
+    return flat, rebuild
