@@ -86,6 +86,7 @@ class Value:
         self._hooks: list[Callable[[Any], Any]] | None = None
         if requires_grad is not True:
             self.requires_grad_(requires_grad)
+        _report("created", self)  # a leaf f makes while compiled is f's own number
 
     # --- the fields, checked where a user sets them --------------------------------------------
     @property

@@ -270,7 +270,10 @@ def fit(model: Module, loss_fn: LossFn, data: tuple[np.ndarray, np.ndarray],
         steps = epochs * math.ceil(len(X) / (batch_size or len(X)))
     assert steps is not None  # for type checkers: one of the two was given
 
-    if isinstance(record, bool) or not isinstance(record, int) or record < 0:
+    if isinstance(record, bool) or not isinstance(record, int):
+        raise TypeError(f"record must be an int ≥ 0 (every record-th step; 0: none), got "
+                        f"{type(record).__name__}: {record!r}")
+    if record < 0:
         raise ValueError(f"record must be an int ≥ 0 (every record-th step; 0: none), got "
                          f"{record!r}")
     recorder = FlowRecorder(model) if flow else None  # a model it cannot read fails here

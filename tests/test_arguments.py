@@ -31,6 +31,7 @@ NAN, INF = math.nan, math.inf
 BAD = {
     "int ≥ 1": [(True, TypeError), (2.5, TypeError), ("3", TypeError), (0, ValueError),
                 (-1, ValueError)],
+    "int ≥ 0": [(True, TypeError), (2.5, TypeError), ("3", TypeError), (-1, ValueError)],
     "finite ≥ 0": [(True, TypeError), ("0.1", TypeError), (None, TypeError),
                    (NAN, ValueError), (INF, ValueError), (-1.0, ValueError)],
     "finite > 0": [(True, TypeError), ("a", TypeError), (NAN, ValueError), (INF, ValueError),
@@ -91,7 +92,7 @@ SUBJECTS = [
      {"model": "Module", "loss_fn": "callable", "data": "pair (X, y)",
       "optimizer": "Optimizer", "steps": "int ≥ 1", "epochs": "int ≥ 1",
       "batch_size": "int ≥ 1", "progress": "bool", "callback": "callable or None",
-      "flow": "bool", "compile": "bool"},
+      "flow": "bool", "compile": "bool", "record": "int ≥ 0"},
      {"seed": "nn.data's seed checks (test_nn_train)"}),
     ("gradcheck", gradcheck, lambda **kw: gradcheck(**{"f": _square, "inputs": [1.0], **kw}),
      {"f": "callable", "inputs": "numbers", "eps": "finite > 0", "atol": "finite ≥ 0",
