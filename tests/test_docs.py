@@ -16,7 +16,7 @@ from tests import test_readme
 from tests.test_readme import README
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["engine", "cli", "pictures", "nn", "compile", "testing"]
+PAGES = ["engine", "cli", "pictures", "nn", "compile", "testing", "coming_from_pytorch_jax"]
 SNIPPETS = [(page, snippet) for page in PAGES
             for snippet in re.findall(r"^ *```python\n(.*?)^ *```",
                                       (ROOT / "docs" / f"{page}.md").read_text(), re.S | re.M)]

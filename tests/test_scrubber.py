@@ -59,11 +59,12 @@ def test_fit_record_k_snapshots_every_kth_step_and_the_last_before_its_update():
     assert list(history.snapshots[0][1]) == first  # the weights step 0's loss was of
 
 
-@pytest.mark.parametrize("record", [-1, 1.5, True, "1"])
-def test_fit_record_must_be_a_whole_number(record):
+@pytest.mark.parametrize("record, error", [(-1, ValueError), (1.5, TypeError), (True, TypeError),
+                                           ("1", TypeError)])
+def test_fit_record_must_be_a_whole_number(record, error):
     X, y = make_xor(8, seed=1)
     model = MLP(2, [2, 1], seed=1)
-    with pytest.raises(ValueError, match="record must be an int ≥ 0"):
+    with pytest.raises(error, match="record must be an int ≥ 0"):
         fit(model, objective(hinge), (X, 2 * y - 1), SGD(model.parameters(), lr=0.1),
             steps=1, progress=False, record=record)
 
