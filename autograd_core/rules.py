@@ -230,7 +230,7 @@ _SYNTAX_PRECEDENCE = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT, "**": 
 
 # --- arrays: the record's array forward, or its forward element by element ---------------------
 
-def _or_nan(forward: Callable[..., float], *args: float) -> float:
+def or_nan(forward: Callable[..., float], *args: float) -> float:
     """forward(*args), or nan where it raises: a replay turns nan into the scalar error."""
     try:
         return float(forward(*args))
@@ -240,7 +240,7 @@ def _or_nan(forward: Callable[..., float], *args: float) -> float:
 
 def elementwise(f: Callable[..., float], arity: int) -> Callable[..., np.ndarray]:
     """A scalar function made to run over arrays, one element at a time (nan where undefined)."""
-    ufunc = np.frompyfunc(functools.partial(_or_nan, f), arity, 1)
+    ufunc = np.frompyfunc(functools.partial(or_nan, f), arity, 1)
 
     def each(*arrays: Any) -> np.ndarray:
         return np.asarray(ufunc(*arrays), dtype=float)

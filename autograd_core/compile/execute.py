@@ -48,7 +48,7 @@ class FloatExecutor:
             _run(vals, self.steps)
         except (ArithmeticError, ValueError):  # find the others too: a guard may explain it
             del vals[self.tape.n_leaves:]
-            _run(vals, [(functools.partial(_or_nan, fwd), ins) for fwd, ins in self.steps])
+            _run(vals, [(functools.partial(rules.or_nan, fwd), ins) for fwd, ins in self.steps])
         vals += self.tape.numbers
         return vals
 
@@ -84,14 +84,6 @@ def _run(vals: list[float], steps: list[tuple[Callable[..., float], tuple[int, .
             push(fwd(vals[ins[0]]))
         else:
             push(fwd(*[vals[j] for j in ins]))
-
-
-def _or_nan(fwd: Callable[..., float], *args: float) -> float:
-    """fwd(*args), or nan where it is undefined: replay finds and names the op afterwards."""
-    try:
-        return fwd(*args)
-    except (ArithmeticError, ValueError, TypeError):
-        return _NAN
 
 
 # --- numpy: groups of same-recipe equations at one level ----------------------------------------
