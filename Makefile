@@ -50,9 +50,11 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check autograd_core nn benchmarks tests notebooks/conftest.py notebooks/refresh.py
 	$(BIN)/mypy autograd_core nn
 
-# Every engine, every workload, repeated; writes benchmarks/RESULTS.md (about 15 minutes).
+# Every engine, every workload, repeated, and `ours` as it was at commit BASE beside it;
+# writes benchmarks/RESULTS.md (about 40 minutes).
+BASE ?= 62f0dbe
 bench: $(VENV)/.bench-installed
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run --base $(BASE)
 
 # Every workload once at a small size; engines whose package is missing are skipped.
 bench-quick: $(INSTALLED)

@@ -72,16 +72,21 @@ _new = object.__new__
 class Value:
     """A graph scalar: `data` from the forward pass; `grad` = d(root)/d(self) after backward."""
 
-    __slots__ = ("_data", "_grad", "_label", "_op", "_parents", "_requires", "_hooks",
-                 "__weakref__")
+    # A node's inputs sit in two slots (and a tuple only for ops of three or more): a tuple per
+    # node would be a second object to allocate, free and show the cycle collector.
+    __slots__ = ("_data", "_grad", "_acc", "_label", "_op", "_x", "_y", "_rest", "_requires",
+                 "_hooks", "__weakref__")
 
     def __init__(self, data: Any, label: str = "", *, requires_grad: bool = True) -> None:
         # A leaf. Op nodes are made by `apply`, which sets the same seven fields.
         self._data = data if type(data) is float and _finite(data) else as_real(data, "Value")
         self._grad: Any = 0.0  # a float; a Value after backward(create_graph=True)
+        self._acc: float | None = None  # backward's running sum, during a pass only
         self.label = label  # checked by its setter
         self._op: Op | None = None
-        self._parents: tuple[Value, ...] = ()
+        self._x: Value | None = None  # the first input (None for a leaf)
+        self._y: Value | None = None  # the second input (None for a leaf or a one-input op)
+        self._rest: tuple[Value, ...] = ()  # the inputs after the second
         self._requires = True
         self._hooks: list[Callable[[Any], Any]] | None = None
         if requires_grad is not True:
@@ -127,7 +132,11 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The inputs of the op, in order, repeats kept (x*x has two entries)."""
-        return self._parents
+        x = self._x
+        if x is None:
+            return ()
+        y = self._y
+        return (x,) if y is None else (x, y, *self._rest)
 
     @property
     def constant(self) -> bool:
@@ -355,10 +364,10 @@ class Value:
                           "to its node (x.grad depends on x): a reference cycle, freed only by "
                           "the cycle collector. Call zero_grad() when done, or use grad(), which "
                           "makes none", stacklevel=2)
-            grads = _graph_grads(self, gradient, needed)
+            grads = _dict_grads(self, gradient, needed, create_graph=True)
+            _commit(grads if wanted is None else {n: g for n, g in grads.items() if n in wanted})
         else:
-            grads = _walk_floats(order, float(gradient), needed)
-        _commit(grads if wanted is None else {n: g for n, g in grads.items() if n in wanted})
+            _float_grads(order, float(gradient), needed, wanted, commit=True)
 
     def zero_grad(self) -> None:
         """Set `grad` to 0 on every node of the graph below (and including) self."""
@@ -453,7 +462,7 @@ def apply(op: Op, *args: Any) -> Value:
     n = len(args)
     if type(op) is not Op or n != op.arity:
         check_call(op, n)
-    # Two inputs and one (nearly every node) are spelled out: unpacking a list costs more.
+    # Nearly every node has two inputs or one: spelled out, as a star-call costs more.
     if n == 2:
         x, y = args
         if type(x) is not Value or type(y) is not Value:
@@ -463,9 +472,19 @@ def apply(op: Op, *args: Any) -> Value:
         except (ArithmeticError, ValueError) as err:
             raise forward_error(op, (x._data, y._data), err) from None
         requires = x._requires or y._requires
+    elif n == 1:
+        x = args[0]
+        if type(x) is not Value:
+            args = (x,) = _inputs(op, args)
+        y = None
+        try:
+            data = op.forward(x._data)
+        except (ArithmeticError, ValueError) as err:
+            raise forward_error(op, (x._data,), err) from None
+        requires = x._requires
     else:
-        if n != 1 or type(args[0]) is not Value:
-            args = _inputs(op, args)
+        args = _inputs(op, args)
+        x, y = args[0], args[1]
         values = tuple([a._data for a in args])
         try:
             data = op.forward(*values)
@@ -475,30 +494,58 @@ def apply(op: Op, *args: Any) -> Value:
     if type(data) is not float or not _finite(data):
         data = checked_result(op, tuple([a._data for a in args]), data)
     # Built here rather than by Value(...): a Python __init__ call per node costs more than the
-    # seven slots it would set. Leaves come from Value.__init__, which sets the same fields.
+    # slots it would set. Leaves come from Value.__init__, which sets the same fields.
     out = _new(Value)
     out._data = data
     out._grad = 0.0
+    out._acc = None
     out._label = ""
     out._hooks = None
     if recording():
         out._op = op
-        out._parents = args
+        out._x = x
+        out._y = y
+        out._rest = args[2:] if n > 2 else ()
         out._requires = requires
     else:  # under no_grad the result is a plain leaf
         out._op = None
-        out._parents = ()
+        out._x = out._y = None
+        out._rest = ()
         out._requires = True
         _report("unrecorded", op, args, out)
     return out
 
 
+def link(node: Value, op: Op, parents: tuple[Value, ...]) -> None:
+    """Make node the result of op on parents, as apply records it (persist rebuilds graphs so)."""
+    node._op = op
+    node._x = parents[0]
+    node._y = parents[1] if len(parents) > 1 else None
+    node._rest = parents[2:]
+    node._requires = any([p._requires for p in parents])
+
+
 def _inputs(op: Op, args: tuple[Any, ...]) -> tuple[Value, ...]:
     """The inputs as Values: numbers lifted into Constants; anything else refused by name."""
     try:
-        return tuple([a if isinstance(a, Value) else Constant(a) for a in args])
+        return tuple([a if isinstance(a, Value) else _constant(a) for a in args])
     except (TypeError, ValueError) as err:
         raise type(err)(f"{op.written(*op.inputs)}: {err}") from None
+
+
+def _constant(number: Any) -> Constant:
+    """Constant(number), built as apply builds nodes (a literal of f is no leaf of its own)."""
+    out = _new(Constant)
+    out._data = number if type(number) is float and _finite(number) else as_real(number, "Value")
+    out._grad = 0.0
+    out._acc = None
+    out._label = ""
+    out._hooks = None
+    out._op = None
+    out._x = out._y = None
+    out._rest = ()
+    out._requires = False
+    return out
 
 
 # --- the graph, in order ------------------------------------------------------------------------
@@ -523,9 +570,15 @@ def topological_order(root: Value) -> list[Value]:
         if node in visited:
             continue
         visited.add(node)
-        parents = node._parents
-        if len(parents) == 2:  # most nodes: spelled out, the fastest form
-            x, y = parents
+        x, y = node._x, node._y
+        if x is None:  # a leaf
+            order.append(node)
+        elif y is None:  # one input
+            if x in visited:
+                order.append(node)
+            else:
+                stack += (node, None, x)
+        elif not node._rest:  # two inputs (most nodes): spelled out, the fastest form
             if x in visited:
                 if y in visited:
                     order.append(node)
@@ -535,12 +588,10 @@ def topological_order(root: Value) -> list[Value]:
                 stack += (node, None, x)
             else:
                 stack += (node, None, y, x)  # x on top: the first parent is placed first
-        elif parents:  # a parent already visited is skipped when it comes back up
+        else:  # a parent already visited is skipped when it comes back up
             stack.append(node)
             stack.append(None)
-            stack.extend(parents[::-1])
-        else:
-            order.append(node)
+            stack.extend(node.parents[::-1])
     return order
 
 
@@ -549,7 +600,7 @@ def _needed(order: list[Value], wanted: set[Value]) -> set[Value]:
     wanted grads must visit (a rule off these paths is never evaluated)."""
     needed = set(wanted)
     for node in order:
-        if node not in needed and any([p in needed for p in node._parents]):
+        if node not in needed and any([p in needed for p in node.parents]):
             needed.add(node)
     return needed
 
@@ -567,7 +618,7 @@ def local_partials(node: Value, *, create_graph: bool = False,
     op = node._op
     if op is None:
         return ()
-    parents = node._parents
+    parents = node.parents
     args = parents if create_graph else [p._data for p in parents]
     out = node if create_graph else node._data
     takes = [rule is not None and (p in needed if needed is not None else p._requires)
@@ -618,7 +669,7 @@ def chain_rule(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
         try:
             with grad_mode(True) if create_graph else nullcontext():
                 contributions = tuple(None if d is None else d * g for d in partials)
-                for parent, c in zip(node._parents, contributions):
+                for parent, c in zip(node.parents, contributions):
                     if c is not None:  # floats start from 0.0, as backward's sums do (so -0.0 is 0)
                         old = grads.get(parent)
                         grads[parent] = (old + c if old is not None else c if create_graph
@@ -628,53 +679,119 @@ def chain_rule(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
         yield Link(node, g, partials, contributions)
 
 
-def _walk_floats(order: list[Value], seed: float, needed: set[Value] | None = None
-                 ) -> dict[Value, float]:
-    """`chain_rule` on floats, specialised for speed: the same steps in the same order, the
-    sums in a dict (nodes untouched), nothing yielded; one- and two-input nodes spelled out.
+def _walk_floats(order: list[Value], seed: float, needed: set[Value] | None = None,
+                 keep: set[Value] | None = None) -> dict[Value, float]:
+    """`chain_rule` on floats, specialised for speed: the same steps in the same order, each
+    running sum in its node's `_acc` slot (None: no gradient reaches it); nothing yielded; one-
+    and two-input nodes spelled out. The caller holds `_walk_lock` and `_commit_lock`.
 
-    Proven equal to the general walk by tests/test_chain_rule.py on random DAGs. Raises,
-    naming the op and its values, where a rule fails or a grad is not finite.
+    With keep=None each node's sum is added to its grad as the node is passed (a pass that then
+    fails takes every addition back); with a set, the sums of its nodes are returned and no
+    grad changes. Proven equal to the general walk by tests/test_chain_rule.py on random DAGs.
+    Raises, naming the op and its values, where a rule fails or a grad is not finite.
     """
-    grads = {order[-1]: seed}
-    get = grads.get
-    node = order[-1]
+    kept: dict[Value, float] = {}
+    fresh: list[Value] = []  # nodes whose grad was 0 and now holds this pass's sum
+    carried: list[tuple[Value, Any]] = []  # (node, its grad before the pass) for the others
+    total = 0.0  # the sum of every grad: finite only if each of them is (inf − inf is nan)
+    overflow = None  # a grad plus this pass's sum that is not finite
+    order[-1]._acc = seed
     try:
         for node in reversed(order):
-            g = get(node)
+            g = node._acc
             if g is None:  # no gradient reaches it (or it is not on a needed path)
                 continue
+            node._acc = None
             if node._hooks is not None:
-                g = grads[node] = _hooked(node, g, False)
+                g = _hooked(node, g, False)
+            total += g
+            if keep is None:
+                old = node._grad
+                if old == 0.0:
+                    node._grad = g
+                    fresh.append(node)
+                else:  # a second backward adds to the first
+                    carried.append((node, old))
+                    node._grad = old + g
+                    if type(node._grad) is float and not _finite(node._grad):
+                        if not _finite(g):
+                            raise ArithmeticError  # this pass's own grad: the re-walk names it
+                        overflow = _sum_overflow(node, old, g)
+                        raise overflow
+            elif node in keep:
+                kept[node] = g
             op = node._op
             if op is None:
                 continue
-            parents = node._parents
+            x: Any = node._x  # a Value: an op node has one input at least
+            y: Any = node._y
             out = node._data
-            if len(parents) == 2:
-                x, y = parents
+            if y is not None and not node._rest:
+                # A product's partials are its inputs swapped (∂(x·y)/∂x = y, as its rules
+                # say: op.product is read off them), taken without calling the rules.
                 rx, ry = op.partials
-                if rx is not None and (x in needed if needed is not None else x._requires):
-                    c = (rx if type(rx) is float else rx(out, x._data, y._data)) * g
-                    grads[x] = get(x, 0.0) + c
-                if ry is not None and (y in needed if needed is not None else y._requires):
-                    c = (ry if type(ry) is float else ry(out, x._data, y._data)) * g
-                    grads[y] = get(y, 0.0) + c
-            elif len(parents) == 1:
-                x = parents[0]
+                if rx is not None and (x._requires if needed is None else x in needed):
+                    d = (rx if type(rx) is float else y._data if op.product
+                         else rx(out, x._data, y._data))
+                    s = x._acc
+                    x._acc = (0.0 if s is None else s) + d * g  # sums start at 0.0: -0.0 is 0
+                if ry is not None and (y._requires if needed is None else y in needed):
+                    d = (ry if type(ry) is float else x._data if op.product
+                         else ry(out, x._data, y._data))
+                    s = y._acc
+                    y._acc = (0.0 if s is None else s) + d * g
+            elif y is None:
                 rx = op.partials[0]
-                if rx is not None and (x in needed if needed is not None else x._requires):
-                    c = (rx if type(rx) is float else rx(out, x._data)) * g
-                    grads[x] = get(x, 0.0) + c
+                if rx is not None and (x._requires if needed is None else x in needed):
+                    s = x._acc
+                    x._acc = (0.0 if s is None else s) + (
+                        rx if type(rx) is float else rx(out, x._data)) * g
             else:
-                for parent, d in zip(parents, local_partials(node, needed=needed)):
+                for parent, d in zip(node.parents, local_partials(node, needed=needed)):
                     if d is not None:
-                        grads[parent] = get(parent, 0.0) + d * g
-        if not all(map(_finite, grads.values())):
+                        s = parent._acc
+                        parent._acc = (0.0 if s is None else s) + d * g
+        if not _finite(total):
             raise ArithmeticError
-    except (ArithmeticError, ValueError, TypeError):
-        # A slow second walk names the step: the general walk checks each partial and sum.
-        _raise_first_problem(order[-1], seed, needed)
+    except BaseException as err:
+        for node in fresh:  # take back what this pass added, and empty the slots
+            node._grad = 0.0
+        for node, old in carried:
+            node._grad = old
+        for node in order:
+            node._acc = None
+        if err is not overflow and isinstance(err, (ArithmeticError, ValueError, TypeError)):
+            # A slow second walk names the step: the general walk checks each partial and sum.
+            _raise_first_problem(order[-1], seed, needed)
+        raise
+    return kept
+
+
+# The float walk keeps its running sums in the nodes, so one pass at a time may run it. A pass
+# that finds it taken (another thread's, or a backward that a hook starts inside a pass) runs
+# the general walk instead, whose sums are its own: slower, and never blocked or mixed up.
+_walk_lock = threading.Lock()
+
+
+def _float_grads(order: list[Value], seed: float, needed: set[Value] | None = None,
+                 wanted: set[Value] | None = None, commit: bool = False) -> dict[Value, float]:
+    """The float grads of the walk from order[-1] (of the wanted nodes only, if given): added to
+    the nodes' grads with commit=True, else returned."""
+    if not _walk_lock.acquire(blocking=False):
+        grads = _dict_grads(order[-1], seed, needed)
+    else:
+        try:
+            with _commit_lock:
+                grads = _walk_floats(order, seed, needed,
+                                     keep=None if commit and wanted is None else wanted)
+        finally:
+            _walk_lock.release()
+        if commit and wanted is None:
+            return {}  # added as the walk went
+    if wanted is not None:
+        grads = {n: g for n, g in grads.items() if n in wanted}
+    if commit:
+        _commit(grads)
     return grads
 
 
@@ -682,10 +799,11 @@ def _raise_first_problem(root: Value, seed: Any, needed: set[Value] | None) -> N
     """Walk again and raise at the first step whose partial, contribution or sum is wrong."""
     grads: dict[Value, Any] = {}
     for link in chain_rule(root, seed, grads=grads, needed=needed):  # changes no node
-        for parent, d, c in zip(link.node._parents, link.partials, link.contributions):
+        parents = link.node.parents
+        for parent, d, c in zip(parents, link.partials, link.contributions):
             if c is None or (_finite(c) and _finite(grads[parent])):
                 continue
-            name = link.node._op.inputs[link.node._parents.index(parent)]  # type: ignore[union-attr]
+            name = link.node._op.inputs[parents.index(parent)]  # type: ignore[union-attr]
             what = (f"its partial ∂/∂{name} = {d!r}" if not _finite(d)
                     else f"the contribution {d!r} · {link.grad!r} = {c!r}" if not _finite(c)
                     else f"the grads of its input add up to {grads[parent]!r}")
@@ -714,18 +832,22 @@ def _hooked(node: Value, g: Any, create_graph: bool) -> Any:
     return g
 
 
-def _graph_grads(root: Value, seed: Any, needed: set[Value] | None = None
-                 ) -> dict[Value, Any]:
-    """Every grad of the walk with create_graph=True: Values, each checked finite when built."""
+def _dict_grads(root: Value, seed: Any, needed: set[Value] | None = None,
+                create_graph: bool = False) -> dict[Value, Any]:
+    """Every grad of the general walk, checked finite: Values as they are built (create_graph),
+    floats at the end."""
     grads: dict[Value, Any] = {}
-    for _ in chain_rule(root, seed, create_graph=True, grads=grads, needed=needed):
+    for _ in chain_rule(root, seed, create_graph=create_graph, grads=grads, needed=needed):
         pass
+    if not create_graph and not all(map(_finite, grads.values())):
+        _raise_first_problem(root, seed, needed)
     return grads
 
 
-# The walk needs no lock (its sums are its own); adding them to the nodes does, so that two
-# threads running backward on a shared graph both count (PyTorch locks its accumulation too).
-_commit_lock = threading.Lock()
+# The general walk needs no lock (its sums are its own); adding them to the nodes does, so that
+# two threads running backward on a shared graph both count (PyTorch locks its accumulation
+# too). Reentrant: a hook may run a backward of its own inside a pass.
+_commit_lock = threading.RLock()
 
 
 def _commit(grads: dict[Value, Any]) -> None:
@@ -735,12 +857,16 @@ def _commit(grads: dict[Value, Any]) -> None:
         sums = {node: node._grad + g for node, g in grads.items() if node._grad != 0.0}
         for node, total in sums.items():
             if not isinstance(total, Value) and not _finite(total):
-                raise OverflowError(f"backward: the grad of {node!r} would be {node._grad!r} "
-                                    f"+ {grads[node]!r} = {total!r}, not a finite number; "
-                                    f"call zero_grad() between passes")
+                raise _sum_overflow(node, node._grad, grads[node])
         grads.update(sums)
         for node, g in grads.items():
             node._grad = g
+
+
+def _sum_overflow(node: Value, old: Any, g: Any) -> OverflowError:
+    """The error for a grad that this pass's sum would take past the largest float."""
+    return OverflowError(f"backward: the grad of {node!r} would be {old!r} + {g!r} = "
+                         f"{old + g!r}, not a finite number; call zero_grad() between passes")
 
 
 def _inputs_of(inputs: Any) -> set[Value]:
@@ -759,7 +885,7 @@ def _inputs_of(inputs: Any) -> set[Value]:
 
 
 def _written(node: Value) -> str:
-    return written_call(node._op, tuple(p._data for p in node._parents))  # type: ignore[arg-type]
+    return written_call(node._op, tuple(p._data for p in node.parents))  # type: ignore[arg-type]
 
 
 def grads_of(root: Value, wrt: list[Value], seed: Any = 1.0, *, create_graph: bool = False
@@ -773,7 +899,7 @@ def grads_of(root: Value, wrt: list[Value], seed: Any = 1.0, *, create_graph: bo
     order = topological_order(root)
     needed = _needed(order, set(wrt))
     if create_graph:
-        grads = _graph_grads(root, seed, needed)
+        grads = _dict_grads(root, seed, needed, create_graph=True)
     else:
-        grads = _walk_floats(order, float(seed), needed)
+        grads = _float_grads(order, float(seed), needed, set(wrt))
     return [grads.get(w, 0.0) for w in wrt]

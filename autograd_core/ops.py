@@ -60,6 +60,7 @@ class Op:
     inputs: tuple[str, ...] = field(default=(), kw_only=True)  # input names: ("x", "lo", "hi")
     defaults: tuple[float, ...] = field(default=(), kw_only=True)  # for the last inputs
     arity: int = field(init=False)  # number of inputs: one partial rule each
+    product: bool = field(init=False)  # out = x·y, read off the rules: ∂/∂x = y, ∂/∂y = x
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -90,6 +91,8 @@ class Op:
         if placeholders != n:
             raise ValueError(f"op record {self.name!r}: syntax {self.syntax!r} has "
                              f"{placeholders} placeholders for {n} inputs")
+        object.__setattr__(self, "product", n == 2 and tuple(
+            self.partial_written(i) for i in range(2)) == self.inputs[::-1])
 
     @property
     def constant(self) -> tuple[int, ...]:

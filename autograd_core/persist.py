@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .engine import Value, topological_order
+from .engine import Value, link, topological_order
 from .ops import Op
 
 # One pickled op node: its record, its parents' places in the list, data, grad and label.
@@ -29,7 +29,7 @@ def reduce(value: Value) -> tuple[Any, ...]:
     for node in order:
         if node._op is not None:
             index[node] = len(leaves) + len(spec)
-            spec.append((node._op, tuple(index[p] for p in node._parents), node._data,
+            spec.append((node._op, tuple(index[p] for p in node.parents), node._data,
                          _plain_grad(node), node._label))
     return graph, (leaves, spec)
 
@@ -41,8 +41,7 @@ def deepcopy(value: Value, memo: dict[int, Any]) -> Value:
         if id(node) not in memo:
             new = leaf(type(node), node._data, 0.0, node._label, node._requires)
             if node._op is not None:
-                new._op = node._op
-                new._parents = tuple(memo[id(p)] for p in node._parents)
+                link(new, node._op, tuple(memo[id(p)] for p in node.parents))
             memo[id(node)] = new
             made.append((node, new))
     # Grads last: a grad from create_graph=True is a graph that may hold these very nodes.
@@ -71,8 +70,6 @@ def graph(leaves: list[Value], spec: list[Spec]) -> Value:
     nodes = list(leaves)
     for op, parents, data, grad, label in spec:
         node = leaf(Value, data, grad, label)
-        node._op = op
-        node._parents = tuple(nodes[i] for i in parents)
-        node._requires = any(p._requires for p in node._parents)
+        link(node, op, tuple(nodes[i] for i in parents))
         nodes.append(node)
     return nodes[-1]

@@ -15,6 +15,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ LIMIT = "numpy"
 FASTEST = "jax"  # what a user who wants this fast would pick: every row is also compared to it
 COMPILERS = {"ours-compiled": "ours"}  # an engine that compiles, and the eager engine it replays
 ANCHOR = "micrograd"
+BASES = {"ours": "ours@base", "ours-plain": "ours-plain@base"}  # an engine and itself earlier
 HERE = Path(__file__).resolve().parent
 
 
@@ -356,6 +358,7 @@ def report(results: dict[str, dict[str, Any]], cfg: Config, problems: list[str],
              "## Machine", "", *machine(), "", "## Versions", "", *versions, "",
              "## Agreement", "", *check, "", "## Results", "",
              *moons_table(results, cfg.moons_points), "",
+             *(base_table(results) + [""] if any(b in results for b in BASES.values()) else []),
              *chain_table(results, cfg.chain_sizes), "",
              *memory_table(results, cfg), "",
              *(compile_table(results, cfg) + [""] if any(e in results for e in COMPILERS)
@@ -381,6 +384,40 @@ def report(results: dict[str, dict[str, Any]], cfg: Config, problems: list[str],
     return "\n".join(lines)
 
 
+def export_commit(commit: str, into: str) -> str:
+    """Write the commit's autograd_core package into the folder; its short hash."""
+    try:
+        short = subprocess.run(["git", "rev-parse", "--short", f"{commit}^{{commit}}"],
+                               cwd=HERE.parent, check=True, capture_output=True,
+                               text=True).stdout.strip()
+        archive = subprocess.run(["git", "archive", short, "autograd_core"], cwd=HERE.parent,
+                                 check=True, capture_output=True).stdout
+    except (OSError, subprocess.CalledProcessError) as err:
+        raise SystemExit(f"--base {commit}: not a commit of this repository ({err})") from None
+    subprocess.run(["tar", "-x", "-C", into], input=archive, check=True)
+    return short
+
+
+def base_table(results: dict[str, dict[str, Any]]) -> list[str]:
+    """The moons step now and at the earlier commit, in both collector modes."""
+    rows = ["### Against an earlier commit", "",
+            ("The moons step of `ours` (and `ours-plain`) beside the same engine at the commit "
+             "named under Versions, interleaved in the same rounds: milliseconds, median; "
+             "`× base` = how many times faster than that commit (above 1: faster now)."), "",
+            "| engine | forward | backward | step | at the commit | × base |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for engine, base in BASES.items():
+        now, then = results.get(engine, {}).get("moons"), results.get(base, {}).get("moons")
+        if status(now) is not None or status(then) is not None:
+            continue
+        assert now is not None and then is not None
+        step, old = (statistics.median(times(r, PARTS)) for r in (now, then))
+        rows.append(f"| {engine} | {fmt_ms(statistics.median(now['forward']))} | "
+                    f"{fmt_ms(statistics.median(now['backward']))} | **{fmt_ms(step)}** | "
+                    f"{fmt_ms(old)} | {_ratio(old, step)} |")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     """Measure, check, write the report; 1 if engines disagree."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -388,14 +425,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default=",".join(ENGINES),
                         help=f"comma-separated, from {', '.join(ENGINES)}")
     parser.add_argument("--out", help="write the report here (default: RESULTS.md unless --quick)")
+    parser.add_argument("--base", metavar="COMMIT",
+                        help="also run `ours` and `ours-plain` as they were at this commit")
     args = parser.parse_args(argv)
     engines = args.engines.split(",")
     unknown = set(engines) - set(ENGINES)
     if unknown:
         parser.error(f"unknown engines: {', '.join(sorted(unknown))}")
+    if not args.base:
+        engines = [e for e in engines if e not in BASES.values()]
     cfg = QUICK if args.quick else FULL
     start = time.perf_counter()
-    results = measure(cfg, engines)
+    with tempfile.TemporaryDirectory() as tree:
+        if args.base:
+            os.environ["BENCH_BASE_COMMIT"] = export_commit(args.base, tree)
+            os.environ["BENCH_BASE_TREE"] = tree
+        results = measure(cfg, engines)
     problems = disagreements(results)
     command = "make bench-quick" if args.quick else "make bench"
     text = report(results, cfg, problems, time.perf_counter() - start, command)

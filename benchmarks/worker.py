@@ -31,6 +31,8 @@ ENGINES = {  # name → module under benchmarks.engines
     "numpy": "numpy_vectorised",
     "torch-vectorised": "torch_vectorised",  # whole float64 tensors, torch's autograd
     "jax": "jax_jit",  # the hand-written step in one jax.jit, float64
+    "ours@base": "ours_base",  # `ours` at an earlier commit (run --base COMMIT)
+    "ours-plain@base": "ours_base_plain",  # `ours-plain` at that commit
 }
 
 

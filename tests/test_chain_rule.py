@@ -137,3 +137,71 @@ def test_a_failing_walk_changes_no_grad():
     with pytest.raises(ZeroDivisionError, match="backward through"):
         (x * 2 * w + (x - 5.0).sqrt()).backward()
     assert (x.grad, w.grad) == before
+
+
+# --- the float walk's sums live in the nodes' `_acc` slots during a pass: never after one ------
+
+def _slots_empty(root):
+    return all(n._acc is None for n in topological_order(root))
+
+
+@settings(max_examples=100, deadline=None)
+@given(graphs(), st.floats(-3.0, 3.0))
+def test_a_second_backward_adds_the_same_numbers_and_leaves_no_sums_behind(graph, start):
+    leaves, root = graph
+    order = topological_order(root)
+    for n in order:  # grads already there (a second backward adds to them)
+        n.grad = start if n.requires_grad else 0.0
+    walked = _general_walk(root)
+    root.backward()
+    for n in order:
+        assert n.grad == (start + walked[n] if n in walked else start if n.requires_grad
+                          else 0.0)
+    assert _slots_empty(root)
+
+
+@settings(max_examples=100, deadline=None)
+@given(graphs(), st.integers(0, 2))
+def test_a_pass_that_fails_deep_in_the_graph_takes_back_every_grad_it_added(graph, where):
+    leaves, root = graph
+    # The failing node comes first in topological order, so the walk reaches it last, having
+    # added the grads of all the others: the log of a number so near 0 that 1/x is inf.
+    bad = (leaves[where % len(leaves)] * 0.0 + 5e-324).log()
+    top = bad + root
+    order = topological_order(top)
+    assert order.index(bad) < order.index(root)
+    for i, n in enumerate(order):
+        n.grad = float(i % 3) if n.requires_grad else 0.0
+    before = {n: n.grad for n in order}
+    with pytest.raises(OverflowError, match="backward through"):
+        top.backward()
+    assert {n: n.grad for n in order} == before
+    assert _slots_empty(top)
+
+
+def test_a_hook_that_runs_backward_inside_a_pass_gets_the_general_walk():
+    # The hook's pass finds the float walk busy (its sums are in the nodes) and runs the
+    # general walk: both passes count, on a graph they share.
+    x, w = Value(2.0, "x"), Value(3.0, "w")
+    inner = x * w
+    h = x * x
+    h.register_hook(lambda g: inner.backward())
+    (h + w).backward()
+    assert (x.grad, w.grad) == (4.0 + 3.0, 1.0 + 2.0)
+    assert _slots_empty(h + w) and _slots_empty(inner)
+
+
+def test_a_hook_that_fails_inside_a_pass_leaves_every_grad_and_slot_as_it_was():
+    x = Value(2.0, "x")
+    x.grad = 1.5
+    y = x * x
+    z = y * 3.0
+
+    def boom(g):
+        raise RuntimeError("hook failed")
+
+    x.register_hook(boom)
+    with pytest.raises(RuntimeError, match="hook failed"):
+        z.backward()
+    assert (x.grad, y.grad, z.grad) == (1.5, 0.0, 0.0)
+    assert _slots_empty(z)

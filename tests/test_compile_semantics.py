@@ -2,86 +2,18 @@
 branches, detach, no_grad blocks, .data reads and closed-over Values, compiled and eager,
 scalar and batched, compared number for number.
 
-The engine reports reads, detach and no_grad ops to the trace through three hooks
-(ENGINE_HOOKS.md). Until the engine calls them itself, the `hooks` fixture wraps the engine's
-methods to make exactly those calls, so this suite tests the compiler's side of the contract.
+The engine reports to the trace in progress (`modes.tracing()`) every read of a Value's number,
+every detach, every op run under no_grad and every leaf f creates: the compiler turns them into
+guards, stop-gradient steps and constants.
 """
 
 import numpy as np
 import pytest
 
-from autograd_core import Value, compile, engine, no_grad, value_and_grad
-from autograd_core.compile.trace import Recorder
-from autograd_core.modes import recording, tracer, tracing
+from autograd_core import Value, compile, no_grad, value_and_grad
 
 
-def _engine_reports_reads() -> bool:
-    recorder = Recorder()
-    token = tracer.set(recorder)
-    try:
-        Value(1.0).data  # noqa: B018 — a read, reported if the engine has the hook
-    finally:
-        tracer.reset(token)
-    return bool(recorder.comparisons)
-
-
-@pytest.fixture
-def hooks(monkeypatch):
-    """The three engine hooks of ENGINE_HOOKS.md, when the engine does not make them yet."""
-    init = Value.__init__
-
-    def created(self, *args, **kwargs):
-        init(self, *args, **kwargs)
-        trace = tracing()
-        if trace is not None:
-            trace.created(self)
-
-    if "created" not in engine.__dict__.get("_HOOKS", ()):  # hook 4: not in the engine yet
-        monkeypatch.setattr(Value, "__init__", created)
-    if _engine_reports_reads():
-        return
-    data = Value.data
-
-    def read(self):
-        result = data.fget(self)
-        trace = tracing()
-        if trace is not None:
-            trace.read(self, "data", result)
-        return result
-
-    def as_float(self):
-        result = data.fget(self)
-        trace = tracing()
-        if trace is not None:
-            trace.read(self, "float", result)
-        return result
-
-    detach = Value.detach
-
-    def detached(self):
-        out = detach(self)
-        trace = tracing()
-        if trace is not None:
-            trace.detached(self, out)
-        return out
-
-    apply = engine.apply
-
-    def apply_reporting(op, *args):
-        out = apply(op, *args)
-        trace = tracing()
-        if trace is not None and not recording():
-            inputs = tuple(a if isinstance(a, Value) else engine.Constant(a) for a in args)
-            trace.unrecorded(op, inputs, out)
-        return out
-
-    monkeypatch.setattr(Value, "data", property(read, data.fset))
-    monkeypatch.setattr(Value, "__float__", as_float)
-    monkeypatch.setattr(Value, "detach", detached)
-    monkeypatch.setattr(engine, "apply", apply_reporting)
-
-
-def test_a_leaf_made_inside_f_is_a_constant_and_a_closed_over_one_is_read(hooks):
+def test_a_leaf_made_inside_f_is_a_constant_and_a_closed_over_one_is_read():
     c = Value(2.0)
     program = compile(lambda x: x * Value(3.0) + c, 1.0)
     assert program.traces[0].tape.constants == [3.0] and program.traces[0].tape.captured == [c]
@@ -89,13 +21,13 @@ def test_a_leaf_made_inside_f_is_a_constant_and_a_closed_over_one_is_read(hooks)
     assert program(2.0) == (10.0, (3.0,))
 
 
-def test_detach_replays_as_a_stop_gradient_recomputed_at_replay(hooks):
+def test_detach_replays_as_a_stop_gradient_recomputed_at_replay():
     program = compile(lambda x: x * x.detach(), 3.0)
     assert program(5.0) == (25.0, (5.0,))
     assert "(no gradient)" in program.listing()
 
 
-def test_a_no_grad_block_is_recomputed_and_a_guard_on_it_compares_the_replayed_value(hooks):
+def test_a_no_grad_block_is_recomputed_and_a_guard_on_it_compares_the_replayed_value():
     def f(x):
         with no_grad():
             s = x * 2.0
@@ -106,7 +38,7 @@ def test_a_no_grad_block_is_recomputed_and_a_guard_on_it_compares_the_replayed_v
     assert value_and_grad(f)(4.0) == (32.0, 8.0)
 
 
-def test_a_number_read_out_of_a_value_is_a_guard_naming_the_read(hooks):
+def test_a_number_read_out_of_a_value_is_a_guard_naming_the_read():
     def f(x):
         return x * x if x.data > 0 else x * -1.0
 
@@ -153,7 +85,7 @@ def _random_function(seed, captured):
 
 @pytest.mark.filterwarnings("ignore:f. 8 traces:RuntimeWarning")  # .data reads: the cap
 @pytest.mark.parametrize("seed", range(25))
-def test_random_functions_replay_like_eager_scalar_and_batched(hooks, seed):
+def test_random_functions_replay_like_eager_scalar_and_batched(seed):
     captured = [Value(0.7), Value(-1.2)]
     f = _random_function(seed, captured)
     rng = np.random.default_rng(seed + 1000)

@@ -69,11 +69,11 @@ def test_record_is_complete(op):
 
 @pytest.mark.parametrize("op", OPS, ids=IDS)
 def test_a_record_whose_rules_read_y_and_x_is_a_product_and_only_mul_reads_so(op):
-    # compile's replay reads "a product" off the rules (∂/∂x = y, ∂/∂y = x) and takes a layer of
-    # such terms back through matrix products: the reading must be true, and only for x·y
-    from autograd_core.compile.matmul import is_product as _is_product
-    assert _is_product(op) == (op is ops.MUL)
-    if _is_product(op):
+    # The record reads "a product" off its rules (∂/∂x = y, ∂/∂y = x): backward takes such
+    # partials without calling the rules, compile a layer of them through matrix products.
+    # The reading must be true, and only for x·y.
+    assert op.product == (op is ops.MUL)
+    if op.product:
         rng = np.random.default_rng(0)
         for x, y in rng.uniform(*op.test_range[0], size=(50, 2)).tolist():
             out = op.forward(x, y)

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from .execute import FloatExecutor
-from .matmul import is_product
 from .tape import Tape
 
 # Above this many equations the interpreter runs instead: compiling the source would cost
@@ -75,13 +74,12 @@ def _source(tape: Tape) -> tuple[str, dict[str, Any]]:
         op, inputs, out, live = tape.eqns[k]
         if not live or out not in started:
             continue  # no gradient reaches it
-        product = is_product(op)
         for i, (p, rule) in enumerate(zip(inputs, op.partials)):
             if rule is None or not tape.takes_gradient(p):
                 continue
             if type(rule) is float:
                 partial = repr(rule)
-            elif product:  # ∂(x·y)/∂x = y, ∂(x·y)/∂y = x, as the rule itself says
+            elif op.product:  # ∂(x·y)/∂x = y, ∂(x·y)/∂y = x, as the rule itself says
                 partial = f"v{inputs[1 - i]}"
             else:
                 namespace[f"R{k}_{i}"] = rule

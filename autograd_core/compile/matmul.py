@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import Op
 from .passes import Schedule
 
 # A grid block's inputs as (terms, outer, 1) and (terms, 1, inner), by which input is outer.
@@ -27,11 +26,6 @@ class Grid:
     shape: tuple[int, int]
 
 
-def is_product(op: Op) -> bool:
-    """out = x·y, read from the rules: ∂out/∂x is y and ∂out/∂y is x."""
-    return op.arity == 2 and (op.partial_written(0), op.partial_written(1)) == op.inputs[::-1]
-
-
 def products_to_matmul(schedule: Schedule) -> Schedule:
     """Each sum's block of products that runs over a grid (a layer: every neuron's weights
     with every point's inputs), with one sign per term, becomes a grid block reading each
@@ -43,7 +37,7 @@ def products_to_matmul(schedule: Schedule) -> Schedule:
             continue
         blocks = list(group.blocks)
         for i, b in enumerate(blocks):
-            if b.op is None or not is_product(b.op):
+            if b.op is None or not b.op.product:
                 continue
             if b.signs is not None and not (b.signs == b.signs[:, :1]).all():
                 continue
