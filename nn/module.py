@@ -115,6 +115,20 @@ class Module:
         for p in self.parameters():
             p.grad = 0.0
 
+    def requires_grad_(self, flag: bool = True) -> Self:
+        """Freeze (False) or unfreeze every parameter, as PyTorch's `module.requires_grad_`: a
+        frozen parameter takes no gradient and optimizers leave it as it is. Returns self."""
+        if not isinstance(flag, bool):
+            raise TypeError(f"{type(self).__name__}.requires_grad_: flag must be a bool, got "
+                            f"{type(flag).__name__}: {flag!r}")
+        for p in self.parameters():
+            p.requires_grad_(flag)
+        return self
+
+    def frozen(self) -> list[str]:
+        """The names of the parameters that take no gradient (frozen by requires_grad_)."""
+        return [name for name, p in self.named_parameters() if not p.requires_grad]
+
     def train(self, mode: bool = True) -> Self:
         """Set `training` on self and every sub-module; returns self, for chaining."""
         if not isinstance(mode, bool):  # "eval" or 0 would otherwise set a truthy mode
@@ -186,6 +200,7 @@ class Module:
             "num_parameters": len(state),
             # repr(float) round-trips exactly, so save → load gives back the very same numbers.
             "parameters": {name: float(value) for name, value in state.items()},
+            "frozen": self.frozen(),  # fine-tuning resumes with the same parameters frozen
         }
         return json.dumps(checkpoint, indent=1, allow_nan=False, ensure_ascii=False).encode()
 
@@ -222,10 +237,17 @@ class Module:
         if count != len(state):
             raise CheckpointError(f"{path} says it holds {count!r} parameters but lists "
                                   f"{len(state)}")
+        frozen = checkpoint.get("frozen", [])  # a file from before "frozen" froze nothing
+        if not isinstance(frozen, list) or not all(isinstance(name, str) and name in state
+                                                   for name in frozen):
+            raise CheckpointError(f"{path} has a malformed 'frozen' (a list of its parameter "
+                                  f"names), got {_shown(frozen)}")
         try:
             self.load_state_dict(state)
         except CheckpointError as err:
             raise CheckpointError(f"{path}: {err}") from None
+        for name, p in self.named_parameters():
+            p.requires_grad_(name not in frozen)
         return self
 
     def _check_architecture(self, checkpoint: dict[str, Any], path: Any) -> None:

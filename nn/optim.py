@@ -99,12 +99,14 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        """Update every parameter from its grad, then count the step; all or nothing."""
+        """Update every parameter that requires a grad (a frozen one stays as it is, weight
+        decay and momentum included), then count the step; all or nothing."""
         lr = self.current_lr()
         # Every update is computed and checked before any is written: an overflow in the last
         # parameter must not leave the first ones moved (nor a buffer holding its number).
-        updates = [self._propose(i, p, lr) for i, p in enumerate(self.params)]
-        for p, (data, state) in zip(self.params, updates):
+        live = [(i, p) for i, p in enumerate(self.params) if p.requires_grad]
+        updates = [self._propose(i, p, lr) for i, p in live]
+        for (_, p), (data, state) in zip(live, updates):
             p.data = data
             for buffer, value in state.items():
                 getattr(self, buffer)[p] = value

@@ -143,6 +143,36 @@ def test_save_load_round_trip_is_exact(tmp_path):
     assert [f.name for f in tmp_path.iterdir()] == ["model.json"]  # no temp file left behind
 
 
+def test_frozen_parameters_are_saved_and_loaded_frozen(tmp_path):
+    model = MLP(2, [3, 1], seed=1)
+    model.layers[0].requires_grad_(False)  # fine-tune the last layer only
+    frozen = model.frozen()
+    assert len(frozen) == 9 and all(name.startswith("layers.0.") for name in frozen)
+    path = model.save(tmp_path / "model.json")
+    other = MLP(2, [3, 1], seed=2).load(path)
+    assert other.frozen() == frozen
+    assert MLP(2, [3, 1], seed=3).requires_grad_(False).load(path).frozen() == frozen
+
+
+@pytest.mark.parametrize("frozen", [{"layers.0.neurons.0.b": 1}, ["nope"], [3], "layers"])
+def test_a_malformed_frozen_list_is_refused_and_changes_nothing(tmp_path, frozen):
+    model = MLP(2, [3, 1], seed=1)
+    checkpoint = json.loads(model.dumps())
+    checkpoint["frozen"] = frozen
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(checkpoint))
+    other = MLP(2, [3, 1], seed=2)
+    before = other.state_dict()
+    with pytest.raises(CheckpointError, match="malformed 'frozen'"):
+        other.load(path)
+    assert other.state_dict() == before and other.frozen() == []
+
+
+def test_requires_grad_on_a_module_needs_a_bool():
+    with pytest.raises(TypeError, match="flag must be a bool"):
+        MLP(2, [3]).requires_grad_("no")
+
+
 def test_state_dict_round_trip():
     a, b = MLP(2, [3, 1], seed=1), MLP(2, [3, 1], seed=2)
     b.load_state_dict(a.state_dict())

@@ -127,3 +127,26 @@ def test_bad_hyper_parameters_say_what_is_wrong(make, error, words):
     with pytest.raises(error) as info:
         make([Value(1.0)])
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.5),
+    lambda ps: Adam(ps, lr=0.1, weight_decay=0.5),
+])
+def test_a_frozen_parameter_stays_as_it_is_decay_and_momentum_included(make):
+    free, frozen = Value(1.0), Value(2.0)
+    frozen.requires_grad_(False)
+    optimizer = make([free, frozen])
+    for _ in range(3):
+        optimizer.zero_grad()
+        (free * frozen + frozen * frozen).backward()
+        optimizer.step()
+    assert frozen.data == 2.0 and frozen.grad == 0.0
+    assert free.data != 1.0
+    buffers = [b for b in ("velocity", "m", "v") if hasattr(optimizer, b)]
+    assert all(frozen not in getattr(optimizer, b) for b in buffers)
+    frozen.requires_grad_(True)  # unfrozen, it trains again
+    optimizer.zero_grad()
+    (free * frozen).backward()
+    optimizer.step()
+    assert frozen.data != 2.0
