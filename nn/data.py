@@ -131,6 +131,9 @@ def minibatches(X: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = T
                 seed: RandomSeed = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One epoch of (X_batch, y_batch) pairs of batch_size rows (the last may be smaller)."""
     batch_size = _check_size("batch_size", batch_size)
+    if not isinstance(shuffle, bool):  # "no" would shuffle: a non-empty str is true
+        raise TypeError(f"minibatches: shuffle must be a bool, got {type(shuffle).__name__}: "
+                        f"{shuffle!r}")
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     order = _random_state(seed).permutation(len(X)) if shuffle else np.arange(len(X))

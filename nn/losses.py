@@ -18,6 +18,8 @@ from typing import Any
 
 from autograd_core import Value
 
+from .optim import _check_number
+
 Scalar = float | Value
 Scores = Sequence[Scalar]
 
@@ -160,12 +162,14 @@ def cross_entropy(logits: Scores | Sequence[Scores], target: int | Sequence[int]
 def multiclass_hinge_loss(scores: Scores | Sequence[Scores], target: int | Sequence[int],
                           margin: float = 1.0) -> Value:
     """Multiclass SVM loss Σ_{j≠y} max(0, sⱼ − s_y + margin); a batch gives the mean."""
+    margin = _check_number("multiclass_hinge_loss", "margin", margin, -math.inf)
     return _per_example("multiclass_hinge_loss", scores, target,
                         lambda s, y: _multiclass_hinge(s, y, margin))
 
 
 def l2_regularization(parameters: Iterable[Value], alpha: float = 1.0) -> Value:
     """alpha · Σ θ²."""
+    alpha = _check_number("l2_regularization", "alpha", alpha, 0.0)
     squares = [p * p for p in parameters]
     if not squares:
         raise ValueError("l2_regularization needs at least one parameter, got none")

@@ -51,6 +51,16 @@ def _layers(model: Module) -> list[tuple[str, list[Neuron]]]:
                     f"{type(model).__name__}: {model!r}")
 
 
+def _trains(name: str, what: str, params: list[Any]) -> bool:
+    """Whether a layer's weights (or biases) take gradients: all of them, or none (frozen)."""
+    frozen = sum(not p.requires_grad for p in params)
+    if 0 < frozen < len(params):
+        raise ValueError(f"to_torch cannot translate {_dotted(name)}: {frozen} of its "
+                         f"{len(params)} {what} are frozen, and torch freezes a whole tensor "
+                         f"(freeze all of the layer's {what} or none)")
+    return frozen == 0
+
+
 def _dotted(*names: str) -> str:
     return ".".join(name for name in names if name) or "(model)"
 
@@ -96,15 +106,19 @@ def to_torch(model: Module) -> Any:
                 raise ValueError(f"to_torch cannot translate {_dotted(name)}: neuron {j} reads "
                                  f"{neuron.nin} inputs but neuron 0 reads {nin}")
             weights.append([w.data for w in neuron.w])  # a Value's data is always finite
-        plan.append((weights, [n.b.data for n in neurons], activation))
+        trains = (_trains(name, "weights", [w for n in neurons for w in n.w]),
+                  _trains(name, "biases", [n.b for n in neurons]))
+        plan.append((weights, [n.b.data for n in neurons], activation, trains))
         width = len(neurons)
     torch = _torch("to_torch")
     modules = []
-    for weights, biases, activation in plan:
+    for weights, biases, activation, (weight_trains, bias_trains) in plan:
         linear = torch.nn.Linear(len(weights[0]), len(weights), dtype=torch.float64)
         with torch.no_grad():
             linear.weight.copy_(torch.tensor(weights, dtype=torch.float64))
             linear.bias.copy_(torch.tensor(biases, dtype=torch.float64))
+        linear.weight.requires_grad_(weight_trains)
+        linear.bias.requires_grad_(bias_trains)
         modules.append(linear)
         if activation == "leaky_relu":
             modules.append(torch.nn.LeakyReLU(_leaky_slope()))
@@ -174,7 +188,9 @@ def from_torch(module: Any) -> MLP:
             biases = (_tensor_list(torch, part.bias, f"part {name} bias") if part.bias is not None
                       else [0.0] * part.out_features)
             layers.append({"name": name, "weights": weights, "biases": biases,
-                           "out": part.out_features, "activation": None})
+                           "out": part.out_features, "activation": None,
+                           "trains": (part.weight.requires_grad,
+                                      part.bias is None or part.bias.requires_grad)})
             continue
         activation = _our_activation(torch, part)
         if activation is None:
@@ -205,5 +221,7 @@ def from_torch(module: Any) -> MLP:
         for neuron, row, b in zip(ours.neurons, layer["weights"], layer["biases"], strict=True):
             for w, v in zip(neuron.w, row, strict=True):
                 w.data = float(v)
+                w.requires_grad_(layer["trains"][0])
             neuron.b.data = float(b)
+            neuron.b.requires_grad_(layer["trains"][1])
     return model.train(module.training)

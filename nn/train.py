@@ -24,7 +24,7 @@ from .data import RandomSeed, _random_state, minibatches
 from .flow import FlowRecorder, LayerFlow
 from .losses import l2_regularization
 from .module import Module
-from .optim import Optimizer
+from .optim import Optimizer, _check_number
 
 LossFn = Callable[[Module, np.ndarray, np.ndarray], tuple[Value, float | None]]
 Callback = Callable[[int, float, float | None], bool | None]
@@ -37,6 +37,7 @@ def _score(x: Any) -> float:
 def predict(output: Any, threshold: float = 0.0) -> int:
     """The class an output stands for: argmax of a list of scores; for one score, 1 if it is
     above `threshold` (0 for scores and logits, 0.5 for probabilities) and else 0."""
+    threshold = _check_number("predict", "threshold", threshold, -math.inf)
     if isinstance(output, (Value, numbers.Real)):
         return int(_score(output) > threshold)
     scores = [_score(s) for s in output]
@@ -46,6 +47,7 @@ def predict(output: Any, threshold: float = 0.0) -> int:
 def accuracy(outputs: Sequence[Any], labels: Sequence[Any] | np.ndarray,
              threshold: float = 0.0) -> float:
     """The fraction of examples with predict(output) = label; binary labels may be 0/1 or ±1."""
+    threshold = _check_number("accuracy", "threshold", threshold, -math.inf)
     if len(outputs) != len(labels):
         raise ValueError(f"accuracy got {len(outputs)} outputs but {len(labels)} labels")
     if len(outputs) == 0:
@@ -202,6 +204,9 @@ class History:
 def evaluate(model: Module, loss_fn: LossFn, X: np.ndarray, y: np.ndarray
              ) -> tuple[float, float | None]:
     """(loss, accuracy) on X, y under no_grad and in eval mode (the mode is restored after)."""
+    if not isinstance(model, Module):
+        raise TypeError(f"evaluate: model must be an nn Module, got {type(model).__name__}: "
+                        f"{model!r}")
     was_training = model.training
     model.eval()
     try:

@@ -10,9 +10,10 @@ import inspect
 import io
 import math
 
+import numpy as np
 import pytest
 
-from autograd_core import Value, gradcheck, numerical_gradient
+from autograd_core import Value, gradcheck, nn, numerical_gradient
 from autograd_core.nn import (
     MLP,
     SGD,
@@ -168,3 +169,24 @@ def test_train_mode_must_be_a_bool_and_changes_nothing_when_refused():
     with pytest.raises(TypeError, match="mode must be a bool, got str: 'invalid'"):
         model.train("invalid")
     assert not any(m.training for m in model.modules())
+
+
+# --- nn's remaining numeric and flag arguments (issue 21) ---------------------------------------
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: nn.predict(0.3, threshold=float("nan")), ValueError, "threshold must be a finite"),
+    (lambda: nn.predict(0.3, threshold="0"), TypeError, "threshold must be a number"),
+    (lambda: nn.accuracy([0.3], [1], threshold=float("inf")), ValueError, "threshold"),
+    (lambda: list(nn.minibatches(np.zeros((4, 2)), np.zeros(4), 2, shuffle="no")), TypeError,
+     "shuffle must be a bool"),
+    (lambda: nn.l2_regularization([Value(1.0)], alpha=float("nan")), ValueError,
+     "alpha must be a finite"),
+    (lambda: nn.l2_regularization([Value(1.0)], alpha=-1.0), ValueError, "alpha"),
+    (lambda: nn.multiclass_hinge_loss([Value(1.0), Value(2.0)], 0, margin=float("nan")),
+     ValueError, "margin must be a finite"),
+    (lambda: nn.evaluate(3, lambda *a: None, np.zeros((2, 2)), np.ones(2)), TypeError,
+     "model must be an nn Module"),
+])
+def test_nn_numbers_and_flags_are_checked_by_name(call, error, words):
+    with pytest.raises(error, match=words):
+        call()

@@ -109,6 +109,23 @@ def test_training_mode_is_carried_both_ways(torch):
     assert from_torch(torch.nn.Linear(2, 1)).training is True
 
 
+def test_frozen_layers_are_carried_both_ways(torch):
+    model = MLP(2, [3, 1], seed=1)
+    model.layers[0].requires_grad_(False)
+    model.layers[1].neurons[0].b.requires_grad_(False)
+    module = to_torch(model)
+    assert [p.requires_grad for p in module.parameters()] == [False, False, True, False]
+    back = from_torch(module)
+    assert back.frozen() == model.frozen()
+
+
+def test_to_torch_refuses_a_partly_frozen_tensor_naming_the_layer():
+    model = MLP(2, [3, 1], seed=1)
+    model.layers[0].neurons[1].w[0].requires_grad_(False)
+    with pytest.raises(ValueError, match=r"layers\.0: 1 of its 6 weights are frozen"):
+        to_torch(model)
+
+
 def test_float32_module_is_read_exactly_in_float64(torch):
     torch.manual_seed(1)
     linear = torch.nn.Linear(3, 2)  # float32 by default
