@@ -81,7 +81,7 @@ class Value:
         # A leaf. Op nodes are made by `apply`, which sets the same seven fields.
         self._data = data if type(data) is float and _finite(data) else as_real(data, "Value")
         self._grad: Any = 0.0  # a float; a Value after backward(create_graph=True)
-        self._acc: float | None = None  # backward's running sum, during a pass only
+        self._acc = 0.0  # backward's running sum for this node: 0.0 between passes
         self.label = label  # checked by its setter
         self._op: Op | None = None
         self._x: Value | None = None  # the first input (None for a leaf)
@@ -498,7 +498,7 @@ def apply(op: Op, *args: Any) -> Value:
     out = _new(Value)
     out._data = data
     out._grad = 0.0
-    out._acc = None
+    out._acc = 0.0
     out._label = ""
     out._hooks = None
     if recording():
@@ -538,7 +538,7 @@ def _constant(number: Any) -> Constant:
     out = _new(Constant)
     out._data = number if type(number) is float and _finite(number) else as_real(number, "Value")
     out._grad = 0.0
-    out._acc = None
+    out._acc = 0.0
     out._label = ""
     out._hooks = None
     out._op = None
@@ -682,26 +682,28 @@ def chain_rule(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
 def _walk_floats(order: list[Value], seed: float, needed: set[Value] | None = None,
                  keep: set[Value] | None = None) -> dict[Value, float]:
     """`chain_rule` on floats, specialised for speed: the same steps in the same order, each
-    running sum in its node's `_acc` slot (None: no gradient reaches it); nothing yielded; one-
-    and two-input nodes spelled out. The caller holds `_walk_lock` and `_commit_lock`.
+    running sum in its node's `_acc` slot (0.0 between passes); nothing yielded; one- and
+    two-input nodes spelled out. The caller holds `_walk_lock` and `_commit_lock`.
 
-    With keep=None each node's sum is added to its grad as the node is passed (a pass that then
+    With keep=None each node's sum is added to its grad as the walk passes it (a pass that then
     fails takes every addition back); with a set, the sums of its nodes are returned and no
     grad changes. Proven equal to the general walk by tests/test_chain_rule.py on random DAGs.
     Raises, naming the op and its values, where a rule fails or a grad is not finite.
     """
     kept: dict[Value, float] = {}
-    fresh: list[Value] = []  # nodes whose grad was 0 and now holds this pass's sum
-    carried: list[tuple[Value, Any]] = []  # (node, its grad before the pass) for the others
+    carried: dict[Value, Any] = {}  # each grad that was not 0 before the pass, to take back
     total = 0.0  # the sum of every grad: finite only if each of them is (inf − inf is nan)
     overflow = None  # a grad plus this pass's sum that is not finite
     order[-1]._acc = seed
+    node = written = order[-1]
     try:
         for node in reversed(order):
-            g = node._acc
-            if g is None:  # no gradient reaches it (or it is not on a needed path)
+            # A node that requires no grad (a Constant, an op on them) or leads to no wanted
+            # one is passed by: no gradient reaches it, none of its rules runs.
+            if not (node._requires if needed is None else node in needed):
                 continue
-            node._acc = None
+            g = node._acc
+            node._acc = 0.0
             if node._hooks is not None:
                 g = _hooked(node, g, False)
             total += g
@@ -709,15 +711,14 @@ def _walk_floats(order: list[Value], seed: float, needed: set[Value] | None = No
                 old = node._grad
                 if old == 0.0:
                     node._grad = g
-                    fresh.append(node)
                 else:  # a second backward adds to the first
-                    carried.append((node, old))
+                    carried[node] = old
                     node._grad = old + g
-                    if type(node._grad) is float and not _finite(node._grad):
-                        if not _finite(g):
-                            raise ArithmeticError  # this pass's own grad: the re-walk names it
+                    if type(node._grad) is float and not _finite(node._grad) and _finite(g):
+                        node._grad = old
                         overflow = _sum_overflow(node, old, g)
                         raise overflow
+                written = node
             elif node in keep:
                 kept[node] = g
             op = node._op
@@ -731,35 +732,31 @@ def _walk_floats(order: list[Value], seed: float, needed: set[Value] | None = No
                 # say: op.product is read off them), taken without calling the rules.
                 rx, ry = op.partials
                 if rx is not None and (x._requires if needed is None else x in needed):
-                    d = (rx if type(rx) is float else y._data if op.product
-                         else rx(out, x._data, y._data))
-                    s = x._acc
-                    x._acc = (0.0 if s is None else s) + d * g  # sums start at 0.0: -0.0 is 0
+                    x._acc += (rx if type(rx) is float else y._data if op.product
+                               else rx(out, x._data, y._data)) * g
                 if ry is not None and (y._requires if needed is None else y in needed):
-                    d = (ry if type(ry) is float else x._data if op.product
-                         else ry(out, x._data, y._data))
-                    s = y._acc
-                    y._acc = (0.0 if s is None else s) + d * g
+                    y._acc += (ry if type(ry) is float else x._data if op.product
+                               else ry(out, x._data, y._data)) * g
             elif y is None:
                 rx = op.partials[0]
                 if rx is not None and (x._requires if needed is None else x in needed):
-                    s = x._acc
-                    x._acc = (0.0 if s is None else s) + (
-                        rx if type(rx) is float else rx(out, x._data)) * g
+                    x._acc += (rx if type(rx) is float else rx(out, x._data)) * g
             else:
                 for parent, d in zip(node.parents, local_partials(node, needed=needed)):
                     if d is not None:
-                        s = parent._acc
-                        parent._acc = (0.0 if s is None else s) + d * g
+                        parent._acc += d * g
+        order[-1]._acc = 0.0  # the seed, if no wanted grad depends on the root
         if not _finite(total):
             raise ArithmeticError
     except BaseException as err:
-        for node in fresh:  # take back what this pass added, and empty the slots
-            node._grad = 0.0
-        for node, old in carried:
-            node._grad = old
-        for node in order:
-            node._acc = None
+        # Take back what this pass added: the walk wrote the grads of the nodes after `node`
+        # in topological order, and `node`'s own if it got that far; and empty every sum.
+        if keep is None:
+            for n in order[order.index(node) + (written is not node):]:
+                if n._requires if needed is None else n in needed:
+                    n._grad = carried.get(n, 0.0)
+        for n in order:
+            n._acc = 0.0
         if err is not overflow and isinstance(err, (ArithmeticError, ValueError, TypeError)):
             # A slow second walk names the step: the general walk checks each partial and sum.
             _raise_first_problem(order[-1], seed, needed)

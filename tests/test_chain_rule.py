@@ -139,10 +139,10 @@ def test_a_failing_walk_changes_no_grad():
     assert (x.grad, w.grad) == before
 
 
-# --- the float walk's sums live in the nodes' `_acc` slots during a pass: never after one ------
+# --- the float walk's sums live in the nodes' `_acc` slots during a pass: 0 after one ----------
 
 def _slots_empty(root):
-    return all(n._acc is None for n in topological_order(root))
+    return all(n._acc == 0.0 for n in topological_order(root))
 
 
 @settings(max_examples=100, deadline=None)
@@ -205,3 +205,27 @@ def test_a_hook_that_fails_inside_a_pass_leaves_every_grad_and_slot_as_it_was():
         z.backward()
     assert (x.grad, y.grad, z.grad) == (1.5, 0.0, 0.0)
     assert _slots_empty(z)
+
+
+def test_grads_of_leaves_no_sums_behind_whatever_it_is_asked():
+    from autograd_core.engine import Constant, grads_of
+    x, z, c = Value(2.0, "x"), Value(5.0, "z"), Constant(3.0)
+    root = x * x + c * x
+    assert grads_of(root, [z]) == [0.0]  # nothing wanted depends on the root
+    assert grads_of(root, [x, c]) == [7.0, 2.0]  # a Constant's slope, asked for by name
+    assert grads_of(root, [x], create_graph=True)[0].data == 7.0
+    assert _slots_empty(root) and x.grad == 0.0
+
+
+@pytest.mark.parametrize("where", ["leaf", "middle"])
+def test_a_second_backward_whose_sum_would_overflow_names_the_node_and_changes_nothing(where):
+    x = Value(1e-320, "x")
+    h = x * 1.0
+    top = h * 1.0
+    top.backward()  # every grad is now 1.0
+    (h if where == "middle" else x).grad = 1.7e308
+    before = (x.grad, h.grad, top.grad)
+    with pytest.raises(OverflowError, match=r"would be .* not a finite number; call zero_grad"):
+        (h * 1.7e308).backward()  # h and x each get 1.7e308 more
+    assert (x.grad, h.grad, top.grad) == before
+    assert _slots_empty(top)
