@@ -426,6 +426,8 @@ for _name, _op in (("__add__", ADD), ("__sub__", SUB), ("__mul__", MUL), ("__tru
                    ("__neg__", NEG), ("__pos__", POS), ("__abs__", ABS)):
     getattr(Value, _name).__doc__ = _op.formula
 
+_ONE = object()  # apply's second input when there is none: a one-input op
+
 # What an operator accepts; anything else gets NotImplemented, so Python asks the other side.
 _OPERAND = (Value, float, int, numbers.Real)
 
@@ -454,45 +456,49 @@ def _compared(x: Value, symbol: str, other: Any, result: bool) -> bool:
 # --- the one node builder --------------------------------------------------------------------
 
 @rules.interpreter(Value)
-def apply(op: Op, *args: Any) -> Value:
+def apply(op: Op, x: Any, y: Any = _ONE, *rest: Any) -> Value:
     """op.forward(*inputs) as a new node with parents = inputs (numbers become Constants).
 
     Under no_grad the result is a leaf. Any op record works, the table's or one of your own.
     """
-    n = len(args)
-    if type(op) is not Op or n != op.arity:
-        check_call(op, n)
-    # Nearly every node has two inputs or one: spelled out, as a star-call costs more.
-    if n == 2:
-        x, y = args
-        if type(x) is not Value or type(y) is not Value:
-            args = x, y = _inputs(op, args)
-        try:
-            data = op.forward(x._data, y._data)
-        except (ArithmeticError, ValueError) as err:
-            raise forward_error(op, (x._data, y._data), err) from None
-        requires = x._requires or y._requires
-    elif n == 1:
-        x = args[0]
+    # One input and two (nearly every node) are spelled out: a star-call, a tuple of the
+    # inputs, a count of them, each costs more than the whole of this.
+    if type(op) is not Op:
+        check_call(op, 1 + (y is not _ONE) + len(rest))
+    if y is _ONE:
+        if op.arity != 1:
+            check_call(op, 1)
         if type(x) is not Value:
-            args = (x,) = _inputs(op, args)
-        y = None
+            (x,) = _inputs(op, (x,))
         try:
             data = op.forward(x._data)
         except (ArithmeticError, ValueError) as err:
             raise forward_error(op, (x._data,), err) from None
         requires = x._requires
+        y = None
+    elif not rest:
+        if op.arity != 2:
+            check_call(op, 2)
+        if type(x) is not Value or type(y) is not Value:
+            x, y = _inputs(op, (x, y))
+        try:
+            data = op.forward(x._data, y._data)
+        except (ArithmeticError, ValueError) as err:
+            raise forward_error(op, (x._data, y._data), err) from None
+        requires = x._requires or y._requires
     else:
-        args = _inputs(op, args)
-        x, y = args[0], args[1]
-        values = tuple([a._data for a in args])
+        check_call(op, 2 + len(rest))
+        x, y, *more = _inputs(op, (x, y, *rest))
+        rest = tuple(more)
+        values = tuple([a._data for a in (x, y, *rest)])
         try:
             data = op.forward(*values)
         except (ArithmeticError, ValueError) as err:
             raise forward_error(op, values, err) from None
-        requires = any([a._requires for a in args])
+        requires = x._requires or y._requires or any([a._requires for a in rest])
     if type(data) is not float or not _finite(data):
-        data = checked_result(op, tuple([a._data for a in args]), data)
+        inputs = (x,) if y is None else (x, y, *rest)
+        data = checked_result(op, tuple([a._data for a in inputs]), data)
     # Built here rather than by Value(...): a Python __init__ call per node costs more than the
     # slots it would set. Leaves come from Value.__init__, which sets the same fields.
     out = _new(Value)
@@ -505,14 +511,14 @@ def apply(op: Op, *args: Any) -> Value:
         out._op = op
         out._x = x
         out._y = y
-        out._rest = args[2:] if n > 2 else ()
+        out._rest = rest
         out._requires = requires
     else:  # under no_grad the result is a plain leaf
         out._op = None
         out._x = out._y = None
         out._rest = ()
         out._requires = True
-        _report("unrecorded", op, args, out)
+        _report("unrecorded", op, (x,) if y is None else (x, y, *rest), out)
     return out
 
 
