@@ -420,7 +420,7 @@ def _train_command(args: argparse.Namespace) -> None:
     try:
         result = train(args.dataset, args.out, steps=args.steps, seed=args.seed,
                        progress=not args.no_progress, flow=args.flow, compile=args.compile,
-                       scrubber=args.scrubber, **chosen)
+                       scrubber=args.scrubber, flow_step=args.flow_step, **chosen)
     except OSError as err:
         raise UsageError(_path_message(err, args.out)) from None
     except (ValueError, RuntimeError) as err:  # RuntimeError: --flow, no renderer
@@ -480,6 +480,9 @@ def build_parser() -> argparse.ArgumentParser:
     tn.add_argument("--flow", action="store_true",
                     help="record each layer's gradient flow; also write NAME_flow.png and "
                          "NAME_network.svg")
+    tn.add_argument("--flow-step", type=int, metavar="STEP",
+                    help="the step NAME_network.svg draws, weights and gradients (with --flow; "
+                         "default: the step whose weight gradients were largest)")
     tn.add_argument("--compile", action="store_true",
                     help="replay the loss as a compiled program (autograd_core.compile): the "
                          "same steps, without building a graph each step")

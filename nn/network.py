@@ -64,13 +64,17 @@ class NetworkDrawing(str):
 
 
 def draw_network(model: Any, x: Any = None, *, show: str | None = "grad", fmt: str = ".2g",
-                 max_edges: int = DEFAULT_MAX_EDGES) -> NetworkDrawing:
+                 max_edges: int = DEFAULT_MAX_EDGES, title: str = "") -> NetworkDrawing:
     """The MLP (or one Layer) as inputs → neurons, one edge per weight wⱼᵢ: colour = sign and
     width ∝ |wⱼᵢ| (show="weight") or |∂L/∂wⱼᵢ| (show="grad", from the last backward()), or
     plain (show=None). Given inputs x (one vector or a batch), each neuron shows its mean
-    activation and is marked dead (relu, z ≤ 0 on every row) or saturated (σ, tanh)."""
+    activation and is marked dead (relu, z ≤ 0 on every row) or saturated (σ, tanh). `title`
+    is written after the model's name in the legend ("step 12: ∂L/∂w")."""
     layers = network_layers(model, "draw_network")
     _check_options(model, layers, show, fmt, max_edges)
+    if not isinstance(title, str):
+        raise TypeError(f"draw_network: title must be a str, got {type(title).__name__}: "
+                        f"{title!r}")
     if x is None:
         acts: list[np.ndarray] = []
         slopes: list[np.ndarray] = []
@@ -84,6 +88,7 @@ def draw_network(model: Any, x: Any = None, *, show: str | None = "grad", fmt: s
         _check_finite(acts, slopes)
         dead, saturated = dead_units(model, inputs), saturated_units(model, inputs)
     picture = _Picture(layers, show, fmt, inputs, acts, dead, saturated, slopes)
+    picture.title = title
     return NetworkDrawing(picture.dot(model))
 
 
@@ -141,6 +146,7 @@ class _Picture:
                  saturated: list[np.ndarray], slopes: list[np.ndarray]) -> None:
         self.layers, self.show, self.fmt, self.inputs = layers, show, fmt, inputs
         self.acts, self.dead, self.saturated, self.slopes = acts, dead, saturated, slopes
+        self.title = ""
         numbers = [self._edge_number(w) for layer in layers for n in layer.neurons for w in n.w]
         # Widths are relative to the largest |number| in this picture, so that two layers can be
         # compared within one picture (not across pictures).
@@ -231,7 +237,8 @@ class _Picture:
     def _legend(self, model: Any) -> str:
         """An HTML-like table under the picture: what each colour, width and number means."""
         what = {"grad": "∂L/∂w", "weight": "w", None: ""}[self.show]
-        rows = [f"<b>{html.escape(repr(model), quote=False)}</b>"]
+        rows = [f"<b>{html.escape(repr(model), quote=False)}</b>"
+                + (f"&#160;— {html.escape(self.title, quote=False)}" if self.title else "")]
         if self.show is None:
             rows.append("structure only: every weight drawn alike")
         else:
@@ -246,7 +253,7 @@ class _Picture:
         if self.inputs is not None:
             n = len(self.inputs)
             rows.append(f"a = activation, a′ = its slope act′(z), the factor that passes "
-                        f"∂L/∂a back to the unit{' (averaged' if n > 1 else ' ('}over {n} "
+                        f"∂L/∂a back to the unit{' (averaged ' if n > 1 else ' ('}over {n} "
                         f"input{'s' if n > 1 else ''}); inputs show their mean")
             dead = int(sum(d.sum() for d in self.dead))
             saturated = int(sum(s.sum() for s in self.saturated))

@@ -10,6 +10,7 @@ that compare them.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -115,6 +116,7 @@ class TrainResult:
     history: History
     files: list[Path]
     seconds_per_step: float
+    network_step: int | None = None  # the step NAME_network.svg draws (with flow)
 
 
 def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int = SEED,
@@ -122,7 +124,7 @@ def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int
           compile: bool = False, *, activation: str = "relu",
           hidden: Sequence[int] | None = None, lr: float | None = None,
           optimizer: str = "sgd", loss: str | None = None,
-          scrubber: str | Path | None = None) -> TrainResult:
+          scrubber: str | Path | None = None, flow_step: int | None = None) -> TrainResult:
     """Train recipe `name`: an MLP with `hidden` sizes (the recipe's, 16,16 for moons) and
     `activation`, by `optimizer` (sgd, momentum, adam) from learning rate `lr` (the
     optimizer's default: 1.0 for sgd, micrograd's 1.0 − 0.9·k/100) decaying linearly to a
@@ -131,7 +133,10 @@ def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int
 
     Writes NAME_boundary.png (a resolution² grid), NAME_loss.png and NAME_model.json to `out`
     (nothing if out is None); flow=True records gradient flow and adds NAME_flow.png and
-    NAME_network.svg (the trained network on the training data); scrubber=PATH records the
+    NAME_network.svg: the network on the training data at step `flow_step` (default: the step
+    whose weight gradients were largest, as the gradient-flow plot shows them; the last step
+    has mostly the L2 term's left), with its weights and the grads of that step's loss, the
+    step named in the picture's title and in `TrainResult.network_step`; scrubber=PATH records the
     flow and every step's parameters and writes the training scrubber page there
     (nn.scrubber); compile=True replays the loss as a compiled program (fit(...,
     compile=True)): the same steps, without the nodes.
@@ -148,6 +153,13 @@ def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int
     chosen = _choose(name, recipe, activation, hidden, lr, optimizer, loss)
     sizes, loss_name, rate = chosen
     flow = flow or scrubber is not None
+    if flow_step is not None and (not isinstance(flow_step, int) or isinstance(flow_step, bool)
+                                  or not 0 <= flow_step < steps):
+        raise ValueError(f"flow_step (--flow-step) must be a step of the run, an integer in "
+                         f"[0, {steps}), got {flow_step!r}")
+    if flow_step is not None and not flow:
+        raise ValueError("flow_step (--flow-step) chooses the step NAME_network.svg draws: it "
+                         "needs flow=True (--flow)")
     targets = output_files(name, out, flow)
     page = _scrubber_target(scrubber)
     X, y = recipe.data(seed)
@@ -160,10 +172,14 @@ def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int
         LOSSES[loss_name].function, alpha=1e-4)
     start = time.perf_counter()
     history = fit(model, fn, (X, y), opt, steps=steps, progress=progress,
-                  flow=flow, compile=compile, record=1 if page is not None else 0)
+                  flow=flow, compile=compile, record=1 if page is not None or flow else 0)
     seconds = (time.perf_counter() - start) / max(len(history.loss), 1)
     files: list[Path] = []
     contents: dict[Path, bytes] = {}
+    network_step = None
+    if flow:
+        network_step = flow_step if flow_step is not None else max(
+            range(len(history.flow)), key=lambda k: sum(f.grad_max for f in history.flow[k]))
     if targets:
         # Everything is made in memory first, so a failure here replaces no file.
         boundary, curve, checkpoint, *flow_files = targets
@@ -174,15 +190,32 @@ def train(name: str, out: str | Path | None = "out", steps: int = 100, seed: int
         if flow_files:
             flow_plot, network = flow_files
             contents[flow_plot] = png_bytes(plot_gradient_flow(history))
-            # The last step's gradients; a run whose every grad ended at 0 shows its weights.
-            show = "grad" if has_gradients(model) else "weight"
-            contents[network] = image_bytes(draw_network(model, X, show=show), ".svg")
+            assert network_step is not None  # flow is on
+            at = _model_at(model, history, network_step, fn, (X, y))
+            # A step whose every grad is 0 (all units dead) shows its weights instead.
+            show = "grad" if has_gradients(at) else "weight"
+            title = (f"step {network_step}"
+                     f"{'' if flow_step is not None else ' (its weight gradients the largest)'}")
+            contents[network] = image_bytes(draw_network(at, X, show=show, title=title), ".svg")
     if page is not None:
         contents[page] = scrubber_page(history, model, (X, y),
                                        title=f"{name}: training {model!r}")
     if contents:
         files = write_files(contents, make_folders=True)
-    return TrainResult(model, history, files, seconds)
+    return TrainResult(model, history, files, seconds, network_step)
+
+
+def _model_at(model: MLP, history: History, step: int, fn: Any, data: tuple[Any, Any]) -> MLP:
+    """A copy of the model with the weights it had at `step` and the grads of that step's loss
+    (the full batch: the recipes train on all of it)."""
+    at = copy.deepcopy(model)
+    weights = dict(history.snapshots)[step]
+    for p, w in zip(at.parameters(), weights, strict=True):
+        p.data = w
+    at.zero_grad()
+    loss, _ = fn(at, *data)
+    loss.backward()
+    return at
 
 
 def _choose(name: str, recipe: Recipe, activation: str, hidden: Sequence[int] | None,
@@ -253,6 +286,8 @@ def report(name: str, result: TrainResult) -> None:
     print(f"after training: loss {h.final_loss:.4f}, accuracy {h.final_accuracy:.0%}")
     print(_first_perfect_step(h))
     print(f"{result.seconds_per_step:.3f} s per training step")
+    if result.network_step is not None:
+        print(f"the network picture shows step {result.network_step}")
     for path in result.files:
         print(f"wrote {path}")
 

@@ -122,6 +122,33 @@ def test_train_flow_writes_the_gradient_flow_plot_and_the_network_beside_them(ca
     assert "<svg" in (tmp_path / "xor_network.svg").read_text()
 
 
+def test_train_flow_draws_the_network_at_the_chosen_step_and_says_which(capsys, tmp_path):
+    status, out, _ = run(capsys, "train", "xor", "--steps", "6", "--seed", "1",
+                         "--out", str(tmp_path), "--no-progress", "--flow", "--flow-step", "3")
+    assert status == 0 and "the network picture shows step 3" in out
+    assert "step 3" in (tmp_path / "xor_network.svg").read_text()
+
+
+def test_the_network_step_by_default_is_the_one_with_the_largest_weight_gradients():
+    from autograd_core.nn.recipes import train
+    result = train("moons", out=None, steps=8, flow=True, progress=False)
+    flows = result.history.flow
+    largest = max(range(len(flows)), key=lambda k: sum(f.grad_max for f in flows[k]))
+    assert result.network_step == largest
+
+
+@pytest.mark.parametrize("flags, words", [
+    (("--flow", "--flow-step", "6"), "an integer in [0, 6), got 6"),
+    (("--flow", "--flow-step", "-1"), "got -1"),
+    (("--flow-step", "2"), "it needs flow=True (--flow)"),
+])
+def test_a_flow_step_outside_the_run_exits_2_in_one_line(capsys, tmp_path, flags, words):
+    status, _, err = run(capsys, "train", "xor", "--steps", "6", "--out", str(tmp_path),
+                         "--no-progress", *flags)
+    assert status == 2 and words in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_train_compile_takes_the_same_steps_as_eager(capsys, tmp_path):
     runs = {}
     for flags in ((), ("--compile",), ("--compile", "--flow")):

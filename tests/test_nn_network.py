@@ -181,3 +181,10 @@ def test_jupyter_shows_svg_and_no_renderer_gives_the_dot_text_with_a_hint(
     monkeypatch.setattr(sysconfig, "get_path", lambda name: str(tmp_path))
     bundle = shown._repr_mimebundle_()
     assert list(bundle) == ["text/plain"] and "pip install graphviz-pure" in bundle["text/plain"]
+
+
+def test_a_title_is_written_after_the_models_name_and_must_be_text():
+    model = MLP(2, [3, 1], seed=0)
+    assert "&#160;— step 7" in draw_network(model, show="weight", title="step 7")
+    with pytest.raises(TypeError, match="title must be a str"):
+        draw_network(model, show="weight", title=7)
