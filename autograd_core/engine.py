@@ -507,12 +507,15 @@ def apply(op: Op, x: Any, y: Any = _ONE, *rest: Any) -> Value:
     out._acc = 0.0
     out._label = ""
     out._hooks = None
-    if recording():
+    mode = recording()
+    if mode:
         out._op = op
         out._x = x
         out._y = y
         out._rest = rest
         out._requires = requires
+        if mode is not True:  # compile's trace in progress: it keeps every node f makes
+            mode.recorded(out)
     else:  # under no_grad the result is a plain leaf
         out._op = None
         out._x = out._y = None

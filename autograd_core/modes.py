@@ -18,8 +18,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 # --- grad modes ----------------------------------------------------------------------------
 
 # A ContextVar, not a threading.local: every thread starts in a context of its own, so the mode
-# is per thread and per asyncio task; it is read for every node built.
-_grad_enabled: ContextVar[bool] = ContextVar("autograd_core.grad_enabled", default=True)
+# is per thread and per asyncio task; it is read for every node built. False under no_grad;
+# True, or, while compile traces f, the trace itself (truthy): apply reports to it each node it
+# records, so that an op whose result f never uses is replayed too (and fails as eager fails).
+_grad_enabled: ContextVar[Any] = ContextVar("autograd_core.grad_enabled", default=True)
 recording = _grad_enabled.get  # bound once: apply asks for every node it builds
 # How many `grad`/`value_and_grad` calls are running in this context: inside one, an inner grad
 # must build the graph of its result, so the outer one can differentiate it (a trace level).
@@ -31,7 +33,7 @@ tracing = tracer.get
 
 
 @contextmanager
-def grad_mode(enabled: bool) -> Iterator[None]:
+def grad_mode(enabled: Any) -> Iterator[None]:
     token = _grad_enabled.set(enabled)
     try:
         yield
@@ -90,7 +92,7 @@ def enable_grad(func: F | None = None) -> Any:
 
 def is_grad_enabled() -> bool:
     """True unless inside `no_grad` (per thread and asyncio task)."""
-    return _grad_enabled.get()
+    return bool(_grad_enabled.get())
 
 
 class set_grad_enabled(_GradMode):  # noqa: N801 (PyTorch's spelling)

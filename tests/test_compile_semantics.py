@@ -118,3 +118,26 @@ def test_a_user_record_whose_array_forward_disagrees_is_refused_when_traced():
     program = compile(lambda x: apply(fixed, x) * x, 1.0)
     assert program(3.0) == (18.0, (12.0,))
     assert program(np.array([3.0]))[0].tolist() == [18.0]
+
+
+@pytest.mark.parametrize("unused, example", [(lambda x: x.log(), 0.5),
+                                             (lambda x: (x - 2.0).sqrt(), 7.0),
+                                             (lambda x: 1.0 / (x - 3.0), 0.5),
+                                             (lambda x: x.acos(), 0.5)])
+def test_an_op_whose_result_f_drops_still_fails_where_eager_fails(unused, example):
+    def f(x):
+        unused(x)  # computed, never used: eager still evaluates it, and fails outside its domain
+        return x * 2.0
+
+    program = compile(f, example)
+    for point in (0.5, -1.0, 2.0, 3.0, 7.0):
+        try:
+            expected = f(Value(point)).data
+        except (ValueError, ArithmeticError) as err:
+            with pytest.raises(type(err), match=str(err).split(":")[0].replace("(", r"\(")
+                               .replace(")", r"\)").replace("*", r"\*")):
+                program(point)
+            with pytest.raises(type(err)):
+                program(np.array([example, point]))
+        else:
+            assert program(point) == (expected, (2.0,))

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import engine, ops
 from ..engine import Value, topological_order
-from ..modes import collector_paused, enable_grad, tracer
+from ..modes import collector_paused, grad_mode, tracer
 from ..ops import Op
 from .tape import Eqn, Guard, Tape
 
@@ -39,6 +39,7 @@ class Recorder:
         self.comparisons: list[Comparison] = []
         self.made: dict[Value, tuple[Op, tuple[Value, ...]]] = {}  # leaves an op made off-graph
         self.fresh: set[Value] = set()  # leaves f created while traced: its own numbers
+        self.nodes: list[Value] = []  # every op node f made, its result used or not
 
     def compared(self, left: Value, op: str, right: Any, outcome: bool) -> None:
         """A comparison on a Value (`x < 0`, `if x:`): a guard."""
@@ -54,6 +55,10 @@ class Recorder:
     def created(self, v: Value) -> None:
         """A leaf made while tracing (nn's Value(xi)): f's own number, a constant of the tape."""
         self.fresh.add(v)
+
+    def recorded(self, v: Value) -> None:
+        """An op node f made (apply reports each, the trace being the grad mode's value)."""
+        self.nodes.append(v)
 
     def detached(self, x: Value, out: Value) -> None:
         """out = x.detach(): a step that copies x's value and stops its gradient."""
@@ -91,7 +96,7 @@ def trace(f: Callable[..., Any], inputs: list[Value], names: dict[Value, str], *
     with collector_paused():
         token = tracer.set(recorder)
         try:
-            with enable_grad():
+            with grad_mode(recorder):  # recording, and reporting each node to the recorder
                 result = f(*inputs)
         finally:
             tracer.reset(token)
@@ -142,6 +147,9 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
     extra: list[Value] = []
     for c in comparisons:  # operands are evaluated even off the graph
         extra += [c.left] + ([c.right] if isinstance(c.right, Value) else [])
+    # An op whose result f drops still runs at replay (off the gradient's path), so that an
+    # input outside its domain fails there as it fails eagerly: log(-1) raises either way.
+    extra += recorder.nodes
     first = _order(outputs[:1], made) if made else topological_order(outputs[0])
     live_roots = set(first)
     given_inputs = set(inputs)
