@@ -78,7 +78,7 @@ class Value:
                  "_hooks", "__weakref__")
 
     def __init__(self, data: Any, label: str = "", *, requires_grad: bool = True) -> None:
-        # A leaf. Op nodes are made by `apply`, which sets the same seven fields.
+        # A leaf. Op nodes are made by `apply`, which sets the same fields.
         self._data = data if type(data) is float and _finite(data) else as_real(data, "Value")
         self._grad: Any = 0.0  # a float; a Value after backward(create_graph=True)
         self._acc = 0.0  # backward's running sum for this node: 0.0 between passes
