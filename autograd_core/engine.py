@@ -704,7 +704,7 @@ def _walk_floats(order: list[Value], seed: float, needed: set[Value] | None = No
     total = 0.0  # the sum of every grad: finite only if each of them is (inf − inf is nan)
     overflow = None  # a grad plus this pass's sum that is not finite
     order[-1]._acc = seed
-    node = written = order[-1]
+    node, written = order[-1], None  # the node being passed, and the last whose grad it set
     try:
         for node in reversed(order):
             # A node that requires no grad (a Constant, an op on them) or leads to no wanted

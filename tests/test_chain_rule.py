@@ -229,3 +229,17 @@ def test_a_second_backward_whose_sum_would_overflow_names_the_node_and_changes_n
         (h * 1.7e308).backward()  # h and x each get 1.7e308 more
     assert (x.grad, h.grad, top.grad) == before
     assert _slots_empty(top)
+
+
+def test_a_hook_on_the_root_that_fails_keeps_the_roots_grad():
+    x = Value(2.0, "x")
+    y = x * x
+    y.grad = 4.0  # a grad from before, on the root itself
+
+    def boom(g):
+        raise RuntimeError("hook failed")
+
+    y.register_hook(boom)
+    with pytest.raises(RuntimeError, match="hook failed"):
+        y.backward()
+    assert (y.grad, x.grad) == (4.0, 0.0) and _slots_empty(y)
