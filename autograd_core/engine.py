@@ -97,12 +97,14 @@ class Value:
     @property
     def data(self) -> float:
         """The number this node holds: always a finite float."""
-        _report("read", self, "data")
+        if tracing() is not None:  # compile's trace turns the read into a guard
+            _report("read", self, "data")
         return self._data
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._data = as_real(value, "data")
+        # An optimizer's update sets every parameter each step: a float needs no conversion.
+        self._data = value if type(value) is float and _finite(value) else as_real(value, "data")
 
     @property
     def grad(self) -> Any:
