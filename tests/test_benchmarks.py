@@ -11,13 +11,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_quick_benchmark_runs_and_engines_agree():
+def _quick(engines, *flags):
+    """`benchmarks.run --quick` with these engines: its report, checked to have run and agreed."""
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--quick",
-         "--engines", "ours,ours-plain,ours-compiled,floats,numpy"],
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--engines", engines, *flags],
         cwd=ROOT, check=False, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "Every engine that ran agrees" in proc.stdout
+    return proc
+
+
+def test_quick_benchmark_runs_and_engines_agree():
+    proc = _quick("ours,ours-plain,ours-compiled,floats,numpy")
     for workload in ("Moons training step", "Chain", "Memory", "Compiling"):
         assert workload in proc.stdout
     assert "failed:" not in proc.stdout
@@ -37,18 +42,32 @@ def test_jax_and_torch_vectorised_run_and_agree_with_the_others():
     pytest.importorskip("jax", reason="JAX is an optional extra: pip install 'autograd-core[jax]'")
     pytest.importorskip("torch", reason="PyTorch is an optional extra: pip install "
                                         "'autograd-core[torch]'")
-    proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--quick",
-         "--engines", "ours-compiled,floats,jax,torch-vectorised"],
-        cwd=ROOT, check=False, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    assert "Every engine that ran agrees" in proc.stdout
+    proc = _quick("ours-compiled,floats,jax,torch-vectorised")
     assert "failed:" not in proc.stdout and "skipped" not in proc.stdout
     versions = proc.stdout.split("## Versions")[1].split("##")[0]
     assert "- jax: jax 0." in versions and "jaxlib" in versions
     assert "- torch-vectorised: 2." in versions
     compiled = [line for line in proc.stdout.splitlines() if line.startswith("| ours-compiled |")]
     assert compiled and all(not line.rstrip(" |").endswith("—") for line in compiled)
+
+
+def test_an_earlier_commit_runs_beside_this_tree_in_the_same_report():
+    if subprocess.run(["git", "cat-file", "-e", "62f0dbe^{commit}"], cwd=ROOT,
+                      capture_output=True, check=False).returncode != 0:
+        pytest.skip("this checkout has no history back to 62f0dbe (a shallow clone)")
+    proc = _quick("ours,floats,ours@base", "--base", "62f0dbe")
+    assert "- ours@base: commit 62f0dbe" in proc.stdout
+    table = proc.stdout.split("### Against an earlier commit")[1].split("###")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ours |")]
+    assert len(rows) == 1 and not rows[0].rstrip(" |").endswith("—")
+
+
+def test_an_unknown_base_commit_is_refused_in_one_line():
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--quick", "--engines",
+                           "floats", "--base", "no-such-commit"], cwd=ROOT, check=False,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "--base no-such-commit: not a commit of this repository" in proc.stderr
 
 
 def test_an_engine_whose_package_is_missing_is_skipped_in_one_line(tmp_path):
