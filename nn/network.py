@@ -237,8 +237,9 @@ class _Picture:
     def _legend(self, model: Any) -> str:
         """An HTML-like table under the picture: what each colour, width and number means."""
         what = {"grad": "∂L/∂w", "weight": "w", None: ""}[self.show]
-        rows = [f"<b>{html.escape(repr(model), quote=False)}</b>"
-                + (f"&#160;— {html.escape(self.title, quote=False)}" if self.title else "")]
+        rows = [f"<b>{html.escape(repr(model), quote=False)}</b>"]
+        if self.title:  # a row of its own: a run after the bold one loses its leading space
+            rows.append(f"<b>{html.escape(self.title, quote=False)}</b>")
         if self.show is None:
             rows.append("structure only: every weight drawn alike")
         else:

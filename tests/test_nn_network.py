@@ -185,6 +185,7 @@ def test_jupyter_shows_svg_and_no_renderer_gives_the_dot_text_with_a_hint(
 
 def test_a_title_is_written_after_the_models_name_and_must_be_text():
     model = MLP(2, [3, 1], seed=0)
-    assert "&#160;— step 7" in draw_network(model, show="weight", title="step 7")
+    legend = draw_network(model, show="weight", title="step 7")
+    assert '</b></td></tr><tr><td align="left"><b>step 7</b></td></tr>' in legend
     with pytest.raises(TypeError, match="title must be a str"):
         draw_network(model, show="weight", title=7)
