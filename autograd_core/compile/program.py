@@ -4,6 +4,7 @@ one warning naming the guard that keeps flipping); eager's own error where repla
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import math
@@ -15,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Value, as_real, grads_of
-from ..modes import collector_paused, enable_grad
+from ..engine import Value, apply, as_real, grads_of
+from ..modes import collector_paused, enable_grad, grad_level, tracing
+from ..ops import POS
+from . import compose
 from .codegen import MAX_EQUATIONS, GeneratedFloats
 from .execute import ArrayExecutor, FloatExecutor
 from .matmul import products_to_matmul
@@ -46,6 +49,7 @@ class Traced:
     _schedule: Schedule | None = field(default=None, repr=False)
     _floats: FloatExecutor | GeneratedFloats | None = field(default=None, repr=False)
     _arrays: ArrayExecutor | None = field(default=None, repr=False)
+    _wide: Traced | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, tape: Tape, rebuild: Callable[[list[Any]], Any]) -> Traced:
@@ -53,6 +57,16 @@ class Traced:
         sums = fuse_sums(tape)
         levels = group_by_level(tape, sums)
         return cls(tape, rebuild, sums, levels, narrow(tape, levels))
+
+    def widened(self) -> Traced:
+        """This trace with the Values f read from outside (closure, an enclosing grad) as
+        inputs, so that a replay gives their gradients too: the same slots, since they come
+        right after the arguments (built on first use)."""
+        if self._wide is None:
+            tape = self.tape
+            wide = dataclasses.replace(tape, n_in=tape.n_in + len(tape.captured), captured=[])
+            self._wide = Traced.of(wide, self.rebuild)
+        return self._wide
 
     @property
     def schedule(self) -> Schedule:
@@ -154,7 +168,11 @@ class Variant:
 
     # --- replay ---
     def __call__(self, *args: Any) -> tuple[Any, Any]:
-        """(f(*args), tuple of ∂f/∂argᵢ); for arrays, each is an array of the args' shape."""
+        """(f(*args), tuple of ∂f/∂argᵢ); for arrays, each is an array of the args' shape.
+        Inside a differentiation (see `_composes`) the results are graph nodes instead."""
+        if (grad_level.get() or tracing() is not None or Value in set(map(type, args))) \
+                and self._composes(args):
+            return self._compose(args)
         x, shape = self._inputs(args)
         eager = not self.traces and self.eager_calls > 0
         if eager:
@@ -170,6 +188,145 @@ class Variant:
         if self.has_aux:
             return (value_a, self._aux([a.reshape(shape) for a in aux_b])), grads_t
         return value_a, grads_t
+
+    # --- composition: the call as nodes of an enclosing differentiation ---
+    def _composes(self, args: Sequence[Any]) -> bool:
+        """Whether this call is part of a differentiation: inside grad/value_and_grad (a
+        closed-over Value may be its variable), inside another program's trace, or given a
+        Value that takes a gradient and is not bound to its argument (a leaf given before
+        the first trace binds itself: a model's weight, as `fit(compile=True)` passes it)."""
+        if grad_level.get() or tracing() is not None:
+            return True
+        for i, a in enumerate(args):
+            if isinstance(a, Value) and a.requires_grad and self._bound.get(a) != i and not (
+                    not self.traces and a.op is None and a not in self._bound):
+                return True
+        return False
+
+    def _compose(self, args: Sequence[Any]) -> tuple[Any, Any]:
+        """The call as graph nodes: inlined (f run on the Values) inside another trace, which
+        then records f's own ops; else the value, each gradient and each aux output as a node
+        whose partials come from the replay (first order) or from f run eagerly (the rest)."""
+        if self.arity is not None and len(args) != self.arity:
+            raise TypeError(f"{self.name} takes {self.arity} argument"
+                            f"{'s' * (self.arity != 1)}, got {len(args)}")
+        if tracing() is not None:
+            return self._inline(args)
+        shape: tuple[int, ...] | None = None
+        for i, a in enumerate(args):
+            if isinstance(a, (np.ndarray, list, tuple)):
+                s = _shape(a, self._arg_name(i))
+                if shape is not None and s != shape:
+                    raise ValueError(f"{self.name}: argument {self._arg_name(i)} has shape "
+                                     f"{s}, the others {shape}: batched arguments share one "
+                                     f"shape")
+                shape = s
+        if shape is None:
+            return self._compose_point(args)
+        arrays = [np.broadcast_to(_array(a, self._arg_name(i)), shape)
+                  if isinstance(a, (np.ndarray, list, tuple)) else a for i, a in enumerate(args)]
+        points = [self._compose_point([a[j] if isinstance(a, np.ndarray) else a
+                                       for a in arrays]) for j in np.ndindex(shape)]
+        value = _objects([p[0][0] if self.has_aux else p[0] for p in points], shape)
+        grads = tuple(_objects([p[1][i] for p in points], shape) for i in range(len(args)))
+        if self.has_aux:  # each aux output: an array of nodes, one per point
+            aux = [flatten(p[0][1], _number)[0] for p in points]
+            return (value, self._aux([_objects([a[k] for a in aux], shape)
+                                      for k in range(len(aux[0]))])), grads
+        return value, grads
+
+    def _compose_point(self, args: Sequence[Any]) -> tuple[Any, Any]:
+        x = np.array([a._data if isinstance(a, Value) else _number(a, self._arg_name(i))
+                      for i, a in enumerate(args)], dtype=float)
+        if not self.traces and self.eager_calls > 0:
+            self.eager_calls -= 1
+            return self._inline(args)
+        traced = self._fitting(x)
+        if traced is None:  # past the cap: f itself, on the Values
+            return self._inline(args)
+        tape = traced.tape
+        captured = list(tape.captured)
+        n = len(args)
+
+        def replay(xs: tuple[float, ...]) -> compose.Replay:
+            wide = traced.widened().floats
+            vals = wide.forward(list(xs))
+            grads = wide.backward(vals) if all(map(math.isfinite, vals)) else [math.nan]
+            if not all(map(math.isfinite, vals)) or not all(map(math.isfinite, grads)):
+                raise ArithmeticError("not finite")
+            return vals[tape.out], [vals[s] for s in tape.aux], grads[:n + len(captured)]
+
+        point = (*x.tolist(), *[v._data for v in captured])
+        try:
+            first = replay(point)
+        except ArithmeticError:  # eager raises its own error (naming the op), or agrees
+            return self._inline(args)
+        call = compose.Call(self, n, captured, replay, point, first, _number)
+        by_arg = {i: v for v, i in self._bound.items()}
+        parents = [a if isinstance(a, Value) else by_arg[i] if i in by_arg and
+                   by_arg[i]._data == x[i] else float(x[i]) for i, a in enumerate(args)]
+        parents += captured
+        names = [self._arg_name(i) for i in range(n)] + tape.names[n:n + len(captured)]
+        out = compose.node(call, parents, names, compose.VALUE, 0, f"compiled_{self.name}")
+        grads = tuple(compose.node(call, parents, names, compose.GRAD, i,
+                                   f"d{self.name}_d{names[i]}" if names[i].isidentifier()
+                                   else f"d{self.name}_d{i}") for i in range(n))
+        if self.has_aux:
+            aux = [compose.node(call, parents, names, compose.AUX, k, f"aux{k}_{self.name}")
+                   for k in range(len(first[1]))]
+            return (out, self._aux(aux)), grads
+        return out, grads
+
+    def _fitting(self, x: np.ndarray) -> Traced | None:
+        """The newest trace whose guards hold at the point x, traced anew if none does (strict:
+        GuardError); None past the trace cap (one warning)."""
+        flipped: Guard | None = None
+        for traced in reversed(self.traces):
+            if self._accepts(traced, x):
+                return traced
+            vals = traced.floats.forward(x.tolist())
+            flipped = self._flipped(traced.tape, vals.__getitem__, x)
+        if len(self.traces) >= self.max_traces:
+            self._warn_eager(flipped)
+            return None
+        self.trace(*x.tolist())
+        if not self._accepts(self.traces[-1], x):
+            self._not_a_function(x)
+        return self.traces[-1]
+
+    def _inline(self, args: Sequence[Any]) -> tuple[Any, Any]:
+        """f run eagerly on the arguments as Values (a fresh node for each Value given, so its
+        gradient is w.r.t. this argument alone; a bound Value itself), its gradients built as
+        a graph (create_graph): exact at every order, and recorded by an enclosing trace."""
+        by_arg = {i: v for v, i in self._bound.items()}
+        inputs: list[Value] = []
+        for i, a in enumerate(args):
+            if isinstance(a, (np.ndarray, list, tuple)):
+                raise TypeError(f"{self.name}: argument {self._arg_name(i)} is a batch, and "
+                                f"this call is traced by another compiled program; call it "
+                                f"on one point at a time there")
+            w = by_arg.get(i)
+            inputs.append(a if a is w else apply(POS, a) if isinstance(a, Value) else
+                          Value(_number(a, self._arg_name(i))))
+        level = grad_level.set(grad_level.get() + 1)
+        try:
+            with collector_paused(), enable_grad():
+                result = self.f(*inputs)
+                if self.has_aux:
+                    if not isinstance(result, (tuple, list)) or len(result) != 2:
+                        raise TypeError(f"{self.name} was compiled with has_aux=True, so it "
+                                        f"must return a pair (value, aux); got "
+                                        f"{type(result).__name__}")
+                    out, aux = result
+                else:
+                    out, aux = result, None
+                if not isinstance(out, Value):
+                    out = Value(_number(out, f"the result of {self.name}"))
+                grads = grads_of(out, inputs, create_graph=True)
+        finally:
+            grad_level.reset(level)
+        grads = tuple(g if isinstance(g, Value) else Value(g) for g in grads)
+        return ((out, aux) if self.has_aux else out), grads
 
     def _aux(self, values: list[Any]) -> Any:
         return self._rebuild(values) if self._rebuild is not None else None
@@ -617,6 +774,13 @@ def _static_key(a: Any, what: str) -> Any:
         raise TypeError(f"static {what} must be hashable (or an array), got "
                         f"{type(a).__name__}: {a!r:.60}") from None
     return (type(a).__qualname__, a)
+
+
+def _objects(items: list[Any], shape: tuple[int, ...]) -> np.ndarray:
+    """Items (Values) as an object array of the batch's shape."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out.reshape(shape)
 
 
 def _args(x: np.ndarray) -> str:
