@@ -305,9 +305,10 @@ class Variant:
                 raise TypeError(f"{self.name}: argument {self._arg_name(i)} is a batch, and "
                                 f"this call is traced by another compiled program; call it "
                                 f"on one point at a time there")
-            w = by_arg.get(i)
-            inputs.append(a if a is w else apply(POS, a) if isinstance(a, Value) else
-                          Value(_number(a, self._arg_name(i))))
+            if isinstance(a, Value):
+                inputs.append(a if by_arg.get(i) is a else apply(POS, a))
+            else:
+                inputs.append(Value(_number(a, self._arg_name(i))))
         level = grad_level.set(grad_level.get() + 1)
         try:
             with collector_paused(), enable_grad():
@@ -322,10 +323,10 @@ class Variant:
                     out, aux = result, None
                 if not isinstance(out, Value):
                     out = Value(_number(out, f"the result of {self.name}"))
-                grads = grads_of(out, inputs, create_graph=True)
+                slopes = grads_of(out, inputs, create_graph=True)
         finally:
             grad_level.reset(level)
-        grads = tuple(g if isinstance(g, Value) else Value(g) for g in grads)
+        grads = tuple(g if isinstance(g, Value) else Value(g) for g in slopes)
         return ((out, aux) if self.has_aux else out), grads
 
     def _aux(self, values: list[Any]) -> Any:
