@@ -4,13 +4,14 @@ one warning naming the guard that keeps flipping); eager's own error where repla
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
 import math
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ import numpy as np
 from ..engine import Value, apply, as_real, grads_of
 from ..modes import collector_paused, enable_grad, grad_level, tracing
 from ..ops import POS
+from ..pytree import TreeDef, leaf_paths, tree_flatten, tree_leaves, tree_unflatten
 from . import compose
 from .codegen import MAX_EQUATIONS, GeneratedFloats
 from .execute import ArrayExecutor, FloatExecutor
@@ -119,6 +121,19 @@ class Variant:
         self._rebuild: Callable[[list[Any]], Any] | None = None  # aux numbers into f's structure
         self.key: Any = ()  # the static arguments' values it was made for
         self.n_positional = sys.maxsize  # how many of its gradients the program returns
+        self.layout: list[tuple[int, TreeDef | None]] | None = None  # per positional argument
+
+    def regroup(self, grads: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The flat gradients put back in the arguments' shapes (a pytree's in its tree)."""
+        if self.layout is None or all(treedef is None for _, treedef in self.layout):
+            return grads
+        out: list[Any] = []
+        at = 0
+        for count, treedef in self.layout:
+            chunk = list(grads[at:at + count])
+            at += count
+            out.append(chunk[0] if treedef is None else tree_unflatten(treedef, chunk))
+        return tuple(out)
 
     def __repr__(self) -> str:
         return f"Variant({self.name}, {len(self.traces)} trace{'s' * (len(self.traces) != 1)})"
@@ -677,61 +692,78 @@ class Program:
     def trace(self, *args: Any, **kwargs: Any) -> Traced:
         """Run f once on Values at these arguments (numbers, or leaf Values that stay bound)."""
         variant, dynamic = self._variant(args, kwargs)
-        return variant.trace(*dynamic)
+        return self._atomic(variant, lambda: variant.trace(*dynamic), args, kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        """(f(*args, **kwargs), gradient per positional non-static argument)."""
+        """(f(*args, **kwargs), gradient per positional non-static argument, shaped as it)."""
         last = self._last
         if last is not None and last.key == () and not kwargs and not self.static_argnums \
                 and set(map(type, args)) <= _NUMBERS:
             return last(*args)  # the common case: numbers only, no static argument
         variant, dynamic = self._variant(args, kwargs)
-        out, grads = variant(*dynamic)
-        return out, grads[:variant.n_positional]
+        out, grads = self._atomic(variant, lambda: variant(*dynamic), args, kwargs)
+        return out, variant.regroup(grads[:variant.n_positional])
+
+    def _atomic(self, variant: Variant, run: Callable[[], Any], args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> Any:
+        """run(), after which a new variant is kept and becomes the last used; if it fails,
+        the program is as it was (no variant added or dropped, no Value newly bound)."""
+        bound = dict(variant._bound) if not variant.traces else None
+        try:
+            with _hint_pytrees(self.name, args, kwargs, self._params):
+                result = run()
+        except BaseException:
+            if bound is not None:
+                variant._bound = bound
+            raise
+        if variant.key not in self.variants:
+            if len(self.variants) >= self.keep:
+                del self.variants[next(iter(self.variants))]
+            self.variants[variant.key] = variant
+        self._last = variant
+        return result
 
     def _variant(self, args: tuple[Any, ...], kwargs: dict[str, Any]
                  ) -> tuple[Variant, list[Any]]:
-        """The variant for these static arguments (made, and the oldest dropped past `keep`,
-        when new), and the dynamic arguments in order: positional, then keyword by name."""
+        """The variant for these static arguments and pytree shapes (made, and the oldest
+        dropped past `keep`, when new), and the dynamic arguments flattened in order:
+        positional, then keyword by name, each pytree as its leaves."""
         static_pos: list[tuple[int, Any]] = []
         dynamic: list[Any] = []
         names: list[str] = []
+        layout: list[tuple[int, TreeDef | None]] = []  # per dynamic positional argument
         for i, a in enumerate(args):
             name = self._params[i] if i < len(self._params) else f"x{i}"
             if i in self.static_argnums or name in self.static_argnames or _is_static(a):
                 static_pos.append((i, a))
             else:
-                dynamic.append(a)
-                names.append(name)
+                layout.append(_put(a, name, dynamic, names))
         n_positional = len(dynamic)
         static_kw: list[tuple[str, Any]] = []
-        dynamic_kw: list[str] = []
+        dynamic_kw: list[tuple[str, int, TreeDef | None]] = []
         for k in sorted(kwargs):
             if k in self.static_argnames or _is_static(kwargs[k]):
                 static_kw.append((k, kwargs[k]))
             else:
-                dynamic_kw.append(k)
-                dynamic.append(kwargs[k])
-                names.append(k)
+                dynamic_kw.append((k, *_put(kwargs[k], k, dynamic, names)))
+        trees = tuple(treedef for _, treedef in layout)
         key: Any = ()
-        if static_pos or static_kw or dynamic_kw:
+        if static_pos or static_kw or dynamic_kw or any(t is not None for t in trees):
             key = (tuple((i, _static_key(a, f"argument {i}")) for i, a in static_pos),
                    tuple((k, _static_key(a, k)) for k, a in static_kw), tuple(dynamic_kw),
-                   len(args))
+                   trees, len(args))
         variant = self.variants.get(key)
-        if variant is None:
+        if variant is None:  # kept once a call on it succeeds (see _atomic)
             variant = self._make(key, static_pos, static_kw, dynamic_kw, len(args), names,
-                                 n_positional)
-            if len(self.variants) >= self.keep:
-                del self.variants[next(iter(self.variants))]
-            self.variants[key] = variant
-        self._last = variant
+                                 n_positional, layout)
         return variant, dynamic
 
     def _make(self, key: Any, static_pos: list[tuple[int, Any]],
-              static_kw: list[tuple[str, Any]], dynamic_kw: list[str], n_args: int,
-              names: list[str], n_positional: int) -> Variant:
-        """A variant: f with these static values filled in, over the dynamic arguments."""
+              static_kw: list[tuple[str, Any]], dynamic_kw: list[tuple[str, int, Any]],
+              n_args: int, names: list[str], n_positional: int,
+              layout: list[tuple[int, TreeDef | None]]) -> Variant:
+        """A variant: f with these static values filled in and its pytrees rebuilt, over the
+        dynamic arguments' leaves."""
         f = self.f
         if key == ():
             arity = None if self._star else len(self._params)
@@ -740,10 +772,20 @@ class Program:
             fixed = dict(static_pos)
             fixed_kw = dict(static_kw)
 
-            def g(*xs: Any) -> Any:  # f's arguments put back in their places
-                it = iter(xs[:n_positional])
-                positional = [fixed[i] if i in fixed else next(it) for i in range(n_args)]
-                return f(*positional, **fixed_kw, **dict(zip(dynamic_kw, xs[n_positional:])))
+            def g(*xs: Any) -> Any:  # f's arguments put back in their places and shapes
+                at = 0
+
+                def take(count: int, treedef: TreeDef | None) -> Any:
+                    nonlocal at
+                    chunk = xs[at:at + count]
+                    at += count
+                    return chunk[0] if treedef is None else tree_unflatten(treedef, list(chunk))
+
+                parts = iter(layout)
+                positional = [fixed[i] if i in fixed else take(*next(parts))
+                              for i in range(n_args)]
+                keywords = {k: take(count, treedef) for k, count, treedef in dynamic_kw}
+                return f(*positional, **fixed_kw, **keywords)
             arity = len(names)
         variant = Variant(g, self.name, names if key != () else self._params, arity,
                           has_aux=self.has_aux, strict=self.strict, max_traces=self.max_traces,
@@ -751,30 +793,83 @@ class Program:
         variant.key = key
         if key != ():
             variant.n_positional = n_positional
+            variant.layout = layout
         return variant
+
+
+def _put(a: Any, name: str, dynamic: list[Any], names: list[str]
+         ) -> tuple[int, TreeDef | None]:
+    """A dynamic argument's leaves appended to `dynamic` (a number, a Value or a batch array
+    is one; a pytree gives its leaves, each named by its path: "params['w']"); (how many,
+    its shape or None for one leaf)."""
+    if not isinstance(a, (tuple, list, dict)):
+        dynamic.append(a)
+        names.append(name)
+        return 1, None
+    leaves, treedef = tree_flatten(a)
+    dynamic += leaves
+    names += [f"{name}{path}" for path in leaf_paths(a)]
+    return len(leaves), treedef
+
+
+@contextlib.contextmanager
+def _hint_pytrees(name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                  params: list[str]) -> Iterator[None]:
+    """A TypeError from f given a list or tuple gets a note: compile reads it as a pytree
+    (it read one as a batch of points before), and a batch is spelled as a numpy array."""
+    try:
+        yield
+    except TypeError as err:
+        given = [(params[i] if i < len(params) else f"x{i}", a) for i, a in enumerate(args)]
+        given += list(kwargs.items())
+        lists = [k for k, a in given if isinstance(a, (list, tuple))]
+        if not lists:
+            raise
+        kind = type(dict(given)[lists[0]]).__name__
+        raise TypeError(f"{err} — note: {name}'s argument {lists[0]} is a {kind}, which "
+                        f"compile reads as a pytree (f receives it with a Value at each "
+                        f"number, and its gradient comes back in its shape); to replay f at "
+                        f"many points, pass a numpy array: np.array([...])") from err
 
 
 _NUMBERS = {float, Value}  # argument types that are never static
 
 
 def _is_static(a: Any) -> bool:
-    """Not a number, an array, a batch list or a Value: fixed while tracing (bool, str, None…)."""
+    """Fixed while tracing: anything but a number, a Value, a numpy array (a batch) or a
+    pytree (tuples, lists, dicts) whose leaves are all numbers and Values — a bool, a str,
+    None, or a container holding one, such as ("relu", 2.0)."""
     if isinstance(a, (bool, np.bool_)) or a is None or isinstance(a, str):
         return True
-    return not isinstance(a, (int, float, np.integer, np.floating, np.ndarray, list, tuple,
-                              Value))
+    if isinstance(a, (tuple, list, dict)):
+        return not all(isinstance(x, (int, float, np.integer, np.floating, Value))
+                       and not isinstance(x, (bool, np.bool_)) for x in tree_leaves(a))
+    return not isinstance(a, (int, float, np.integer, np.floating, np.ndarray, Value))
 
 
 def _static_key(a: Any, what: str) -> Any:
-    """A static argument as a cache key: its type and value (arrays by content)."""
+    """A static argument as a cache key: its type and value (arrays by content; a container
+    by its shape and its leaves' keys, so a dict of options is a static argument too)."""
     if isinstance(a, np.ndarray):
         return ("ndarray", a.shape, a.dtype.str, a.tobytes())
+    if isinstance(a, (list, dict)) or (isinstance(a, tuple) and not _hashable(a)):
+        leaves, treedef = tree_flatten(a)
+        return ("tree", treedef, tuple(_static_key(x, f"{what}{path}")
+                                       for x, path in zip(leaves, leaf_paths(a))))
     try:
         hash(a)
     except TypeError:
         raise TypeError(f"static {what} must be hashable (or an array), got "
                         f"{type(a).__name__}: {a!r:.60}") from None
     return (type(a).__qualname__, a)
+
+
+def _hashable(a: Any) -> bool:
+    try:
+        hash(a)
+    except TypeError:
+        return False
+    return True
 
 
 def _objects(items: list[Any], shape: tuple[int, ...]) -> np.ndarray:
