@@ -1,10 +1,12 @@
 """A program inside a differentiation: its call becomes nodes of the eager graph (issue 21,
-composition). The value node's parents are the arguments and every Value the trace read from
-outside f (a closed-over variable, an enclosing grad's input); its partials are the program's
-own gradient, from one replay of the tape with those Values as inputs. The gradients and aux
-outputs the call returns are nodes too, and any derivative the replay did not compute (a
-second order, create_graph=True, an aux's slope) is the eager engine's, from f run again on
-the parents: never a number frozen at the replay's point.
+composition). A node's parents are the call's arguments and every Value the trace read from
+outside f (a closed-over variable, an enclosing grad's input), the tape's inputs once its
+captured slots are inputs too. The value's first-order partials are the program's own
+gradient, from one replay of that widened tape. The gradients and aux outputs the call
+returns are nodes over the same parents, and so is every partial asked for on Values
+(create_graph): a node for ∂ᵅ(output) whose number comes from the tape rebuilt as a graph on
+fresh leaves, one per input, and differentiated |α| times — the tape's inputs are independent
+there, as they are at replay, so no path is counted twice, at any order.
 """
 
 from __future__ import annotations
@@ -13,15 +15,12 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..engine import Constant, Value, apply, grads_of
-from ..modes import grad_level, grad_mode, pause_collector
-from ..ops import POS, SCALER, Op
-from .trace import flatten
+from ..modes import grad_mode, pause_collector
+from ..ops import SCALER, Op
+from .tape import Tape
 
 if TYPE_CHECKING:
-    from .program import Variant
-
-# What a node of a call holds: the program's value, the gradient w.r.t. argument k, aux k.
-VALUE, GRAD, AUX = range(3)
+    from .program import Traced
 
 Point = tuple[float, ...]
 # The replay at a point: (value, aux values, gradient per argument then per captured Value).
@@ -29,18 +28,15 @@ Replay = tuple[float, list[float], list[float]]
 
 
 class Call:
-    """One call of a program at the parents' numbers: the replay there (computed once), the
-    replay at any other numbers on request (a rule evaluated after a parent's data changed),
-    and f run eagerly on the parents for what the replay does not give."""
+    """One call of a program: the trace it replayed, its replay at the parents' numbers, and
+    any derivative of its outputs at any numbers of the parents."""
 
-    def __init__(self, variant: Variant, n_args: int, captured: list[Value],
-                 replay: Callable[[Point], Replay], point: Point, first: Replay,
-                 as_number: Callable[[Any, str], float]) -> None:
-        self.variant = variant
-        self.as_number = as_number
-        self.n_args = n_args
-        self.captured = captured
+    def __init__(self, name: str, names: Sequence[str], replay: Callable[[Point], Replay],
+                 trace_at: Callable[[Point], Traced], point: Point, first: Replay) -> None:
+        self.name = name
+        self.names = names  # one per parent: the arguments', then the captured Values'
         self.replay = replay
+        self.trace_at = trace_at
         self.point = point
         self.first = first
 
@@ -48,74 +44,59 @@ class Call:
         """The replay at xs: the call's own, or a new one where a parent's data has changed."""
         return self.first if xs == self.point else self.replay(xs)
 
-    def eager(self, what: int, k: int, xs: Sequence[Any], graph: bool
-              ) -> tuple[Value, list[Value]]:
-        """(the quantity as a Value built by f run eagerly, the Values it depends on in parent
-        order). xs are the parents (graph: the Values themselves) or their numbers."""
-        variant, n = self.variant, self.n_args
-        by_arg = {i: v for v, i in variant._bound.items()}
-        inputs: list[Value] = []
-        for i, p in enumerate(xs[:n]):
-            w = by_arg.get(i)
-            if isinstance(p, Value):  # a fresh node: this slope is w.r.t. argument i alone
-                inputs.append(p if p is w else apply(POS, p))
-            else:
-                inputs.append(w if w is not None and w._data == p else Value(p))
-        outside = list(xs[n:]) if graph else self.captured
-        wrt = [*inputs, *outside]
-        level = grad_level.set(grad_level.get() + 1)
-        try:
-            result = variant.f(*inputs)
-            out, aux = result if variant.has_aux else (result, None)
-            if what == AUX:
-                q: Any = flatten(aux, self.as_number)[0][k]
-            elif not isinstance(out, Value):
-                q = Constant(self.as_number(out, f"the result of {variant.name}"))
-            elif what == GRAD:
-                q = grads_of(out, wrt, create_graph=True)[k]
-            else:
-                q = out
-        finally:
-            grad_level.reset(level)
-        return (q if isinstance(q, Value) else Constant(q)), wrt
+    def derivative(self, output: int, alpha: tuple[int, ...], xs: Point) -> float:
+        """∂ᵅ(output)/∂(parents) at xs (output 0: the value; k: aux k − 1); the replay gives
+        the value, the aux outputs and the value's first order, the tape's graph the rest."""
+        if not alpha or (output == 0 and len(alpha) == 1):
+            value, aux, grads = self.numbers(xs)
+            return grads[alpha[0]] if alpha else value if output == 0 else aux[output - 1]
+        with pause_collector(), grad_mode(True):
+            leaves = [Value(x) for x in xs]
+            q: Any = graph_of(self.trace_at(xs).tape, leaves)[output]
+            for j in alpha:
+                if not isinstance(q, Value):
+                    return 0.0
+                q = grads_of(q, [leaves[j]], create_graph=True)[0]
+        return q.data if isinstance(q, Value) else float(q)
 
 
-def _rule(call: Call, what: int, k: int, i: int) -> Callable[..., Any]:
-    """∂(quantity)/∂(parent i): the replay's number for the value's first order; otherwise
-    the eager engine's, on Values (create_graph) or numbers."""
-
-    def rule(out: Any, *xs: Any) -> Any:
-        if type(out) is float:
-            if what == VALUE:
-                return call.numbers(tuple(xs))[2][i]
-            with pause_collector(), grad_mode(True):
-                q, wrt = call.eager(what, k, xs, graph=False)
-                return grads_of(q, [wrt[i]])[0]
-        if isinstance(out, Value):
-            with grad_mode(True):
-                q, wrt = call.eager(what, k, xs, graph=True)
-                return grads_of(q, [wrt[i]], create_graph=True)[0]
-        # symbols (a listing's or a picture's formula) and anything else: no formula to write
-        raise TypeError("a compiled program's partial is a number of its replay")
-    return rule
+def graph_of(tape: Tape, inputs: list[Value]) -> list[Value]:
+    """The tape run on Values (its inputs, then its constants, then one node per equation; a
+    stop-gradient step is a leaf, as detach and no_grad make one): [out, *aux]."""
+    vals: list[Any] = [*inputs, *(Constant(c) for c in tape.constants)]
+    for op, ins, out, _ in tape.eqns:
+        args = [vals[i] for i in ins]
+        if out in tape.stops:
+            vals.append(Value(op.forward(*[a.data for a in args])))
+        else:
+            vals.append(apply(op, *args))
+    return [vals[tape.out], *(vals[s] for s in tape.aux)]
 
 
-def _forward(call: Call, what: int, k: int) -> Callable[..., float]:
-    """The quantity at the parents' numbers: the call's replay, or a new one where they moved."""
+def node(call: Call, parents: Sequence[Any], output: int, alpha: tuple[int, ...]) -> Value:
+    """∂ᵅ(output) as a node over the parents (numbers become Constants: no gradient); each of
+    its partials is the node of ∂ᵅ⁺ⁱ, or on floats that node's number."""
+    n = len(parents)
+    names = call.names
+    base = call.name if output == 0 else f"aux{output - 1}_{call.name}"
+    name = base + "".join(f"_d{names[j] if names[j].isidentifier() else j}" for j in alpha)
+    if not name.isidentifier():
+        name = f"compiled_{n}"
 
     def forward(*xs: float) -> float:
-        value, aux, grads = call.numbers(tuple(xs))
-        return value if what == VALUE else grads[k] if what == GRAD else aux[k]
-    return forward
+        return call.derivative(output, alpha, xs)
 
+    def partial(i: int) -> Callable[..., Any]:
+        def rule(out: Any, *xs: Any) -> Any:
+            if type(out) is float:
+                return call.derivative(output, (*alpha, i), xs)
+            if isinstance(out, Value):  # create_graph: the next derivative, itself a node
+                return node(call, xs, output, (*alpha, i))
+            # a listing's or a picture's symbols: no formula to write ("∂f/∂x" instead)
+            raise TypeError("a compiled program's partial is a number of its replay")
+        return rule
 
-def node(call: Call, parents: Sequence[Any], names: Sequence[str], what: int, k: int,
-         name: str) -> Value:
-    """The quantity as a node over the parents (numbers become Constants: no gradient)."""
-    n = len(parents)
-    op = Op(name, call.variant.name, SCALER,
-            f"f = {name}({', '.join(names)}), replayed by compile",
-            forward=_forward(call, what, k),
-            partials=tuple(_rule(call, what, k, i) for i in range(n)),
+    op = Op(name, call.name, SCALER, f"f = {name}({', '.join(names)}), replayed by compile",
+            forward=forward, partials=tuple(partial(i) for i in range(n)),
             test_range=((-1.0, 1.0),) * n, inputs=tuple(names))
     return apply(op, *parents)

@@ -259,12 +259,23 @@ class Variant:
         traced = self._fitting(x)
         if traced is None:  # past the cap: f itself, on the Values
             return self._inline(args)
-        tape = traced.tape
-        captured = list(tape.captured)
         n = len(args)
+        captured = list(traced.tape.captured)
 
-        def replay(xs: tuple[float, ...]) -> compose.Replay:
-            wide = traced.widened().floats
+        def trace_at(xs: compose.Point) -> Traced:
+            """The trace whose guards hold at xs (the call's, unless a parent has moved)."""
+            point = np.array(xs[:n])
+            if traced.tape.guards and not self._accepts(traced, point):
+                fits = self._fitting(point)
+                if fits is None or fits.tape.captured != captured:
+                    raise RuntimeError(f"{self.name}: its arguments moved since the call to "
+                                       f"where no trace of it fits; differentiate a new call")
+                return fits
+            return traced
+
+        def replay(xs: compose.Point) -> compose.Replay:
+            fits = trace_at(xs)
+            tape, wide = fits.tape, fits.widened().floats
             vals = wide.forward(list(xs))
             grads = wide.backward(vals) if all(map(math.isfinite, vals)) else [math.nan]
             if not all(map(math.isfinite, vals)) or not all(map(math.isfinite, grads)):
@@ -276,19 +287,16 @@ class Variant:
             first = replay(point)
         except ArithmeticError:  # eager raises its own error (naming the op), or agrees
             return self._inline(args)
-        call = compose.Call(self, n, captured, replay, point, first, _number)
         by_arg = {i: v for v, i in self._bound.items()}
         parents = [a if isinstance(a, Value) else by_arg[i] if i in by_arg and
                    by_arg[i]._data == x[i] else float(x[i]) for i, a in enumerate(args)]
         parents += captured
-        names = [self._arg_name(i) for i in range(n)] + tape.names[n:n + len(captured)]
-        out = compose.node(call, parents, names, compose.VALUE, 0, f"compiled_{self.name}")
-        grads = tuple(compose.node(call, parents, names, compose.GRAD, i,
-                                   f"d{self.name}_d{names[i]}" if names[i].isidentifier()
-                                   else f"d{self.name}_d{i}") for i in range(n))
+        names = [self._arg_name(i) for i in range(n)] + traced.tape.names[n:n + len(captured)]
+        call = compose.Call(self.name, names, replay, trace_at, point, first)
+        out = compose.node(call, parents, 0, ())
+        grads = tuple(compose.node(call, parents, 0, (i,)) for i in range(n))
         if self.has_aux:
-            aux = [compose.node(call, parents, names, compose.AUX, k, f"aux{k}_{self.name}")
-                   for k in range(len(first[1]))]
+            aux = [compose.node(call, parents, 1 + k, ()) for k in range(len(first[1]))]
             return (out, self._aux(aux)), grads
         return out, grads
 
