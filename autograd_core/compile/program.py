@@ -830,14 +830,23 @@ def _hint_pytrees(name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
     except TypeError as err:
         given = [(params[i] if i < len(params) else f"x{i}", a) for i, a in enumerate(args)]
         given += list(kwargs.items())
-        lists = [k for k, a in given if isinstance(a, (list, tuple))]
-        if not lists:
-            raise
-        kind = type(dict(given)[lists[0]]).__name__
-        raise TypeError(f"{err} — note: {name}'s argument {lists[0]} is a {kind}, which "
-                        f"compile reads as a pytree (f receives it with a Value at each "
-                        f"number, and its gradient comes back in its shape); to replay f at "
-                        f"many points, pass a numpy array: np.array([...])") from err
+        for arg, a in given:
+            if not isinstance(a, (list, tuple, dict)):
+                continue
+            kind = type(a).__name__
+            if _is_static(a):  # a leaf that is not a number: the whole container is fixed
+                leaf, path = next((x, p) for x, p in zip(tree_leaves(a), leaf_paths(a))
+                                  if not _is_number(x))
+                raise TypeError(f"{err} — note: {name}'s argument {arg} is a {kind} holding "
+                                f"{arg}{path} = {leaf!r:.40}, not a number, so compile passes "
+                                f"it to f as a static argument, unchanged") from err
+            if isinstance(a, (list, tuple)):
+                raise TypeError(f"{err} — note: {name}'s argument {arg} is a {kind}, which "
+                                f"compile reads as a pytree (f receives it with a Value at "
+                                f"each number, and its gradient comes back in its shape); to "
+                                f"replay f at many points, pass a numpy array: "
+                                f"np.array([...])") from err
+        raise
 
 
 _NUMBERS = {float, Value}  # argument types that are never static
@@ -850,9 +859,14 @@ def _is_static(a: Any) -> bool:
     if isinstance(a, (bool, np.bool_)) or a is None or isinstance(a, str):
         return True
     if isinstance(a, (tuple, list, dict)):
-        return not all(isinstance(x, (int, float, np.integer, np.floating, Value))
-                       and not isinstance(x, (bool, np.bool_)) for x in tree_leaves(a))
+        return not all(map(_is_number, tree_leaves(a)))
     return not isinstance(a, (int, float, np.integer, np.floating, np.ndarray, Value))
+
+
+def _is_number(x: Any) -> bool:
+    """A pytree leaf a program takes as an input: a real number (not a bool) or a Value."""
+    return isinstance(x, (int, float, np.integer, np.floating, Value)) and \
+        not isinstance(x, (bool, np.bool_))
 
 
 def _static_key(a: Any, what: str) -> Any:
