@@ -100,3 +100,29 @@ def node(call: Call, parents: Sequence[Any], output: int, alpha: tuple[int, ...]
             forward=forward, partials=tuple(partial(i) for i in range(n)),
             test_range=((-1.0, 1.0),) * n, inputs=tuple(names))
     return apply(op, *parents)
+
+
+def gradients(call: Call, parents: Sequence[Any], count: int) -> list[Value]:
+    """The nodes of ∂(value)/∂(argument k) for k < count, sharing one record whose first input
+    is k itself (a Constant, taking no gradient): one record and n rules per call, not n²."""
+    n = len(parents)
+    names = call.names
+
+    def forward(k: float, *xs: float) -> float:
+        return call.derivative(0, (int(k),), xs)
+
+    def partial(i: int) -> Callable[..., Any]:
+        def rule(out: Any, k: Any, *xs: Any) -> Any:
+            if type(out) is float:
+                return call.derivative(0, (int(k), i), xs)
+            if isinstance(out, Value):
+                return node(call, xs, 0, (int(k.data), i))
+            raise TypeError("a compiled program's partial is a number of its replay")
+        return rule
+
+    name = f"d{call.name}"
+    op = Op(name, f"∂{call.name}", SCALER,
+            f"f = ∂{call.name}/∂(argument k) at ({', '.join(names)}), replayed by compile",
+            forward=forward, partials=(None, *(partial(i) for i in range(n))),
+            test_range=((0.0, 0.0),) + ((-1.0, 1.0),) * n, inputs=("k", *names))
+    return [apply(op, float(k), *parents) for k in range(count)]

@@ -294,7 +294,7 @@ class Variant:
         names = [self._arg_name(i) for i in range(n)] + traced.tape.names[n:n + len(captured)]
         call = compose.Call(self.name, names, replay, trace_at, point, first)
         out = compose.node(call, parents, 0, ())
-        grads = tuple(compose.node(call, parents, 0, (i,)) for i in range(n))
+        grads = tuple(compose.gradients(call, parents, n))
         if self.has_aux:
             aux = [compose.node(call, parents, 1 + k, ()) for k in range(len(first[1]))]
             return (out, self._aux(aux)), grads
