@@ -302,7 +302,8 @@ def test_a_value_computed_before_f_is_read_at_replay_as_eager_reads_it():
     twice = w * 2.0  # computed once, outside f: eager f reads its number, never recomputes it
     program = compile(lambda y: twice * y, 1.0)
     w.data = 10.0
-    assert program(2.0) == ((twice * 2.0).data, (3.0,))
+    out, (slope,) = program(2.0)  # nodes hanging from twice, as eager's twice * y would
+    assert (out.data, slope.data, out.parents[1:]) == (6.0, 3.0, (twice,))
     assert program.traces[0].tape.captured == [twice] and not program.traces[0].tape.eqns[:-1]
 
 
@@ -363,3 +364,15 @@ def test_random_programs_differentiated_twice_give_eagers_numbers(seed, x):
     second = grad(grad(lambda x_: _composed(seed, False)(x_, 0.4)))(x)
     through = grad(grad(lambda x_: _composed(seed, True)(x_, 0.4)))(x)
     assert through == pytest.approx(second, rel=1e-9, abs=1e-12)
+
+
+def test_a_program_reading_a_node_of_an_outside_graph_returns_nodes_of_that_graph():
+    x = Value(3.0)
+    h = x * 2.0  # a graph under construction, closed over by f
+    program = compile(lambda y: h * y)
+    out, (slope,) = program(1.0)  # traced at this call: already a node, as eager's h * y
+    total = x * 2.0 + out
+    total.backward()
+    assert (total.data, slope.data, x.grad) == (12.0, 6.0, 4.0)
+    w = Value(3.0)  # a closed-over leaf alone (a model's weight): numbers, as always
+    assert compile(lambda y: w * y)(1.0) == (3.0, (3.0,))

@@ -118,6 +118,7 @@ class Variant:
         self.traces: list[Traced] = []
         self._bound: dict[Value, int] = {}  # leaf Values given as arguments: their argument
         self._warned = False
+        self.reads_graph = False  # some trace read a node of an outside graph
         self._rebuild: Callable[[list[Any]], Any] | None = None  # aux numbers into f's structure
         self.key: Any = ()  # the static arguments' values it was made for
         self.n_positional = sys.maxsize  # how many of its gradients the program returns
@@ -169,6 +170,10 @@ class Variant:
         traced = Traced.of(recorded.tape, recorded.rebuild)
         self._rebuild = recorded.rebuild
         self.traces.append(traced)
+        # f read a node of a graph built outside it (one that takes a gradient): as eager's
+        # result would, every call's result belongs to that graph (see _composes)
+        self.reads_graph |= any(v.op is not None and v.requires_grad
+                                for v in traced.tape.captured)
         self.arity = len(args)
         return traced
 
@@ -185,9 +190,16 @@ class Variant:
     def __call__(self, *args: Any) -> tuple[Any, Any]:
         """(f(*args), tuple of ∂f/∂argᵢ); for arrays, each is an array of the args' shape.
         Inside a differentiation (see `_composes`) the results are graph nodes instead."""
-        if (grad_level.get() or tracing() is not None or Value in set(map(type, args))) \
-                and self._composes(args):
+        if (grad_level.get() or tracing() is not None or self.reads_graph or
+                Value in set(map(type, args))) and self._composes(args):
             return self._compose(args)
+        if not self.traces:  # the first trace may find f reading an outside graph
+            result = self._replay_call(args)
+            return self._compose(args) if self.reads_graph else result
+        return self._replay_call(args)
+
+    def _replay_call(self, args: Sequence[Any]) -> tuple[Any, Any]:
+        """(value, gradients) as numbers (arrays for a batch), replayed."""
         x, shape = self._inputs(args)
         eager = not self.traces and self.eager_calls > 0
         if eager:
@@ -207,10 +219,13 @@ class Variant:
     # --- composition: the call as nodes of an enclosing differentiation ---
     def _composes(self, args: Sequence[Any]) -> bool:
         """Whether this call is part of a differentiation: inside grad/value_and_grad (a
-        closed-over Value may be its variable), inside another program's trace, or given a
-        Value that takes a gradient and is not bound to its argument (a leaf given before
-        the first trace binds itself: a model's weight, as `fit(compile=True)` passes it)."""
-        if grad_level.get() or tracing() is not None:
+        closed-over Value may be its variable), inside another program's trace, reading a
+        node of a graph built outside f (`h = x * 2` closed over: eager's result would hang
+        from it), or given a Value that takes a gradient and is not bound to its argument (a
+        leaf given before the first trace binds itself: a model's weight, as
+        `fit(compile=True)` passes it). A closed-over leaf alone (a model's weight read by
+        closure) does not make one: such a call returns numbers."""
+        if grad_level.get() or tracing() is not None or self.reads_graph:
             return True
         for i, a in enumerate(args):
             if isinstance(a, Value) and a.requires_grad and self._bound.get(a) != i and not (
