@@ -376,3 +376,16 @@ def test_a_program_reading_a_node_of_an_outside_graph_returns_nodes_of_that_grap
     assert (total.data, slope.data, x.grad) == (12.0, 6.0, 4.0)
     w = Value(3.0)  # a closed-over leaf alone (a model's weight): numbers, as always
     assert compile(lambda y: w * y)(1.0) == (3.0, (3.0,))
+
+
+def test_bad_input_inside_grad_is_refused_by_name_and_changes_nothing():
+    program = compile(lambda y, z: y * z, 1.0, 2.0)
+    with pytest.raises(TypeError, match="takes 2 arguments, got 1"):
+        grad(lambda x: program(x)[0])(1.0)
+    with pytest.raises(ValueError, match="z needs a finite number, got nan"):
+        grad(lambda x: program(x, math.nan)[0])(1.0)
+    with pytest.raises(ValueError, match=r"argument z has shape \(3,\), the others \(2,\)"):
+        grad(lambda x: program(np.zeros(2), np.zeros(3))[0].sum() * x)(1.0)
+    assert len(program.variants) == 1 and len(program.traces) == 1
+    frozen = Value(4.0, requires_grad=False)  # a Value taking no gradient: its number
+    assert program(frozen, 0.5) == (2.0, (0.5, 4.0))

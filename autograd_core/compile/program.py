@@ -383,11 +383,9 @@ class Variant:
             args = self._bind(args)
         shape: tuple[int, ...] | None = None
         for i, a in enumerate(args):
-            if isinstance(a, Value):
-                raise TypeError(f"{self.name}: argument {self._arg_name(i)} is a Value; a "
-                                "compiled program takes numbers or arrays and builds no graph, "
-                                "so it cannot be differentiated again (create_graph): call "
-                                f"{self.name} itself on Values for that")
+            if isinstance(a, Value):  # not bound, yet not composed: never, by _composes
+                raise TypeError(f"{self.name}: argument {self._arg_name(i)} is a Value that "
+                                f"is neither bound to it nor part of a differentiation")
             if isinstance(a, (np.ndarray, list, tuple)):
                 s = _shape(a, self._arg_name(i))
                 if shape is not None and s != shape:
@@ -410,9 +408,11 @@ class Variant:
         `_inputs` to refuse."""
         out = list(args)
         for i, a in enumerate(args):
-            if type(a) is not Value:
+            if not isinstance(a, Value):
                 continue
-            if self._bound.get(a) == i:
+            if not a.requires_grad:  # a Constant or a frozen Value: its number, no gradient
+                out[i] = a.data
+            elif self._bound.get(a) == i:
                 out[i] = a.data
             elif not self.traces and a.op is None and not a.constant and a not in self._bound:
                 self._bound[a] = i
