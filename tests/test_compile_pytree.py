@@ -169,3 +169,9 @@ def test_random_pytrees_give_grads_numbers_and_shapes(shape, seed):
                                                    abs=1e-12)
     assert got[1][1] == pytest.approx(expected[1][1], rel=1e-12, abs=1e-12)
     assert tree_map(lambda _: None, got[1][0]) == tree_map(lambda _: None, params)
+
+
+def test_a_pytree_result_without_has_aux_is_refused_with_the_ways_out():
+    with pytest.raises(TypeError, match=r"returned a tuple: a compiled program's value is one "
+                                        r"scalar .* has_aux=True .* jacobian"):
+        compile(lambda x: (x, x * 2.0), 1.0)

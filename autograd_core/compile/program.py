@@ -9,6 +9,7 @@ import dataclasses
 import functools
 import inspect
 import math
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -599,7 +600,7 @@ class Variant:
             which = f"the guard {flipped.text} ({flipped.where})" if flipped else "a guard"
             warnings.warn(f"{self.name}: {self.max_traces} traces and {which} keeps flipping: "
                           f"points no trace fits now run eagerly (max_traces raises the cap)",
-                          RuntimeWarning, stacklevel=4)
+                          RuntimeWarning, stacklevel=_caller_level())
 
     # --- eager: fresh leaves, never the user's Values written ---
     def _eager(self, x: np.ndarray) -> tuple[float, list[float], list[float]]:
@@ -907,6 +908,17 @@ def _hashable(a: Any) -> bool:
     except TypeError:
         return False
     return True
+
+
+def _caller_level() -> int:
+    """The stacklevel of the first frame outside this package (the user's call)."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_HERE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+_HERE = os.path.dirname(__file__)  # autograd_core/compile
 
 
 def _objects(items: list[Any], shape: tuple[int, ...]) -> np.ndarray:
