@@ -4,8 +4,8 @@ bad input named like eager's, and compiled training matching eager training.
 """
 
 import dataclasses
-import zlib
 import math
+import zlib
 
 import numpy as np
 import pytest
