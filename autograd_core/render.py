@@ -213,7 +213,33 @@ def image_bytes(source: str, suffix: str) -> bytes:
     if done.returncode != 0:
         raise RuntimeError(f"{program} failed ({done.returncode}): "
                            f"{done.stderr.decode(errors='replace').strip()}")
+    if suffix.lstrip(".").lower() == "svg":
+        return svg_style(done.stdout.decode(), OWN_COLOURS).encode()
     return done.stdout
+
+
+# A picture paints its own white background, so its colours are its own in every theme: a
+# browser's forced dark mode (Chromium's auto dark theme, which lightens dark text and strokes)
+# would otherwise turn its labels white on that white. Chromium honours `only light` on the
+# <svg> itself, in a file of its own and inline in a page alike; plain `light` it ignores.
+OWN_COLOURS = "color-scheme: only light"
+_SVG_TAG = re.compile(r"<svg\b[^>]*>")
+_STYLE = re.compile(r'\sstyle="([^"]*)"')
+
+
+def svg_style(svg: str, css: str) -> str:
+    """svg with css added to its root <svg> element's style attribute (made if missing)."""
+    tag = _SVG_TAG.search(svg)
+    if tag is None:
+        raise ValueError(f"not an SVG picture (no <svg> element): {svg[:80]!r}")
+    old = _STYLE.search(tag.group())
+    if old is None:
+        new = tag.group()[:4] + f' style="{css}"' + tag.group()[4:]
+    elif css in old.group(1):
+        return svg
+    else:
+        new = tag.group().replace(old.group(), f' style="{old.group(1).rstrip("; ")}; {css}"', 1)
+    return svg[:tag.start()] + new + svg[tag.end():]
 
 
 @keywords_checked
@@ -283,7 +309,7 @@ def _drawing_class() -> type[graphviz.Digraph]:
             svg = self.pipe(format="svg", encoding="utf-8", quiet=True)
             # Never wider than the cell: a wide graph scales down (its viewBox keeps it whole)
             # instead of being cut at the cell's right edge.
-            return svg.replace("<svg ", '<svg style="max-width: 100%; height: auto" ', 1)
+            return svg_style(svg, f"{OWN_COLOURS}; max-width: 100%; height: auto")
 
         # A PNG beside the SVG: JupyterLab shows no SVG of an untrusted notebook (one opened
         # before it was run here), and some viewers show no SVG at all.
