@@ -270,6 +270,27 @@ def test_loss_landscape_is_the_loss_at_each_point_and_leaves_the_model_alone():
     assert land.loss[i, j] == pytest.approx(mse(model, X, y)[0].data, rel=1e-12)
 
 
+@pytest.mark.parametrize("loss_name", ["hinge objective with L2", "the same loss as a lambda"])
+def test_relu_classifier_landscape_is_the_loss_at_every_point(loss_name):
+    # An Objective on an MLP takes the numpy path, a custom loss the eager one (a ReLU
+    # network's guards flip across the plane): both are the loss itself at every point.
+    from autograd_core.nn import hinge_loss, make_moons, objective
+
+    X, y01 = make_moons(12, noise=0.1, seed=1)
+    y = 2 * y01 - 1
+    demo = objective(hinge_loss, alpha=1e-3)
+    loss = demo if loss_name.startswith("hinge") else (lambda m, X, y: demo(m, X, y))
+    model = MLP(2, [4, 1], seed=0)
+    land = loss_landscape(model, loss, (X, y), span=1.0, resolution=4, seed=3)
+    for i in range(4):
+        for j in range(4):
+            theta = (land.center + land.alphas[j] * land.directions[0]
+                     + land.betas[i] * land.directions[1])
+            for p, v in zip(model.parameters(), theta):
+                p.data = float(v)
+            assert land.loss[i, j] == pytest.approx(demo(model, X, y)[0].data, rel=1e-12)
+
+
 def test_loss_landscape_refuses_a_model_with_no_parameters_or_wrong_directions():
     with pytest.raises(ValueError, match="has no parameters"):
         loss_landscape(NoParameters(), mse, (np.zeros((2, 1)), np.zeros(2)))
