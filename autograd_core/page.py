@@ -16,6 +16,7 @@ from .engine import Value
 from .quiz import teaching_html
 from .render import (
     ACTIVE,
+    READABLE_SCALE,
     FORWARD,
     GATE_FILL,
     HEAT,
@@ -38,7 +39,7 @@ from .render import (
 if TYPE_CHECKING:
     from typing_extensions import Unpack  # typing's own from Python 3.11
 
-MIN_SCALE = 0.75  # a wide graph is shrunk to fit down to this, then scrolls: 11 pt text ≥ 11 px
+MIN_SCALE = READABLE_SCALE  # a wide graph shrinks to fit down to this, then scrolls
 _UID = "AUTOGRADSTEPSUID"  # stands for the output's own id until the HTML is shown
 _shown = itertools.count(1)
 

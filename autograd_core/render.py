@@ -223,6 +223,9 @@ def image_bytes(source: str, suffix: str) -> bytes:
 # would otherwise turn its labels white on that white. Chromium honours `only light` on the
 # <svg> itself, in a file of its own and inline in a page alike; plain `light` it ignores.
 OWN_COLOURS = "color-scheme: only light"
+# A wide picture shrinks to fit its cell down to this scale, then scrolls: 11 pt text stays
+# at least 11 px.
+READABLE_SCALE = 0.75
 _SVG_TAG = re.compile(r"<svg\b[^>]*>")
 _STYLE = re.compile(r'\sstyle="([^"]*)"')
 
@@ -308,8 +311,11 @@ def _drawing_class() -> type[graphviz.Digraph]:
         def _repr_image_svg_xml(self) -> str:
             svg = self.pipe(format="svg", encoding="utf-8", quiet=True)
             # Never wider than the cell: a wide graph scales down (its viewBox keeps it whole)
-            # instead of being cut at the cell's right edge.
-            return svg_style(svg, f"{OWN_COLOURS}; max-width: 100%; height: auto")
+            # instead of being cut at the cell's right edge, but no further than a readable
+            # size; beyond that the output area scrolls.
+            width = re.search(r'<svg\b[^>]*\bwidth="([\d.]+)pt"', svg)
+            least = f"; min-width: {float(width.group(1)) * READABLE_SCALE:.0f}pt" if width else ""
+            return svg_style(svg, f"{OWN_COLOURS}; max-width: 100%; height: auto{least}")
 
         # A PNG beside the SVG: JupyterLab shows no SVG of an untrusted notebook (one opened
         # before it was run here), and some viewers show no SVG at all.

@@ -390,6 +390,9 @@ def test_a_drawing_in_jupyter_has_a_png_beside_its_svg_and_fits_the_cell():
     assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
     root = re.search(r"<svg[^>]*>", bundle["image/svg+xml"]).group()
     assert "max-width: 100%; height: auto" in root
+    natural = float(re.search(r'width="([\d.]+)pt"', root).group(1))
+    least = float(re.search(r"min-width: ([\d.]+)pt", root).group(1))
+    assert least == pytest.approx(0.75 * natural, abs=0.5)  # shrinks to a readable size, no less
     assert " at 0x" not in bundle["text/plain"] and "\n" not in bundle["text/plain"]
 
 
