@@ -16,13 +16,13 @@ from .engine import Value
 from .quiz import teaching_html
 from .render import (
     ACTIVE,
-    READABLE_SCALE,
     FORWARD,
     GATE_FILL,
     HEAT,
     KIND_FILL,
     KIND_MEANING,
     MAX_FRAMES,
+    READABLE_SCALE,
     RECEIVING,
     ROLE_MEANING,
     DrawKeywords,
