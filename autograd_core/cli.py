@@ -422,7 +422,12 @@ def _train_command(args: argparse.Namespace) -> None:
                        progress=not args.no_progress, flow=args.flow, compile=args.compile,
                        scrubber=args.scrubber, flow_step=args.flow_step, **chosen)
     except OSError as err:
-        raise UsageError(_path_message(err, args.out)) from None
+        # The scrubber's page may sit outside --out: name whichever the failed file belongs to.
+        scrubber_folder = os.path.dirname(os.path.abspath(args.scrubber or args.out))
+        failed = os.path.dirname(os.path.abspath(str(err.filename or args.out)))
+        given = args.scrubber if args.scrubber and failed == scrubber_folder \
+            and failed != os.path.abspath(args.out) else args.out
+        raise UsageError(_path_message(err, given)) from None
     except (ValueError, RuntimeError) as err:  # RuntimeError: --flow, no renderer
         raise UsageError(str(err)) from None
     report(args.dataset, result)

@@ -344,6 +344,14 @@ def test_an_unwritable_output_names_the_path_the_user_gave(capsys, argv, path):
     assert err.count("\n") == 1 and f"'{path}'" in err and "tmp" not in err
 
 
+def test_an_unwritable_scrubber_page_is_named_not_the_out_folder(capsys, tmp_path):
+    argv = ["train", "moons", "--steps", "1", "--no-progress", "--out", str(tmp_path),
+            "--scrubber", "/proc/nope.html"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'/proc/nope.html'" in err and str(tmp_path) not in err
+
+
 def test_train_progress_line_fits_80_columns_with_bar_loss_and_accuracy(tmp_path):
     """Under a pseudo-terminal 80 columns wide, as a user's terminal runs the demo."""
     import fcntl
