@@ -56,9 +56,13 @@ def _questions(picture: _Picture, offset: int) -> tuple[list[dict[str, Any]], di
             continue
         gate = picture.name[step.node]
         terms: dict[Value, list[tuple[Any, Any]]] = {}
-        for parent, d, c in zip(step.parents, step.partials, step.contributions):
+        uses: dict[Value, list[int]] = {}
+        for k, (parent, d, c) in enumerate(zip(step.parents, step.partials,
+                                                step.contributions)):
             if c is not None and not parent.constant:
                 terms.setdefault(parent, []).append((d, c))
+                uses.setdefault(parent, []).append(k)
+        rules = _rules(picture, step.node)
         edges = [f"e{index[step.node]}_{k}" for k in range(len(step.parents))]
         for parent, parts in terms.items():
             p = picture.name[parent]
@@ -70,6 +74,7 @@ def _questions(picture: _Picture, offset: int) -> tuple[list[dict[str, Any]], di
             lines = [f"{_d(r, p)} += ∂{_bracket(gate)}/∂{_bracket(p)} · {_d(r, gate)} = "
                      f"{picture._num(d)} · {picture._term(step.grad)} = {picture._num(c)}"
                      for d, c in parts]
+            lines += list(dict.fromkeys(rules[k] for k in uses[parent] if rules[k]))
             if before is not None or len(parts) > 1:
                 sums = ([] if before is None else [f"{picture._num(before)} (so far)"]) + [
                     picture._term(c) for _, c in parts]
@@ -86,6 +91,27 @@ def _questions(picture: _Picture, offset: int) -> tuple[list[dict[str, Any]], di
                 "upstreamName": _d(r, gate), "partialName": f"∂{_bracket(gate)}/∂{_bracket(p)}",
                 "left": left, "lines": lines})
     return questions, final
+
+
+def _rules(picture: _Picture, node: Value) -> list[str]:
+    """Per input of node's op, its local partial as the op's rule writes it in the picture's
+    names ("where ∂u/∂t = u·(1 − u), from u = sigmoid(t)"); "" where the rule cannot be
+    written. A number in the formula keeps the rule's own letter, its value given: "n = 3"."""
+    op = node.op
+    assert op is not None
+    gate = picture.name[node]
+    names = tuple(op.inputs[k] if parent.constant else picture.name[parent]
+                  for k, parent in enumerate(node.parents))
+    numbers = [f"{op.inputs[k]} = {parent.data:g}" for k, parent in enumerate(node.parents)
+               if parent.constant]
+    given = f", with {', '.join(numbers)}" if numbers else ""
+    lines = []
+    for k, parent in enumerate(node.parents):
+        written = op.partial_written(k, out=gate, inputs=names)
+        lines.append("" if not written or "∂" in written or parent.constant else
+                     f"where ∂{_bracket(gate)}/∂{_bracket(picture.name[parent])} = {written}, "
+                     f"from {picture._defines(node)}{given}")
+    return lines
 
 
 def _why_zero(picture: _Picture, final: dict[Value, int]) -> list[dict[str, Any]]:
