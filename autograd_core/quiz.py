@@ -133,9 +133,14 @@ def _why_zero(picture: _Picture, final: dict[Value, int]) -> list[dict[str, Any]
 # left as it is. Its keys and Next are held back only while a question is open.
 _BLOCK = """<div class="autograd-teach">
 <style>
-  /* Their own background and text colours: readable on a light or a dark host page. */
+  /* Their own background and text colours, buttons included (the stepper's follow the
+     host's theme, dark buttons on a dark page): readable on a light or a dark host page, and
+     left alone by a browser's forced dark mode. */
   #{uid} .quiz, #{uid} .why { border: 1px solid #9ca3af; border-radius: 6px;
-      padding: 0.5em 0.8em; margin: 0.6em 0; background: #ffffff; color: #111827; }
+      padding: 0.5em 0.8em; margin: 0.6em 0; background: #ffffff; color: #111827;
+      color-scheme: only light; }
+  #{uid} .quiz button, #{uid} .why button { background: #f3f4f6; color: #111827;
+      border: 1px solid #6b7280; }
   #{uid} .quiz input { font: inherit; width: 9em; padding: 0.15em 0.4em; margin: 0 0.4em; }
   #{uid} .quiz .feedback { font-family: Menlo, Consolas, "DejaVu Sans Mono", monospace;
       font-size: 0.92em; white-space: pre-wrap; margin-top: 0.4em; }

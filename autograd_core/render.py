@@ -838,7 +838,9 @@ class _Picture:
         return rec.written(*args)
 
     def _num(self, x: Any) -> str:
-        return format(_number(x), self.fmt)
+        # + 0.0 turns an exact −0.0 (−0.35 · 0.0) into 0.0: "-0.0000" would read as a number
+        # below zero; a tiny negative number keeps its sign.
+        return format(_number(x) + 0.0, self.fmt)
 
     def _term(self, x: Any) -> str:
         """A number as an operand: a negative one in parentheses, so (-3) ** 2 reads right."""

@@ -361,6 +361,41 @@ def test_every_stepper_text_has_contrast_4_5_in_light_and_dark_themes(browser, t
     assert worst["ratio"] >= 4.5, worst
 
 
+@pytest.mark.parametrize("scheme, host", [("light", "page"), ("dark", "page"),
+                                          ("light", "jupyterlab-dark"),
+                                          ("dark", "jupyterlab-dark")])
+def test_quiz_and_why_zero_texts_have_contrast_4_5_in_light_and_dark_themes(
+        browser, tmp_path, shots, scheme, host):
+    """The teaching parts sit in boxes of their own colours: their texts and buttons read
+    against them whatever the page's theme (the buttons once took the dark theme's)."""
+    from tests.test_quiz import dead_relu_graph
+
+    *_, loss = dead_relu_graph()
+    head = JUPYTERLAB_DARK if host == "jupyterlab-dark" else ""
+    quiz = host_page(tmp_path / "quiz.html", head, show_steps(loss, quiz=True)._repr_html_())
+    why = host_page(tmp_path / "why.html", head, show_steps(loss)._repr_html_())
+    color_scheme(browser, scheme)
+    try:
+        browser.get(quiz)
+        css(browser, ".next").click()  # the first question: its input and Check button
+        ratios = contrasts(browser)
+        css(browser, ".quiz input").send_keys("2\n")  # a wrong answer: the feedback in red
+        ratios += contrasts(browser)
+        screenshot(browser, shots / f"quiz-{host}-{scheme}.png")
+        browser.get(why)
+        for _ in range(3):
+            css(browser, ".next").click()
+        css(browser, ".why-zero").click()
+        ratios += contrasts(browser)
+        screenshot(browser, shots / f"why-zero-{host}-{scheme}.png")
+    finally:
+        color_scheme(browser, "light")
+    texts = {r["text"] for r in ratios}
+    assert {"Check", "why zero? w"} <= texts and any(t.startswith("Not quite") for t in texts)
+    worst = min(ratios, key=lambda r: r["ratio"])
+    assert worst["ratio"] >= 4.5, worst
+
+
 # --- wide graphs: the active node in view ------------------------------------------------------
 
 def test_neuron_at_1280x800_keeps_every_frames_active_node_in_view(tmp_path, shots):
