@@ -28,6 +28,8 @@ def teaching_html(root: Value, uid: str, *, quiz: bool, options: DrawOptions | N
                   forward: bool = False, document_keys: bool = False) -> str:
     """The quiz (if quiz) and the "why zero?" buttons for a stepper of root drawn with these
     options, inside the element with id uid; "" when there is neither."""
+    if not isinstance(quiz, bool):  # quiz="no" is truthy: a typo would turn the quiz on
+        raise TypeError(f"quiz must be True or False, got {type(quiz).__name__}: {quiz!r}")
     picture = _Picture(root, options or DrawOptions())
     offset = picture.n_steps if forward else 0  # the forward frames come first
     questions, final = _questions(picture, offset)

@@ -228,6 +228,7 @@ def plot_function(f: Any, xlim: Limits = (-2.0, 2.0), ylim: Limits = (-2.0, 2.0)
         raise ValueError(f"kind must be 'contour' or 'surface', got {kind!r}")
     if not isinstance(levels, int) or isinstance(levels, bool) or levels < 2:
         raise ValueError(f"levels must be an int ≥ 2, got {levels!r}")
+    _as_two_input_function(f, "plot_function")  # its refusal names what the user called
     xs, ys, Z = function_grid(f, xlim, ylim, resolution)
     if log:
         if (Z <= 0).any():

@@ -148,7 +148,7 @@ def test_evaluate_many_catches_a_function_that_escapes_the_trace():
 
 
 def test_plot_function_refuses_a_model_whose_input_size_does_not_fit():
-    with pytest.raises(ValueError, match=r"2 inputs, but MLP\(3 .* takes 3"):
+    with pytest.raises(ValueError, match=r"plot_function needs .* 2 inputs, but MLP\(3 .* takes 3"):
         plot_function(MLP(3, [2, 1], seed=0))
     with pytest.raises(ValueError, match="kind must be"):
         plot_function(lambda a, b: a + b, kind="heatmap")

@@ -260,3 +260,15 @@ def test_inline_quiz_in_a_notebook_page_masks_and_checks(browser, tmp_path):
     css(browser, ".next").click()
     assert shown_grad(browser, "m") == "grad ?"
     assert answer(browser, "1").startswith("Right: dh/dm = 1.0000.")
+
+
+@pytest.mark.parametrize("quiz", ["no", 1, None])
+def test_quiz_must_be_true_or_false_not_merely_truthy(quiz, tmp_path):
+    from autograd_core import save_steps, show_steps
+
+    *_, loss = dead_relu_graph()
+    with pytest.raises(TypeError, match="quiz must be True or False"):
+        show_steps(loss, quiz=quiz)
+    with pytest.raises(TypeError, match="quiz must be True or False"):
+        save_steps(loss, tmp_path / "steps", quiz=quiz)
+    assert not (tmp_path / "steps").exists()
