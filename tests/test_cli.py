@@ -258,6 +258,17 @@ def test_forward_without_frames_is_refused(capsys):
     assert status == 2 and "give --frames too" in err
 
 
+def test_trace_frames_quiz_writes_a_quiz_page_and_needs_frames(capsys, tmp_path):
+    status, out, err = run(capsys, "trace", "(x + y) * z", "x=-2", "y=5", "z=-4", "--frames",
+                           str(tmp_path / "s"), "--quiz")
+    page = (tmp_path / "s" / "steps.html").read_text()
+    assert status == 0 and err == "" and '"quiz": true' in page and "What is" not in out
+    plain = run(capsys, "trace", "x * y", "x=2", "y=3", "--frames", str(tmp_path / "p"))
+    assert plain[0] == 0 and '"quiz": true' not in (tmp_path / "p" / "steps.html").read_text()
+    status, _, err = run(capsys, "trace", "x * y", "x=2", "y=3", "--quiz")
+    assert status == 2 and "give --frames too" in err
+
+
 def test_trace_old_steps_flag_still_writes_frames_and_names_the_new_one(capsys, tmp_path):
     status, out, err = run(capsys, "trace", "x * 2", "x=1", "--steps", str(tmp_path / "s"))
     assert status == 0 and (tmp_path / "s" / "steps.html").exists()
