@@ -113,7 +113,7 @@ def node_names(order: list[Value], root: Value, params: Names = ()) -> dict[Valu
     named = _named(params)
     given = {n: n.label or named.get(n, "") for n in order if not n.constant}
     unnamed = [n for n, name in given.items() if not name]
-    return {**{n: _num(n.data) for n in order if n.constant},
+    return {**{n: n.label or _num(n.data) for n in order if n.constant},
             **{n: name for n, name in given.items() if name},
             **slide_names(unnamed, root, set(given.values()))}
 
@@ -146,8 +146,9 @@ def explain_in(node: Value, root: Value, order: list[Value], names: Mapping[Valu
         return Explanation(node, root, 0.0, 0, 0, f"{d} = 0: {n} is unused",
                            (Reason(UNUSED, None, node, None, text),))
     if node.constant:
-        text = (f"{n} = {_num(node.data)} is a Constant, a number from the formula: it takes "
-                f"no gradient")
+        value = _num(node.data)
+        text = (f"{n if n == value else f'{n} = {value}'} is a Constant, a number from the "
+                f"formula: it takes no gradient")
         return Explanation(node, root, 0.0, 0, 0, f"{d} = 0: {n} is a Constant",
                            (Reason(CONSTANT, None, node, None, text),))
 
