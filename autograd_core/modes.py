@@ -34,6 +34,8 @@ tracing = tracer.get
 
 @contextmanager
 def grad_mode(enabled: Any) -> Iterator[None]:
+    if enabled is True and tracer.get() is not None:
+        enabled = tracer.get()  # enable_grad inside a traced f: its nodes are f's, recorded
     token = _grad_enabled.set(enabled)
     try:
         yield
