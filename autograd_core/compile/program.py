@@ -17,7 +17,7 @@ import numpy as np
 
 from ..engine import Value, as_real, grads_of
 from ..modes import collector_paused, enable_grad
-from .codegen import MAX_EQUATIONS, GeneratedFloats
+from .codegen import MAX_EQUATIONS, MAX_KERNELS, GeneratedArrays, GeneratedFloats
 from .execute import ArrayExecutor, FloatExecutor
 from .matmul import products_to_matmul
 from .passes import Levels, Schedule, Sums, fuse_sums, group_by_level, narrow, plan_blocks
@@ -50,7 +50,8 @@ class Traced:
     narrow: bool
     _schedule: Schedule | None = field(default=None, repr=False)
     _floats: FloatExecutor | GeneratedFloats | None = field(default=None, repr=False)
-    _arrays: ArrayExecutor | None = field(default=None, repr=False)
+    _plan: ArrayExecutor | None = field(default=None, repr=False)
+    _arrays: ArrayExecutor | GeneratedArrays | None = field(default=None, repr=False)
     _xla: XlaExecutor | None = field(default=None, repr=False)
 
     @classmethod
@@ -77,17 +78,26 @@ class Traced:
         return self._floats
 
     @property
-    def arrays(self) -> ArrayExecutor:
-        """The numpy executor over the schedule (a point or a batch)."""
+    def plan(self) -> ArrayExecutor:
+        """The numpy interpreter over the schedule: the plan the others are generated from."""
+        if self._plan is None:
+            self._plan = ArrayExecutor(self.tape, self.schedule)
+        return self._plan
+
+    @property
+    def arrays(self) -> ArrayExecutor | GeneratedArrays:
+        """The numpy executor over the schedule (a point or a batch): generated source, or
+        for a schedule of very many kernels (a deep graph) the interpreter."""
         if self._arrays is None:
-            self._arrays = ArrayExecutor(self.tape, self.schedule)
+            kernels = sum(len(step.kernels) for step in self.plan.steps)
+            self._arrays = GeneratedArrays(self.plan) if kernels <= MAX_KERNELS else self.plan
         return self._arrays
 
     @property
     def xla(self) -> XlaExecutor:
         """The schedule as one jitted XLA program (backend="jax"; built on first use)."""
         if self._xla is None:
-            self._xla = XlaExecutor(self.arrays)
+            self._xla = XlaExecutor(self.plan)
         return self._xla
 
 
@@ -553,11 +563,17 @@ class Program:
 
     def listing(self, generated: bool = False) -> str:
         """The latest trace's forward and backward passes, one line per step; generated=True:
-        the Python source the float executor runs instead."""
+        the Python source that replays it (floats for a narrow tape, numpy for a wide one)."""
         if self._last is None or not self._last.traces:
             raise ValueError(f"{self.name} has not been traced yet: call it once first")
-        tape = self._last.traces[-1].tape
-        return GeneratedFloats(tape).source if generated else tape.listing()
+        traced = self._last.traces[-1]
+        if not generated:
+            return traced.tape.listing()
+        executor = traced.floats if traced.narrow else traced.arrays
+        if not isinstance(executor, (GeneratedFloats, GeneratedArrays)):
+            raise ValueError(f"{self.name}'s trace is too large to be worth generating source "
+                             f"for: the interpreter replays it")
+        return executor.source
 
     def trace(self, *args: Any, **kwargs: Any) -> Traced:
         """Run f once on Values at these arguments (numbers, or leaf Values that stay bound)."""
