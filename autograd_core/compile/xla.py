@@ -147,6 +147,7 @@ class XlaExecutor:
         self.partials = [[() if k.op is None else
                           tuple(self.on.partial(k.op, i) for i in range(k.op.arity))
                           for k in step.kernels] for step in plan.steps]
+        self.parts = Parts(plan, self.jnp, self.jax.lax)
         with self.jax.enable_x64(True):
             self._program = self.jax.jit(self._lowered)
             self._numbers = self.jnp.asarray(plan.numbers, dtype=self.jnp.float64)
@@ -167,28 +168,30 @@ class XlaExecutor:
 
     def _lowered(self, x: Any, leaves: Any, numbers: Any) -> Any:
         """The program XLA compiles: rows (guards hold, forward bad, backward bad, value,
-        aux..., input grads...) with a column per point."""
-        jnp, plan, tape = self.jnp, self.plan, self.tape
+        aux..., input grads...) with a column per point. Each group's values are an array of
+        their own (XLA compiles a chain of updates to one big buffer very slowly)."""
+        jnp, plan, tape, parts = self.jnp, self.plan, self.tape, self.parts
         batch = x.shape[1:]
         ones = (1,) * len(batch)
-        v = jnp.concatenate([
-            x, jnp.broadcast_to(leaves.reshape((-1,) + ones), (len(leaves),) + batch),
-            jnp.zeros((plan.size - tape.n_leaves,) + batch),
-            jnp.broadcast_to(numbers.reshape((-1,) + ones), (len(plan.numbers),) + batch)])
+        values: list[Any] = [x, jnp.broadcast_to(leaves.reshape((-1,) + ones),
+                                                 (len(leaves),) + batch)]
+        values += [None] * len(plan.steps)
+        values.append(jnp.broadcast_to(numbers.reshape((-1,) + ones),
+                                       (len(plan.numbers),) + batch))
         saved: list[list[tuple[list[Any], Any]]] = []
-        for step, forwards in zip(plan.steps, self.forwards):
+        for s, (step, forwards) in enumerate(zip(plan.steps, self.forwards)):
             m = step.stop - step.start
             if step.rows is None:
                 k = step.kernels[0]
-                ins = [r.read(v) for r in k.reads]
-                v = self._set(v, step.start,
-                              jnp.broadcast_to(forwards[0](*ins), (m,) + batch))  # type: ignore[misc]
+                ins = [parts.read(values, r) for r in k.reads]
+                values[2 + s] = jnp.broadcast_to(forwards[0](*ins),  # type: ignore[misc]
+                                                 (m,) + batch)
                 saved.append([(ins, None)])
                 continue
             T: list[Any] = [None] * step.rows  # the sum's terms, row by row
             kept = []
             for k, fwd in zip(step.kernels, forwards):
-                ins = [r.read(v) for r in k.reads]
+                ins = [parts.read(values, r) for r in k.reads]
                 where = range(step.rows)[k.rows] if isinstance(k.rows, slice) else k.rows
                 if k.grid is not None:
                     out = grid_forward(fwd, k.grid, ins)
@@ -201,17 +204,19 @@ class XlaExecutor:
                 for i, row in enumerate(where):
                     T[int(row)] = part[i]
                 kept.append((ins, out))
-            v = self._set(v, step.start, self._add_rows(T))
+            values[2 + s] = self._add_rows(T)
             saved.append(kept)
-        cols = v
-        ok = jnp.broadcast_to(jnp.asarray(tape.check_guards(lambda s: cols[plan.at(s)])), batch)
-        bad_forward = ok & ~jnp.isfinite(v[tape.n_in:plan.size]).all(axis=0)
-        G = self._backward(v, saved)
-        bad_backward = ok & ~(jnp.isfinite(G[:tape.n_in]).all(axis=0) &
-                              jnp.isfinite(G[tape.n_leaves:plan.size]).all(axis=0))
-        rows = [ok, bad_forward, bad_backward, v[plan.at(tape.out)],
-                *(v[plan.at(s)] for s in tape.aux)]
-        return jnp.concatenate([jnp.stack(rows).astype(jnp.float64), G[:tape.n_in]])
+        ok = jnp.broadcast_to(jnp.asarray(tape.check_guards(
+            lambda slot: parts.at(values, plan.at(slot)))), batch)
+        made = values[2:2 + len(plan.steps)]
+        bad_forward = ok & ~jnp.all(jnp.stack([jnp.isfinite(a).all(axis=0) for a in made]),
+                                    axis=0) if made else ok & False
+        grads = self._backward(values, saved, batch)
+        finite = [jnp.isfinite(g).all(axis=0) for g in grads if g is not None]
+        bad_backward = ok & ~jnp.all(jnp.stack(finite), axis=0)
+        rows = [ok, bad_forward, bad_backward, parts.at(values, plan.at(tape.out)),
+                *(parts.at(values, plan.at(s)) for s in tape.aux)]
+        return jnp.concatenate([jnp.stack(rows).astype(jnp.float64), grads[0]])
 
     def _add_rows(self, T: list[Any]) -> Any:
         """T[0] + T[1] + … in that order, as eager's chain of adds."""
@@ -221,47 +226,123 @@ class XlaExecutor:
         total, _ = self.jax.lax.scan(lambda acc, row: (acc + row, None), rows[0], rows[1:])
         return total
 
-    def _set(self, v: Any, start: int, rows: Any) -> Any:
-        """v with rows written from `start` on (an in-place update to XLA, not a scatter)."""
-        return self.jax.lax.dynamic_update_slice_in_dim(v, rows, start, axis=0)
-
-    def _backward(self, v: Any, saved: list[Any]) -> Any:
-        """d(out)/d(slot) for every slot: each kernel adds partial · grad into its inputs."""
-        plan = self.plan
-        G = self.jnp.zeros_like(v).at[plan.at(self.tape.out)].set(1.0)
-        for step, kept, partials in zip(reversed(plan.steps), reversed(saved),
-                                        reversed(self.partials)):
+    def _backward(self, values: list[Any], saved: list[Any], batch: tuple[int, ...]
+                  ) -> list[Any]:
+        """d(out)/d(slot) per part (the arguments', then each group's; None for leaves and
+        numbers): each kernel adds partial · grad into the parts its inputs read."""
+        jnp, plan, parts = self.jnp, self.plan, self.parts
+        pending: list[list[Any]] = [[] for _ in values]
+        p, row = parts.where(plan.at(self.tape.out))
+        pending[p].append(parts.onehot(p, row, batch))
+        grads: list[Any] = [None] * len(values)
+        for s in reversed(range(len(plan.steps))):
+            step, kept, partials = plan.steps[s], saved[s], self.partials[s]
+            m = step.stop - step.start
+            up = functools.reduce(lambda a, b: a + b, pending[2 + s]) if pending[2 + s] \
+                else jnp.zeros((m,) + batch)
+            grads[2 + s] = up
             if not step.live:
                 continue
-            up = G[step.start:step.stop]
-            batch = up.shape[1:]
             for k, (ins, out), rules_ in zip(step.kernels, kept, partials):
                 if k.grid is not None:
                     shares = grid_backward(k.grid, ins, up, batch, k.grad)
                     for table, share in zip(k.reads, shares):
                         if share is not None:
-                            G = self._add(G, table, share if k.signs is None else
-                                          share * _ax(k.signs, 2, batch))
+                            parts.add(pending, table, share if k.signs is None else
+                                      share * _ax(k.signs, 2, batch), batch)
                     continue
                 d = up if k.signs is None else up * _ax(k.signs, 2, batch)
                 if step.rows is None:
-                    out = v[step.start:step.stop]
+                    out = values[2 + s]
                 for rule, table, takes in zip(rules_ or (1.0,), k.reads, k.grad):
                     if takes:
-                        p = rule if type(rule) is float else rule(out, *ins)
-                        G = self._add(G, table, d if type(p) is float and p == 1.0 else p * d)
-        return G
+                        p_ = rule if type(rule) is float else rule(out, *ins)
+                        parts.add(pending, table,
+                                  d if type(p_) is float and p_ == 1.0 else p_ * d, batch)
+        grads[0] = functools.reduce(lambda a, b: a + b, pending[0]) if pending[0] \
+            else jnp.zeros(values[0].shape)
+        return grads
 
-    def _add(self, G: Any, table: Slots, c: Any) -> Any:
-        """G[slots] += c (repeated slots adding up), functionally: Slots.add for jax."""
+
+class Parts:
+    """The executor's slots as separate arrays — the arguments, the leaves, each group's
+    values, the guards' numbers — and how a table of slots reads from them and adds into
+    their gradients (static slices where it can, gathers and scatter-adds where it must)."""
+
+    def __init__(self, plan: ArrayExecutor, jnp: Any, lax: Any) -> None:
+        self.jnp, self.lax = jnp, lax
+        tape = plan.tape
+        bounds = [0, tape.n_in, tape.n_leaves, *(s.stop for s in plan.steps),
+                  plan.size + len(plan.numbers)]
+        self.starts = np.array(bounds[:-1])
+        self.sizes = np.diff(bounds)
+        self.takes_grad = [True, False, *([True] * len(plan.steps)), False]
+
+    def where(self, slot: int) -> tuple[int, int]:
+        """(part, row) of an executor slot."""
+        p = int(np.searchsorted(self.starts, slot, side="right")) - 1
+        return p, slot - int(self.starts[p])
+
+    def at(self, values: list[Any], slot: int) -> Any:
+        p, row = self.where(slot)
+        return values[p][row]
+
+    def onehot(self, p: int, row: int, batch: tuple[int, ...]) -> Any:
+        return self.jnp.zeros((int(self.sizes[p]),) + batch).at[row].set(1.0)
+
+    def _owners(self, flat: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.starts, flat, side="right") - 1
+
+    def read(self, values: list[Any], table: Slots) -> Any:
+        """values at a table's slots, shaped like the table (plus the batch axes)."""
         jnp = self.jnp
-        batch = G.shape[1:]
-        c = jnp.broadcast_to(c, table.shape + batch)
-        if table.run is not None:
-            if table.flipped:
-                c = c.swapaxes(0, 1)
-            run = table.run
-            return self._set(G, run.start, G[run] + c.reshape((-1,) + batch))
-        return G.at[table.slots.ravel()].add(c.reshape((-1,) + batch),
-                                             unique_indices=table.once)
+        flat = table.slots.ravel()
+        owners = self._owners(flat)
+        batch = values[0].shape[1:]
+        if (owners == owners[0]).all():
+            p = int(owners[0])
+            start = int(self.starts[p])
+            if table.run is not None:
+                a = table.run.start - start
+                rows = values[p][a:a + flat.size]
+                if table.flipped:
+                    return rows.reshape(table.shape[::-1] + batch).swapaxes(0, 1)
+                return rows.reshape(table.shape + batch)
+            return values[p][table.slots - start]
+        involved = sorted(set(owners.tolist()))
+        offset = {p: 0 for p in involved}
+        at = 0
+        for p in involved:
+            offset[p] = at
+            at += int(self.sizes[p])
+        local = np.array([offset[int(p)] + s - int(self.starts[p]) for s, p in
+                          zip(flat.tolist(), owners)]).reshape(table.shape)
+        return jnp.concatenate([values[p] for p in involved])[local]
 
+    def add(self, pending: list[list[Any]], table: Slots, c: Any, batch: tuple[int, ...]
+            ) -> None:
+        """Queue c (shaped like the table) to be added into the gradients of the parts its
+        slots are in; repeated slots add up."""
+        jnp = self.jnp
+        c = jnp.broadcast_to(c, table.shape + batch)
+        if table.run is not None and table.flipped:
+            flat = table.slots.T.ravel()
+            c = c.swapaxes(0, 1)
+        else:
+            flat = table.slots.ravel()
+        c = c.reshape((-1,) + batch)
+        owners = self._owners(flat)
+        for p in sorted(set(owners.tolist())):
+            if not self.takes_grad[p]:
+                continue
+            size = int(self.sizes[p])
+            mine = owners == p
+            local = flat[mine] - int(self.starts[p])
+            share = c if mine.all() else c[np.nonzero(mine)[0]]
+            if np.array_equal(local, np.arange(local[0], local[0] + local.size)):
+                pad = [(int(local[0]), size - int(local[-1]) - 1, 0)] + [(0, 0, 0)] * len(batch)
+                pending[p].append(share if local.size == size else
+                                  self.lax.pad(share, 0.0, pad))
+            else:
+                pending[p].append(jnp.zeros((size,) + batch).at[local].add(
+                    share, unique_indices=len(np.unique(local)) == local.size))
