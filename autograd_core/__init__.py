@@ -13,7 +13,14 @@ from .explain import Explanation, explain
 from .export import save, save_steps
 from .functional import grad, gradients, hessian, jacobian, value_and_grad, vjp
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
-from .modes import collector_paused, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .modes import (
+    collector_paused,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .ops import OPS, Op
 from .page import show_steps
 from .pytree import TreeDef, tree_flatten, tree_leaves, tree_map, tree_unflatten
@@ -36,6 +43,7 @@ __all__ = [
     "chain_rule",
     "collector_paused",
     "compile",
+    "detect_anomaly",
     "draw",
     "enable_grad",
     "explain",

@@ -301,6 +301,8 @@ def _trace_command(args: argparse.Namespace) -> None:
         args.frames = args.old_steps
     if args.forward and args.frames is None:
         raise UsageError("--forward adds the forward pass to --frames DIR; give --frames too")
+    if args.quiz and args.frames is None:
+        raise UsageError("--quiz makes the page of --frames DIR a quiz; give --frames too")
     if args.frames is not None:
         from .files import check_folder
 
@@ -321,8 +323,8 @@ def _trace_command(args: argparse.Namespace) -> None:
     if args.frames is not None:
         from .export import save_steps
 
-        page = _report(functools.partial(save_steps, forward=args.forward), result.root,
-                       args.frames)
+        page = _report(functools.partial(save_steps, forward=args.forward, quiz=args.quiz),
+                       result.root, args.frames)
         print(f"frames: {page}")
 
 
@@ -422,7 +424,12 @@ def _train_command(args: argparse.Namespace) -> None:
                        progress=not args.no_progress, flow=args.flow, compile=args.compile,
                        scrubber=args.scrubber, flow_step=args.flow_step, **chosen)
     except OSError as err:
-        raise UsageError(_path_message(err, args.out)) from None
+        # The scrubber's page may sit outside --out: name whichever the failed file belongs to.
+        scrubber_folder = os.path.dirname(os.path.abspath(args.scrubber or args.out))
+        failed = os.path.dirname(os.path.abspath(str(err.filename or args.out)))
+        given = args.scrubber if args.scrubber and failed == scrubber_folder \
+            and failed != os.path.abspath(args.out) else args.out
+        raise UsageError(_path_message(err, given)) from None
     except (ValueError, RuntimeError) as err:  # RuntimeError: --flow, no renderer
         raise UsageError(str(err)) from None
     report(args.dataset, result)
@@ -457,6 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
                          f"per step (at most {MAX_STEP_FRAMES} frames)")
     tr.add_argument("--forward", action="store_true",
                     help="with --frames: the forward pass's frames first")
+    tr.add_argument("--quiz", action="store_true",
+                    help="with --frames: the page hides each step's new gradients until the "
+                         "student types them, and checks them")
     # The old name of --frames: it still works, with a note, so scripts keep running.
     tr.add_argument("--steps", dest="old_steps", metavar="DIR", help=argparse.SUPPRESS)
     tr.set_defaults(run=_trace_command)

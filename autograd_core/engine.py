@@ -26,7 +26,7 @@ from .checks import (
     forward_error,
     written_call,
 )
-from .modes import grad_mode, recording, tracing
+from .modes import grad_mode, made_at, recording, tracing
 from .ops import (
     ABS,
     ACOS,
@@ -676,7 +676,10 @@ def chain_rule(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
         if op is None or (needed is not None and node not in needed):
             continue
         g = grads.get(node, 0.0)  # nothing yet: reached only through inputs taking no grad
-        partials = local_partials(node, create_graph=create_graph, needed=needed)
+        try:
+            partials = local_partials(node, create_graph=create_graph, needed=needed)
+        except (ArithmeticError, ValueError, TypeError) as err:
+            raise _located(err, node) from None
         try:
             with grad_mode(True) if create_graph else nullcontext():
                 contributions = tuple(None if d is None else d * g for d in partials)
@@ -686,8 +689,18 @@ def chain_rule(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
                         grads[parent] = (old + c if old is not None else c if create_graph
                                          else 0.0 + c)
         except ArithmeticError as err:  # on Values: a product or a sum overflowed
-            raise OverflowError(f"backward through {_written(node)}: {err}") from None
+            raise OverflowError(f"backward through {_written(node)}: {err}{made_at(node)}"
+                                ) from None
         yield Link(node, g, partials, contributions)
+
+
+def _located(err: Exception, node: Value) -> Exception:
+    """err, naming the line of the user's that made node when detect_anomaly saw it made."""
+    site = made_at(node)
+    try:
+        return type(err)(f"{err}{site}") if site else err
+    except TypeError:  # an exception type that takes more than a message
+        return err
 
 
 def _walk_floats(order: list[Value], seed: float, needed: set[Value] | None = None,
@@ -816,7 +829,7 @@ def _raise_first_problem(root: Value, seed: Any, needed: set[Value] | None) -> N
                     else f"the contribution {d!r} · {link.grad!r} = {c!r}" if not _finite(c)
                     else f"the grads of its input add up to {grads[parent]!r}")
             raise OverflowError(f"backward through {_written(link.node)}: {what}, not a finite "
-                                f"number")
+                                f"number{made_at(link.node)}")
     for node, g in grads.items():
         if not _finite(g):  # a hook returned it
             raise ValueError(f"a hook on {node!r} returned {g!r}, not a finite number")

@@ -101,13 +101,21 @@ def explain(node: Value, root: Value, *, params: Names = (), tiny: float = TINY)
     if isinstance(tiny, bool) or not isinstance(tiny, (int, float)) or not tiny > 0:
         raise ValueError(f"tiny must be a positive number, got {tiny!r}")
     order = topological_order(root)
-    return explain_in(node, root, order, node_names(order, params), float(tiny))
+    return explain_in(node, root, order, node_names(order, root, params), float(tiny))
 
 
-def node_names(order: list[Value], params: Names = ()) -> dict[Value, str]:
-    """Each node's name: its label, its name in params, or n<i> by its place in order."""
+def node_names(order: list[Value], root: Value, params: Names = ()) -> dict[Value, str]:
+    """Each node's name as the pictures write it: its label, its name in params, a number of
+    the formula by its value, else as the slides name it (root f; the others q, r, s, ... in
+    the order they are computed)."""
+    from .render import slide_names  # the pictures' own scheme, so the two never disagree
+
     named = _named(params)
-    return {n: n.label or named.get(n) or f"n{i}" for i, n in enumerate(order)}
+    given = {n: n.label or named.get(n, "") for n in order if not n.constant}
+    unnamed = [n for n, name in given.items() if not name]
+    return {**{n: n.label or _num(n.data) for n in order if n.constant},
+            **{n: name for n, name in given.items() if name},
+            **slide_names(unnamed, root, set(given.values()))}
 
 
 def _named(params: Names) -> dict[Value, str]:
@@ -138,8 +146,9 @@ def explain_in(node: Value, root: Value, order: list[Value], names: Mapping[Valu
         return Explanation(node, root, 0.0, 0, 0, f"{d} = 0: {n} is unused",
                            (Reason(UNUSED, None, node, None, text),))
     if node.constant:
-        text = (f"{n} = {_num(node.data)} is a Constant, a number from the formula: it takes "
-                f"no gradient")
+        value = _num(node.data)
+        text = (f"{n if n == value else f'{n} = {value}'} is a Constant, a number from the "
+                f"formula: it takes no gradient")
         return Explanation(node, root, 0.0, 0, 0, f"{d} = 0: {n} is a Constant",
                            (Reason(CONSTANT, None, node, None, text),))
 
@@ -229,10 +238,12 @@ def _stop(gate: Value, k: int, names: Mapping[Value, str]) -> Reason:
     p = gate.parents[k]
     pn, g = names.get(p, "?"), names.get(gate, "?")
     where = f"{_written(gate, names)} at {_inputs(gate, names)}"
-    slope = f"∂{g}/∂{pn} = 0"
+    rule = _rule(gate, k, names)
+    slope = (f"∂{g}/∂{pn} = {rule} = 0" if rule not in ("", "0") else
+             f"∂{g}/∂{pn} = 0" if rule else f"∂{g}/∂{pn} = 0 ({op.doc})")
     if op.role == BLOCKER:
         return Reason(BLOCKED, gate, p, 0.0,
-                      f"a {op.name} gate: {where}; its slope is 0 everywhere ({op.doc}), so no "
+                      f"a {_called(op)} gate: {where}; its slope is 0 everywhere, {slope}, so no "
                       f"gradient passes to {pn}")
     if op.role == ROUTER:
         taken = [q for q, s in zip(gate.parents, _slopes(gate)) if s and not q.constant
@@ -240,18 +251,18 @@ def _stop(gate: Value, k: int, names: Mapping[Value, str]) -> Reason:
         if taken:
             to = ", ".join(names.get(q, "?") for q in taken)
             return Reason(ROUTED, gate, p, 0.0,
-                          f"{op.name} routed the gradient elsewhere: {where}; it all goes to "
-                          f"{to}, and {slope} ({op.doc})")
+                          f"{_called(op)} routed the gradient elsewhere: {where}; it all goes to "
+                          f"{to}, and {slope}")
         return Reason(DEAD, gate, p, 0.0,
-                      f"a dead {op.name}: {where}; its input {pn} is on the side where "
-                      f"{op.name} passes nothing, {slope} ({op.doc})")
+                      f"a dead {_called(op)}: {where}; its input {pn} is on the side where "
+                      f"{_called(op)} passes nothing, {slope}")
     if op.role == SWAPPER:
         others = [q for j, q in enumerate(gate.parents) if j != k]
         other = ", ".join(f"{names.get(q, '?')} = {_num(q.data)}" for q in others)
         return Reason(TIMES_ZERO, gate, p, 0.0,
                       f"multiplied by zero: {where}; {slope} because the other input is 0 "
-                      f"({other}; {op.doc})")
-    return Reason(FLAT, gate, p, 0.0, f"{op.name} is flat here: {where}; {slope} ({op.doc})")
+                      f"({other})")
+    return Reason(FLAT, gate, p, 0.0, f"{_called(op)} is flat here: {where}; {slope}")
 
 
 def _fade(gate: Value, k: int, slope: float, names: Mapping[Value, str], tiny: float) -> Reason:
@@ -259,11 +270,33 @@ def _fade(gate: Value, k: int, slope: float, names: Mapping[Value, str], tiny: f
     op = gate.op
     assert op is not None
     p = gate.parents[k]
+    rule = _rule(gate, k, names)
     where = (f"{_written(gate, names)} at {_inputs(gate, names)} (= {gate.data:.7g}): "
-             f"∂{names.get(gate, '?')}/∂{names.get(p, '?')} = {_num(slope)}, below {tiny:g}")
+             f"∂{names.get(gate, '?')}/∂{names.get(p, '?')} = {rule + ' = ' if rule else ''}"
+             f"{_num(slope)}, below {tiny:g}{'' if rule else f' ({op.doc})'}")
     if op.role == SCALER:
-        return Reason(SATURATED, gate, p, slope, f"a saturated {op.name}: {where} ({op.doc})")
-    return Reason(SMALL, gate, p, slope, f"a small slope through {op.name}: {where} ({op.doc})")
+        return Reason(SATURATED, gate, p, slope, f"a saturated {_called(op)}: {where}")
+    return Reason(SMALL, gate, p, slope, f"a small slope through {_called(op)}: {where}")
+
+
+def _called(op: Any) -> str:
+    """The op as a user writes it: relu, max, sigmoid by name; x ** n, x * y by their syntax
+    (its record's name, powc or mul, is internal)."""
+    if op.syntax.startswith(op.name + "("):
+        return str(op.name)
+    return str(op.syntax.format(*op.inputs))
+
+
+def _rule(gate: Value, k: int, names: Mapping[Value, str]) -> str:
+    """∂gate/∂(input k) as its op's rule writes it in these names ("[q > 0]", "s·(1 − s)"); ""
+    where the rule cannot be written on symbols, or has a number by definition in it."""
+    op = gate.op
+    assert op is not None
+    if any(q.constant and j in op.constant for j, q in enumerate(gate.parents)):
+        return ""  # x ** n: the rule's n would read as the number's digits
+    written = op.partial_written(k, out=names.get(gate, "out"),
+                                 inputs=tuple(names.get(q, "?") for q in gate.parents))
+    return "" if not written or "∂" in written else written
 
 
 def _constant_input(gate: Value, k: int, names: Mapping[Value, str]) -> Reason:

@@ -1,5 +1,6 @@
 """Grad modes and trace levels — the only mutable global state, per thread and asyncio task —
-and the collector pause: `no_grad`, `enable_grad`, `set_grad_enabled`, `collector_paused`.
+the anomaly detector and the collector pause: `no_grad`, `enable_grad`, `set_grad_enabled`,
+`detect_anomaly`, `collector_paused`.
 """
 
 from __future__ import annotations
@@ -7,10 +8,15 @@ from __future__ import annotations
 import functools
 import gc
 import inspect
+import linecache
+import os
+import sys
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
+from types import FrameType
 from typing import Any, Callable, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,10 +36,19 @@ grad_level: ContextVar[int] = ContextVar("autograd_core.grad_level", default=0)
 # report to it. Like the grad mode, per thread and per asyncio task.
 tracer: ContextVar[Any] = ContextVar("autograd_core.tracer", default=None)
 tracing = tracer.get
+# The anomaly detector in this context (`detect_anomaly`), or None: like a trace, it is the grad
+# mode's value while it is on, so apply reports each node it makes to it (and costs nothing off).
+watcher: ContextVar[Any] = ContextVar("autograd_core.anomaly", default=None)
 
 
 @contextmanager
 def grad_mode(enabled: Any) -> Iterator[None]:
+    if enabled is True:  # enable_grad inside a traced f or a detect_anomaly block: still watched
+        observer = tracer.get()
+        if observer is None:
+            observer = watcher.get()
+        if observer is not None:
+            enabled = observer
     token = _grad_enabled.set(enabled)
     try:
         yield
@@ -114,6 +129,60 @@ class set_grad_enabled(_GradMode):  # noqa: N801 (PyTorch's spelling)
 
     def __exit__(self, *exc: Any) -> None:
         _grad_enabled.set(self._previous)
+
+
+# --- anomaly detection -----------------------------------------------------------------------
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))  # autograd_core/: frames of ours
+
+
+class detect_anomaly:  # noqa: N801 (PyTorch's spelling)
+    """Inside the block every node remembers where it was made, so a backward that fails names
+    the line of yours that made the op (PyTorch's `torch.autograd.detect_anomaly`).
+
+    Backward always checks for inf and NaN; what this adds is *where*. Use it around the
+    forward pass and the backward (`with detect_anomaly(): loss = f(x); loss.backward()`); it
+    costs a look at the stack per node, so leave it off for training. Inside a compiled
+    function's trace the trace takes the nodes, and they are not remembered.
+    """
+
+    def __init__(self, frames: int = 3) -> None:
+        if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
+            raise ValueError(f"detect_anomaly's frames needs an int >= 1, got {frames!r}")
+        self.frames = frames
+        self.sites: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
+        self._tokens: list[tuple[Any, Any]] = []  # a stack: the block may be re-entered
+
+    def __enter__(self) -> detect_anomaly:
+        mode = _grad_enabled.get()
+        self._tokens.append((watcher.set(self), _grad_enabled.set(self if mode is True else mode)))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        watch, mode = self._tokens.pop()
+        _grad_enabled.reset(mode)
+        watcher.reset(watch)
+
+    def recorded(self, node: Any) -> None:
+        """Remember the caller's frames outside autograd_core that made node (apply calls it)."""
+        lines: list[str] = []
+        frame: FrameType | None = sys._getframe(1)
+        while frame is not None and len(lines) < self.frames:
+            code = frame.f_code
+            if not code.co_filename.startswith(_PACKAGE):  # grad's own frames say nothing
+                text = linecache.getline(code.co_filename, frame.f_lineno).strip()
+                lines.append(f'File "{code.co_filename}", line {frame.f_lineno}, in '
+                             f'{code.co_name}' + (f": {text}" if text else ""))
+            frame = frame.f_back
+        self.sites[node] = lines
+
+
+def made_at(node: Any) -> str:
+    """Where the detector in this context saw node made, as lines to add to a message ("" if
+    no detector is on, or it did not see node made)."""
+    detector = watcher.get()
+    lines = detector.sites.get(node) if detector is not None else None
+    return "".join(f"\n  {line}" for line in ["the op was made at:", *lines]) if lines else ""
 
 
 # --- the cycle collector ----------------------------------------------------------------------

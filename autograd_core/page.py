@@ -22,6 +22,7 @@ from .render import (
     KIND_FILL,
     KIND_MEANING,
     MAX_FRAMES,
+    READABLE_SCALE,
     RECEIVING,
     ROLE_MEANING,
     DrawKeywords,
@@ -38,7 +39,7 @@ from .render import (
 if TYPE_CHECKING:
     from typing_extensions import Unpack  # typing's own from Python 3.11
 
-MIN_SCALE = 0.75  # a wide graph is shrunk to fit down to this, then scrolls: 11 pt text ≥ 11 px
+MIN_SCALE = READABLE_SCALE  # a wide graph shrinks to fit down to this, then scrolls
 _UID = "AUTOGRADSTEPSUID"  # stands for the output's own id until the HTML is shown
 _shown = itertools.count(1)
 
@@ -205,7 +206,9 @@ def _lines(text: str) -> str:
 
 # Colours come from the host's theme where it says them (JupyterLab's CSS variables, then VS
 # Code's), else from prefers-color-scheme; text always sits on a background set here, so a
-# theme that cannot be detected still reads: dark text on light.
+# theme that cannot be detected still reads: dark text on light. The picture and the legend's
+# swatches keep their own colours (`only light`): a browser's forced dark mode would lighten
+# the picture's labels on its white background and darken the swatches away from the nodes.
 _FRAGMENT = """<div class="autograd-steps" id="{uid}" tabindex="0">
 <style>
   #{uid} {{ --ag-fg: #111827; --ag-bg: #ffffff; --ag-muted: #4b5563; --ag-button: #f3f4f6;
@@ -224,7 +227,7 @@ _FRAGMENT = """<div class="autograd-steps" id="{uid}" tabindex="0">
   #{uid} code {{ color: inherit; background: none; font-size: 1em; }}
   #{uid} .swatch {{ display: inline-block; width: 0.9em; height: 0.9em; margin-right: 0.3em;
                    vertical-align: -0.1em; border: 1px solid var(--ag-border);
-                   box-sizing: border-box; }}
+                   box-sizing: border-box; color-scheme: only light; }}
   #{uid} nav {{ display: flex; gap: 0.8em; align-items: center; flex-wrap: wrap; }}
   #{uid} button {{ font: inherit; padding: 0.3em 1em; color: inherit; border-radius: 4px;
                   background: var(--jp-layout-color2, var(--ag-button));
@@ -236,7 +239,7 @@ _FRAGMENT = """<div class="autograd-steps" id="{uid}" tabindex="0">
                     font-size: 0.95em; margin: 0.6em 0; min-height: {lines}.5em;
                     white-space: pre-wrap; }}
   #{uid} .picture {{ overflow: auto; max-width: 100%; background: #ffffff; color: #111827;
-                    border-radius: 4px; }}
+                    border-radius: 4px; color-scheme: only light; }}
   #{uid} .picture svg {{ display: block; max-width: 100%; height: auto;
                          min-width: {min_width}pt; }}
   #{uid} .every-step li {{ margin-bottom: 0.4em; font-size: 0.9em; }}

@@ -28,6 +28,8 @@ def teaching_html(root: Value, uid: str, *, quiz: bool, options: DrawOptions | N
                   forward: bool = False, document_keys: bool = False) -> str:
     """The quiz (if quiz) and the "why zero?" buttons for a stepper of root drawn with these
     options, inside the element with id uid; "" when there is neither."""
+    if not isinstance(quiz, bool):  # quiz="no" is truthy: a typo would turn the quiz on
+        raise TypeError(f"quiz must be True or False, got {type(quiz).__name__}: {quiz!r}")
     picture = _Picture(root, options or DrawOptions())
     offset = picture.n_steps if forward else 0  # the forward frames come first
     questions, final = _questions(picture, offset)
@@ -56,9 +58,13 @@ def _questions(picture: _Picture, offset: int) -> tuple[list[dict[str, Any]], di
             continue
         gate = picture.name[step.node]
         terms: dict[Value, list[tuple[Any, Any]]] = {}
-        for parent, d, c in zip(step.parents, step.partials, step.contributions):
+        uses: dict[Value, list[int]] = {}
+        for k, (parent, d, c) in enumerate(zip(step.parents, step.partials,
+                                                step.contributions)):
             if c is not None and not parent.constant:
                 terms.setdefault(parent, []).append((d, c))
+                uses.setdefault(parent, []).append(k)
+        rules = _rules(picture, step.node)
         edges = [f"e{index[step.node]}_{k}" for k in range(len(step.parents))]
         for parent, parts in terms.items():
             p = picture.name[parent]
@@ -70,6 +76,7 @@ def _questions(picture: _Picture, offset: int) -> tuple[list[dict[str, Any]], di
             lines = [f"{_d(r, p)} += ∂{_bracket(gate)}/∂{_bracket(p)} · {_d(r, gate)} = "
                      f"{picture._num(d)} · {picture._term(step.grad)} = {picture._num(c)}"
                      for d, c in parts]
+            lines += list(dict.fromkeys(rules[k] for k in uses[parent] if rules[k]))
             if before is not None or len(parts) > 1:
                 sums = ([] if before is None else [f"{picture._num(before)} (so far)"]) + [
                     picture._term(c) for _, c in parts]
@@ -86,6 +93,27 @@ def _questions(picture: _Picture, offset: int) -> tuple[list[dict[str, Any]], di
                 "upstreamName": _d(r, gate), "partialName": f"∂{_bracket(gate)}/∂{_bracket(p)}",
                 "left": left, "lines": lines})
     return questions, final
+
+
+def _rules(picture: _Picture, node: Value) -> list[str]:
+    """Per input of node's op, its local partial as the op's rule writes it in the picture's
+    names ("where ∂u/∂t = u·(1 − u), from u = sigmoid(t)"); "" where the rule cannot be
+    written. A number in the formula keeps the rule's own letter, its value given: "n = 3"."""
+    op = node.op
+    assert op is not None
+    gate = picture.name[node]
+    names = tuple(op.inputs[k] if parent.constant else picture.name[parent]
+                  for k, parent in enumerate(node.parents))
+    numbers = [f"{op.inputs[k]} = {parent.data:g}" for k, parent in enumerate(node.parents)
+               if parent.constant]
+    given = f", with {', '.join(numbers)}" if numbers else ""
+    lines = []
+    for k, parent in enumerate(node.parents):
+        written = op.partial_written(k, out=gate, inputs=names)
+        lines.append("" if not written or "∂" in written or parent.constant else
+                     f"where ∂{_bracket(gate)}/∂{_bracket(picture.name[parent])} = {written}, "
+                     f"from {picture._defines(node)}{given}")
+    return lines
 
 
 def _why_zero(picture: _Picture, final: dict[Value, int]) -> list[dict[str, Any]]:
@@ -107,9 +135,14 @@ def _why_zero(picture: _Picture, final: dict[Value, int]) -> list[dict[str, Any]
 # left as it is. Its keys and Next are held back only while a question is open.
 _BLOCK = """<div class="autograd-teach">
 <style>
-  /* Their own background and text colours: readable on a light or a dark host page. */
+  /* Their own background and text colours, buttons included (the stepper's follow the
+     host's theme, dark buttons on a dark page): readable on a light or a dark host page, and
+     left alone by a browser's forced dark mode. */
   #{uid} .quiz, #{uid} .why { border: 1px solid #9ca3af; border-radius: 6px;
-      padding: 0.5em 0.8em; margin: 0.6em 0; background: #ffffff; color: #111827; }
+      padding: 0.5em 0.8em; margin: 0.6em 0; background: #ffffff; color: #111827;
+      color-scheme: only light; }
+  #{uid} .quiz button, #{uid} .why button { background: #f3f4f6; color: #111827;
+      border: 1px solid #6b7280; }
   #{uid} .quiz input { font: inherit; width: 9em; padding: 0.15em 0.4em; margin: 0 0.4em; }
   #{uid} .quiz .feedback { font-family: Menlo, Consolas, "DejaVu Sans Mono", monospace;
       font-size: 0.92em; white-space: pre-wrap; margin-top: 0.4em; }

@@ -213,7 +213,36 @@ def image_bytes(source: str, suffix: str) -> bytes:
     if done.returncode != 0:
         raise RuntimeError(f"{program} failed ({done.returncode}): "
                            f"{done.stderr.decode(errors='replace').strip()}")
+    if suffix.lstrip(".").lower() == "svg":
+        return svg_style(done.stdout.decode(), OWN_COLOURS).encode()
     return done.stdout
+
+
+# A picture paints its own white background, so its colours are its own in every theme: a
+# browser's forced dark mode (Chromium's auto dark theme, which lightens dark text and strokes)
+# would otherwise turn its labels white on that white. Chromium honours `only light` on the
+# <svg> itself, in a file of its own and inline in a page alike; plain `light` it ignores.
+OWN_COLOURS = "color-scheme: only light"
+# A wide picture shrinks to fit its cell down to this scale, then scrolls: 11 pt text stays
+# at least 11 px.
+READABLE_SCALE = 0.75
+_SVG_TAG = re.compile(r"<svg\b[^>]*>")
+_STYLE = re.compile(r'\sstyle="([^"]*)"')
+
+
+def svg_style(svg: str, css: str) -> str:
+    """svg with css added to its root <svg> element's style attribute (made if missing)."""
+    tag = _SVG_TAG.search(svg)
+    if tag is None:
+        raise ValueError(f"not an SVG picture (no <svg> element): {svg[:80]!r}")
+    old = _STYLE.search(tag.group())
+    if old is None:
+        new = tag.group()[:4] + f' style="{css}"' + tag.group()[4:]
+    elif css in old.group(1):
+        return svg
+    else:
+        new = tag.group().replace(old.group(), f' style="{old.group(1).rstrip("; ")}; {css}"', 1)
+    return svg[:tag.start()] + new + svg[tag.end():]
 
 
 @keywords_checked
@@ -282,8 +311,11 @@ def _drawing_class() -> type[graphviz.Digraph]:
         def _repr_image_svg_xml(self) -> str:
             svg = self.pipe(format="svg", encoding="utf-8", quiet=True)
             # Never wider than the cell: a wide graph scales down (its viewBox keeps it whole)
-            # instead of being cut at the cell's right edge.
-            return svg.replace("<svg ", '<svg style="max-width: 100%; height: auto" ', 1)
+            # instead of being cut at the cell's right edge, but no further than a readable
+            # size; beyond that the output area scrolls.
+            width = re.search(r'<svg\b[^>]*\bwidth="([\d.]+)pt"', svg)
+            least = f"; min-width: {float(width.group(1)) * READABLE_SCALE:.0f}pt" if width else ""
+            return svg_style(svg, f"{OWN_COLOURS}; max-width: 100%; height: auto{least}")
 
         # A PNG beside the SVG: JupyterLab shows no SVG of an untrusted notebook (one opened
         # before it was run here), and some viewers show no SVG at all.
@@ -806,7 +838,9 @@ class _Picture:
         return rec.written(*args)
 
     def _num(self, x: Any) -> str:
-        return format(_number(x), self.fmt)
+        # + 0.0 turns an exact −0.0 (−0.35 · 0.0) into 0.0: "-0.0000" would read as a number
+        # below zero; a tiny negative number keeps its sign.
+        return format(_number(x) + 0.0, self.fmt)
 
     def _term(self, x: Any) -> str:
         """A number as an operand: a negative one in parentheses, so (-3) ** 2 reads right."""

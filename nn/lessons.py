@@ -23,10 +23,11 @@ from autograd_core import Value, compile, no_grad
 from .data import RandomSeed, _random_state
 from .flow import forward_layers
 from .layers import MLP, Layer, Neuron
+from .losses import l2_regularization
 from .module import Module
 from .optim import Optimizer
 from .plot import CLASS_COLORS, _figure, _save
-from .train import LossFn, fit
+from .train import LossFn, Objective, fit
 
 Path = str | os.PathLike[str] | None
 Limits = tuple[float, float]
@@ -227,6 +228,7 @@ def plot_function(f: Any, xlim: Limits = (-2.0, 2.0), ylim: Limits = (-2.0, 2.0)
         raise ValueError(f"kind must be 'contour' or 'surface', got {kind!r}")
     if not isinstance(levels, int) or isinstance(levels, bool) or levels < 2:
         raise ValueError(f"levels must be an int ≥ 2, got {levels!r}")
+    _as_two_input_function(f, "plot_function")  # its refusal names what the user called
     xs, ys, Z = function_grid(f, xlim, ylim, resolution)
     if log:
         if (Z <= 0).any():
@@ -567,26 +569,66 @@ def loss_landscape(model: Module, loss_fn: LossFn, data: tuple[Any, Any], *,
         def loss_at(*_: Value) -> Value:
             return loss_fn(model, X, y)[0]  # the model reads its parameters: the traced leaves
 
-        def eager(k: int) -> float:
+        def at(k: int, loss: Callable[[], float]) -> float:
             for p, v in zip(params, grid[:, k]):
                 p.data = float(v)
+            return loss()
+
+        def eager() -> float:
             with no_grad():
                 return float(loss_fn(model, X, y)[0].data)
 
-        try:
-            values, _ = compile(loss_at, *params)(*grid)
-            losses = np.asarray(values, dtype=float)
-        except (TypeError, ValueError):
-            losses = None
-        # A loss that escapes the trace (reads .data) would replay as a constant: the last
-        # point, eagerly, must agree, or every point is computed eagerly.
+        # Every path is checked against the loss itself at the last point: a loss that
+        # escapes the trace (reads .data) would replay as a constant, and a custom network
+        # or loss may differ from what the numpy path assumes.
         last = grid.shape[1] - 1
-        if losses is None or not np.isclose(losses[last], eager(last), rtol=1e-9, atol=1e-12):
-            losses = np.array([eager(k) for k in range(grid.shape[1])])
+        truth = at(last, eager)
+        losses = None
+        numeric = _numpy_loss(model, loss_fn, X, y)
+        if numeric is not None and np.isclose(at(last, numeric), truth, rtol=1e-9, atol=1e-12):
+            losses = np.array([at(k, numeric) for k in range(grid.shape[1])])
+        if losses is None:
+            # A ReLU network's guards flip across the plane and compile cannot retrace at
+            # parameters it reads by closure: then it raises, and every point goes eagerly.
+            try:
+                values, _ = compile(loss_at, *params)(*grid)
+                losses = np.asarray(values, dtype=float)
+            except (TypeError, ValueError):
+                losses = None
+            if losses is None or not np.isclose(losses[last], truth, rtol=1e-9, atol=1e-12):
+                losses = np.array([at(k, eager) for k in range(grid.shape[1])])
     finally:
         for p, v in zip(params, saved):
             p.data = v
     return Landscape(theta, d, alphas, alphas.copy(), losses.reshape(A.shape))
+
+
+def _numpy_loss(model: Module, loss_fn: LossFn, X: Any, y: Any) -> Callable[[], float] | None:
+    """An Objective's loss on an MLP (or one Layer) at its parameters' current data, with the
+    network's forward pass in numpy (`forward_layers`: one matrix product per layer for every
+    row) and only the loss and its L2 term on Values: a landscape's hundreds of points in
+    milliseconds each, where building the graph of every row costs tens. None for any other
+    model or loss."""
+    # Exactly these classes: a subclass may change forward, which the numpy pass would miss.
+    if (not isinstance(loss_fn, Objective) or not isinstance(model, (MLP, Layer))
+            or type(model) not in (MLP, Layer)):
+        return None
+    network = model
+    scalar = isinstance(network, MLP) and len(network.layers[-1].neurons) == 1
+    rows = np.asarray(X, dtype=float)
+    labels = list(y)
+
+    def loss() -> float:
+        with no_grad():
+            last = forward_layers(network, rows)[-1][1]
+            outputs: list[Any] = [Value(float(r[0])) if scalar else [Value(float(v)) for v in r]
+                                  for r in last]
+            value = loss_fn.loss(outputs, labels)
+            if loss_fn.alpha:
+                value = value + l2_regularization(model.parameters(), loss_fn.alpha)
+            return float(value.data)
+
+    return loss
 
 
 @dataclass(frozen=True)

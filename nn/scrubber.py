@@ -134,8 +134,11 @@ _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="color-scheme" content="light dark">
 <title>{title}</title>
 <style>
+  /* Its own light and dark themes: a browser's forced dark mode leaves the page alone. */
+  :root { color-scheme: light dark; }
   :root { --bg: #ffffff; --fg: #111827; --muted: #6b7280; --grid: #e5e7eb; --panel: #f9fafb;
           --line: #2563eb; --mark: #dc2626; --acc: #ea580c; }
   @media (prefers-color-scheme: dark) {

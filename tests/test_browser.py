@@ -31,7 +31,8 @@ if CHROMIUM is None or DRIVER is None:  # the whole module at once: one line say
     pytest.skip(INSTALL, allow_module_level=True)
 
 
-def _chrome(profile: Path, scripts: bool = True, size: tuple[int, int] | None = None):
+def _chrome(profile: Path, scripts: bool = True, size: tuple[int, int] | None = None,
+            extra: tuple[str, ...] = ()):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -43,6 +44,8 @@ def _chrome(profile: Path, scripts: bool = True, size: tuple[int, int] | None = 
     options.add_argument(f"--user-data-dir={profile}")
     if size is not None:
         options.add_argument(f"--window-size={size[0]},{size[1]}")
+    for flag in extra:
+        options.add_argument(flag)
     if not scripts:  # what a static notebook viewer does to an output's <script>
         options.add_experimental_option(
             "prefs", {"profile.managed_default_content_settings.javascript": 2})
@@ -358,6 +361,41 @@ def test_every_stepper_text_has_contrast_4_5_in_light_and_dark_themes(browser, t
     assert worst["ratio"] >= 4.5, worst
 
 
+@pytest.mark.parametrize("scheme, host", [("light", "page"), ("dark", "page"),
+                                          ("light", "jupyterlab-dark"),
+                                          ("dark", "jupyterlab-dark")])
+def test_quiz_and_why_zero_texts_have_contrast_4_5_in_light_and_dark_themes(
+        browser, tmp_path, shots, scheme, host):
+    """The teaching parts sit in boxes of their own colours: their texts and buttons read
+    against them whatever the page's theme (the buttons once took the dark theme's)."""
+    from tests.test_quiz import dead_relu_graph
+
+    *_, loss = dead_relu_graph()
+    head = JUPYTERLAB_DARK if host == "jupyterlab-dark" else ""
+    quiz = host_page(tmp_path / "quiz.html", head, show_steps(loss, quiz=True)._repr_html_())
+    why = host_page(tmp_path / "why.html", head, show_steps(loss)._repr_html_())
+    color_scheme(browser, scheme)
+    try:
+        browser.get(quiz)
+        css(browser, ".next").click()  # the first question: its input and Check button
+        ratios = contrasts(browser)
+        css(browser, ".quiz input").send_keys("2\n")  # a wrong answer: the feedback in red
+        ratios += contrasts(browser)
+        screenshot(browser, shots / f"quiz-{host}-{scheme}.png")
+        browser.get(why)
+        for _ in range(3):
+            css(browser, ".next").click()
+        css(browser, ".why-zero").click()
+        ratios += contrasts(browser)
+        screenshot(browser, shots / f"why-zero-{host}-{scheme}.png")
+    finally:
+        color_scheme(browser, "light")
+    texts = {r["text"] for r in ratios}
+    assert {"Check", "why zero? w"} <= texts and any(t.startswith("Not quite") for t in texts)
+    worst = min(ratios, key=lambda r: r["ratio"])
+    assert worst["ratio"] >= 4.5, worst
+
+
 # --- wide graphs: the active node in view ------------------------------------------------------
 
 def test_neuron_at_1280x800_keeps_every_frames_active_node_in_view(tmp_path, shots):
@@ -426,3 +464,62 @@ def test_committed_notebook_shows_every_picture_without_running_or_scripts(path,
     finally:
         driver.quit()
     assert shown == expected, (path.name, shown, expected)
+
+
+# --- forced dark mode: a picture keeps its own colours -----------------------------------------
+
+# Chromium's auto dark theme (a user's "dark mode for web contents") lightens dark text and
+# strokes and darkens light backgrounds as it paints, so computed styles cannot see it: the
+# picture is compared pixel by pixel with the same picture in a normal browser.
+FORCED_DARK = ("--force-dark-mode", "--enable-features=WebContentsForceDark")
+PICTURE_BOX = """
+var el = document.querySelector(arguments[0]);
+var r = el.getBoundingClientRect();
+return [Math.max(0, r.left), Math.max(0, r.top), Math.min(window.innerWidth, r.right),
+        Math.min(window.innerHeight, r.bottom)].map(Math.round);"""
+
+
+def _forced_dark_pictures(folder: Path) -> dict[str, tuple[str, str]]:
+    """Each picture's page and the selector of the picture in it: a graph and a network picture
+    as files of their own, and a drawing and a stepper inline in a page with no theme."""
+    from autograd_core import draw, save
+    from autograd_core.nn import MLP, make_moons, save_network
+
+    neuron = trace("sigmoid(w0*x0 + w1*x1 + w2)",
+                   {"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}).root
+    model = MLP(2, [4, 4, 1], seed=0)
+    X, _ = make_moons(8, seed=0)
+    host = host_page(folder / "host.html", "", draw(neuron)._repr_mimebundle_()["image/svg+xml"],
+                     show_steps(slides_root())._repr_html_())
+    return {"graph": (save(neuron, folder / "graph.svg").as_uri(), "svg"),
+            "network": (save_network(model, folder / "net.svg", X, show="weight").as_uri(),
+                        "svg"),
+            "inline drawing": (host, ".jp-OutputArea-output > svg"),
+            "inline stepper": (host, ".autograd-steps .picture")}
+
+
+@pytest.fixture(scope="module")
+def dark_browser(tmp_path_factory):
+    driver = _chrome(tmp_path_factory.mktemp("chromium-dark-profile"), extra=FORCED_DARK)
+    yield driver
+    driver.quit()
+
+
+@pytest.mark.parametrize("kind", ["graph", "network", "inline drawing", "inline stepper"])
+def test_a_picture_looks_the_same_under_chromiums_forced_dark_mode(browser, dark_browser, kind,
+                                                                   tmp_path, shots):
+    from PIL import Image, ImageChops
+
+    url, selector = _forced_dark_pictures(tmp_path)[kind]
+    crops = []
+    for name, driver in (("normal", browser), ("forced-dark", dark_browser)):
+        driver.get(url)
+        box = driver.execute_script(PICTURE_BOX, selector)
+        shot = shots / f"forced-dark-{kind.replace(' ', '-')}-{name}.png"
+        screenshot(driver, shot)
+        crops.append(Image.open(shot).convert("L").crop(box))
+    assert crops[0].size == crops[1].size and crops[0].width * crops[0].height > 50_000
+    changed = ImageChops.difference(*crops).point(lambda d: 255 if d > 64 else 0)
+    fraction = sum(changed.histogram()[255:]) / (changed.width * changed.height)
+    # Unfixed, every label turned white on the white picture: about 5% of its pixels.
+    assert fraction < 0.002, (kind, f"{fraction:.2%} of the picture changed")

@@ -258,6 +258,17 @@ def test_forward_without_frames_is_refused(capsys):
     assert status == 2 and "give --frames too" in err
 
 
+def test_trace_frames_quiz_writes_a_quiz_page_and_needs_frames(capsys, tmp_path):
+    status, out, err = run(capsys, "trace", "(x + y) * z", "x=-2", "y=5", "z=-4", "--frames",
+                           str(tmp_path / "s"), "--quiz")
+    page = (tmp_path / "s" / "steps.html").read_text()
+    assert status == 0 and err == "" and '"quiz": true' in page and "What is" not in out
+    plain = run(capsys, "trace", "x * y", "x=2", "y=3", "--frames", str(tmp_path / "p"))
+    assert plain[0] == 0 and '"quiz": true' not in (tmp_path / "p" / "steps.html").read_text()
+    status, _, err = run(capsys, "trace", "x * y", "x=2", "y=3", "--quiz")
+    assert status == 2 and "give --frames too" in err
+
+
 def test_trace_old_steps_flag_still_writes_frames_and_names_the_new_one(capsys, tmp_path):
     status, out, err = run(capsys, "trace", "x * 2", "x=1", "--steps", str(tmp_path / "s"))
     assert status == 0 and (tmp_path / "s" / "steps.html").exists()
@@ -342,6 +353,14 @@ def test_an_unwritable_output_names_the_path_the_user_gave(capsys, argv, path):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"'{path}'" in err and "tmp" not in err
+
+
+def test_an_unwritable_scrubber_page_is_named_not_the_out_folder(capsys, tmp_path):
+    argv = ["train", "moons", "--steps", "1", "--no-progress", "--out", str(tmp_path),
+            "--scrubber", "/proc/nope.html"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'/proc/nope.html'" in err and str(tmp_path) not in err
 
 
 def test_train_progress_line_fits_80_columns_with_bar_loss_and_accuracy(tmp_path):

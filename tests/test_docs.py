@@ -77,3 +77,26 @@ def test_readme_lists_what_make_demo_prints_and_writes(tmp_path, capsys, monkeyp
     from autograd_core.nn.recipes import output_files
 
     assert moons == [str(Path("out") / p.name) for p in output_files("moons", Path("out"))]
+
+
+def _module_map() -> str:
+    text = README.read_text()
+    section = text.split("## Which module owns what", 1)[1]
+    return re.search(r"```text\n(.*?)```", section, re.S).group(1)
+
+
+def test_readme_module_map_names_every_module_and_only_modules_that_exist():
+    block = _module_map()
+    # autograd_core's entries: "  name   what it owns" or "  a, b  what they own".
+    heads = re.findall(r"^  (\S.*?)(?:\s{2,}|$)", block, re.M)
+    mapped = {name.strip() for head in heads for name in head.split(",")}
+    core = ROOT / "autograd_core"
+    modules = {p.stem for p in core.glob("*.py") if not p.stem.startswith("__")}
+    modules |= {p.name + "/" for p in core.iterdir() if (p / "__init__.py").exists()}
+    assert mapped == modules
+    nn_names = re.search(r"^nn/\s+(.*?)—", block, re.M | re.S).group(1)
+    mapped_nn = {name.strip() for name in nn_names.replace("\n", " ").split(",") if name.strip()}
+    assert mapped_nn == {p.stem for p in (ROOT / "nn").glob("*.py") if p.stem != "__init__"}
+    top = set(re.findall(r"^(\w+)/", block, re.M))
+    assert top <= {p.name for p in ROOT.iterdir() if p.is_dir()}
+    assert {"notebooks", "docs", "tests", "benchmarks", "nn"} <= top

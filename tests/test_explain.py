@@ -138,7 +138,21 @@ def test_model_parameters_are_named_by_params():
     w = Value(1.0)
     f = named((w * -1.0).relu(), "f")
     assert explain(w, f, params={"layer.w": w}).summary.startswith("df/dlayer.w = 0")
-    assert explain(w, f).summary.startswith("df/dn0 = 0")  # as the pictures name it
+    assert explain(w, f).summary.startswith("df/dq = 0")  # as the pictures name it
+
+
+def test_unnamed_nodes_are_named_as_the_pictures_name_them():
+    from autograd_core import to_dot
+
+    x = Value(-1.0, "x")
+    z = x * 3.0
+    out = z.relu() + x
+    why = str(explain(x, out))
+    # out is the root f, z is q, relu(z) is r: the same names as the drawing's.
+    assert why.startswith("df/dx = 1") or why.startswith("df/dx = ")
+    assert "r = relu(q) at q = -3" in why
+    dot = to_dot(out)
+    assert "q = x * 3" in dot and "r = relu(q)" in dot and "f = r + x" in dot
 
 
 def test_deep_chain_is_walked_without_recursion():
@@ -170,3 +184,11 @@ def test_tiny_must_be_positive():
     with pytest.raises(ValueError, match="tiny must be a positive number, got 0"):
         explain(x, x * 2.0, tiny=0)
     assert math.isclose(explain(x, x * 2.0).grad, 2.0)
+
+
+def test_a_stopping_gate_shows_its_own_rule_in_the_graphs_names_not_internal_names():
+    x = Value(-1.0, "x")
+    dead = str(explain(x, named((x * 3.0).relu() + x, "f")))
+    assert "∂r/∂q = [q > 0] = 0" in dead and "max(0, x)" not in dead  # no generic f and x
+    flat = str(explain(x, named(x ** 0, "f")))
+    assert "x ** n is flat here" in flat and "powc" not in flat

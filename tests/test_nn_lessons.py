@@ -148,7 +148,7 @@ def test_evaluate_many_catches_a_function_that_escapes_the_trace():
 
 
 def test_plot_function_refuses_a_model_whose_input_size_does_not_fit():
-    with pytest.raises(ValueError, match=r"2 inputs, but MLP\(3 .* takes 3"):
+    with pytest.raises(ValueError, match=r"plot_function needs .* 2 inputs, but MLP\(3 .* takes 3"):
         plot_function(MLP(3, [2, 1], seed=0))
     with pytest.raises(ValueError, match="kind must be"):
         plot_function(lambda a, b: a + b, kind="heatmap")
@@ -268,6 +268,27 @@ def test_loss_landscape_is_the_loss_at_each_point_and_leaves_the_model_alone():
     for p, v in zip(model.parameters(), theta):
         p.data = v
     assert land.loss[i, j] == pytest.approx(mse(model, X, y)[0].data, rel=1e-12)
+
+
+@pytest.mark.parametrize("loss_name", ["hinge objective with L2", "the same loss as a lambda"])
+def test_relu_classifier_landscape_is_the_loss_at_every_point(loss_name):
+    # An Objective on an MLP takes the numpy path, a custom loss the eager one (a ReLU
+    # network's guards flip across the plane): both are the loss itself at every point.
+    from autograd_core.nn import hinge_loss, make_moons, objective
+
+    X, y01 = make_moons(12, noise=0.1, seed=1)
+    y = 2 * y01 - 1
+    demo = objective(hinge_loss, alpha=1e-3)
+    loss = demo if loss_name.startswith("hinge") else (lambda m, X, y: demo(m, X, y))
+    model = MLP(2, [4, 1], seed=0)
+    land = loss_landscape(model, loss, (X, y), span=1.0, resolution=4, seed=3)
+    for i in range(4):
+        for j in range(4):
+            theta = (land.center + land.alphas[j] * land.directions[0]
+                     + land.betas[i] * land.directions[1])
+            for p, v in zip(model.parameters(), theta):
+                p.data = float(v)
+            assert land.loss[i, j] == pytest.approx(demo(model, X, y)[0].data, rel=1e-12)
 
 
 def test_loss_landscape_refuses_a_model_with_no_parameters_or_wrong_directions():

@@ -10,7 +10,9 @@ import nbformat
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9]*.ipynb"))
-STALE = re.compile(r"<[\w.]+(?: object)? at 0x[0-9a-fA-F]+>")
+# Any repr naming a memory address: <autograd_core.render.Drawing at 0x7f…>, <function f at
+# 0x…>, <bound method … of <… object at 0x…>>, <matplotlib.lines.Line2D at 0x…>.
+STALE = re.compile(r"<[^<>\n]*\bat 0x[0-9a-fA-F]+>")
 
 
 def outputs(path):
@@ -22,8 +24,10 @@ def outputs(path):
 
 
 def is_picture(data):
-    """A drawing (SVG) or a stepper (its HTML)."""
-    return "image/svg+xml" in data or "autograd-steps" in str(data.get("text/html", ""))
+    """A drawing (SVG), a stepper or any HTML that draws (an <svg> or an <img> inside)."""
+    page = str(data.get("text/html", ""))
+    return "image/svg+xml" in data or any(mark in page for mark in ("autograd-steps", "<svg",
+                                                                   "<img"))
 
 
 def test_notebooks_are_numbered_from_01_without_gaps():
@@ -34,10 +38,11 @@ def test_notebooks_are_numbered_from_01_without_gaps():
 def test_stored_outputs_are_fresh_and_every_picture_has_a_png(path):
     pictures = 0
     for number, output in outputs(path):
-        text = str(output.get("data", {}).get("text/plain", "")) + str(output.get("text", ""))
+        data = output.get("data", {})
+        text = "".join(str(data.get(kind, "")) for kind in ("text/plain", "text/html")) \
+            + str(output.get("text", ""))
         assert not STALE.search(text), (path.name, number, STALE.search(text).group())
         assert output.get("output_type") != "error", (path.name, number)
-        data = output.get("data", {})
         if is_picture(data):
             pictures += 1
             assert "image/png" in data, (path.name, number, sorted(data))
@@ -50,3 +55,18 @@ def test_every_code_cell_was_run_in_order(path):
     notebook = nbformat.read(path, as_version=4)
     counts = [cell.execution_count for cell in notebook.cells if cell.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1)), path.name
+
+
+@pytest.mark.parametrize("text", ["<autograd_core.render.Drawing at 0x7f3a2c1d9e50>",
+                                  "[<matplotlib.lines.Line2D at 0x7f00aa>]",
+                                  "<function ravine at 0x7f00aa>",
+                                  "<bound method MLP.forward of <nn.MLP object at 0x7f00aa>>"])
+def test_a_repr_naming_a_memory_address_is_stale(text):
+    assert STALE.search(text)
+
+
+@pytest.mark.parametrize("text", ["<Figure size 640x480 with 1 Axes>",
+                                  "<drawing of a graph: Jupyter shows it inline; …>",
+                                  "a 0x1F address in prose"])
+def test_a_repr_without_an_address_is_not_stale(text):
+    assert not STALE.search(text)

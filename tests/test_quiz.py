@@ -57,6 +57,7 @@ def test_fanout_quiz_asks_each_running_grad_with_its_arithmetic():
         -4.0, 1.0, -4.0, 1.0)
     assert x_again["lines"] == [
         "dh/dx += ∂m/∂x · dh/dm = -4.0000 · 1.0000 = -4.0000",
+        "where ∂m/∂x = y, from m = x * y",  # the local partial as its rule writes it
         "dh/dx = 1.0000 (so far) + (-4.0000) = -3.0000   (x is used 2 times: its grad is the "
         "sum of one term per use)"]
 
@@ -66,7 +67,21 @@ def test_fanout_x_times_x_is_one_question_with_both_terms():
     f = x * x
     f.label = "f"
     (q,) = data_of(teaching_html(f, "u", quiz=True))["questions"]
-    assert q["answer"] == 6.0 and q["term"] == 6.0 and len(q["lines"]) == 3
+    assert q["answer"] == 6.0 and q["term"] == 6.0 and len(q["lines"]) == 4
+    assert q["lines"][2] == "where ∂f/∂x = x, from f = x * x"  # one rule line for both uses
+
+
+def test_a_rule_with_a_number_in_it_keeps_its_letter_and_gives_the_number():
+    x = Value(-1.0, "x")
+    f = x ** 3 + (x * 2.0).sigmoid()
+    f.label = "f"
+    lines = [line for q in data_of(teaching_html(f, "u", quiz=True))["questions"]
+             for line in q["lines"] if line.startswith("where")]
+    assert "where ∂q/∂x = n·x ** (n − 1) if n ≠ 0 else 0, from q = x ** 3.0000, with n = 3" \
+        in lines
+    assert any(line.startswith("where ∂s/∂r = s·(1 − s), from s = sigmoid(r)")
+               for line in lines)
+    assert not any("powc" in line for line in lines)  # the user's syntax, not record names
 
 
 def test_forward_frames_come_first_so_questions_shift_by_them():
@@ -245,3 +260,15 @@ def test_inline_quiz_in_a_notebook_page_masks_and_checks(browser, tmp_path):
     css(browser, ".next").click()
     assert shown_grad(browser, "m") == "grad ?"
     assert answer(browser, "1").startswith("Right: dh/dm = 1.0000.")
+
+
+@pytest.mark.parametrize("quiz", ["no", 1, None])
+def test_quiz_must_be_true_or_false_not_merely_truthy(quiz, tmp_path):
+    from autograd_core import save_steps, show_steps
+
+    *_, loss = dead_relu_graph()
+    with pytest.raises(TypeError, match="quiz must be True or False"):
+        show_steps(loss, quiz=quiz)
+    with pytest.raises(TypeError, match="quiz must be True or False"):
+        save_steps(loss, tmp_path / "steps", quiz=quiz)
+    assert not (tmp_path / "steps").exists()

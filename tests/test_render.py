@@ -388,5 +388,25 @@ def test_a_drawing_in_jupyter_has_a_png_beside_its_svg_and_fits_the_cell():
     bundle = draw(f)._repr_mimebundle_()
     assert set(bundle) == {"image/svg+xml", "image/png", "text/plain"}
     assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
-    assert '<svg style="max-width: 100%; height: auto"' in bundle["image/svg+xml"]
+    root = re.search(r"<svg[^>]*>", bundle["image/svg+xml"]).group()
+    assert "max-width: 100%; height: auto" in root
+    natural = float(re.search(r'width="([\d.]+)pt"', root).group(1))
+    least = float(re.search(r"min-width: ([\d.]+)pt", root).group(1))
+    assert least == pytest.approx(0.75 * natural, abs=0.5)  # shrinks to a readable size, no less
     assert " at 0x" not in bundle["text/plain"] and "\n" not in bundle["text/plain"]
+
+
+def test_every_svg_picture_keeps_its_own_colours_under_a_forced_dark_theme(tmp_path):
+    from autograd_core.render import OWN_COLOURS, stepper_frames, svg_style
+
+    *_, f = slides_graph()
+    drawn = draw(f)._repr_mimebundle_()["image/svg+xml"]
+    for svg in (save(f, tmp_path / "g.svg").read_text(), drawn,
+                stepper_frames(f).frames[0].svg):
+        assert OWN_COLOURS in re.search(r"<svg[^>]*>", svg).group()
+    assert svg_style('<svg width="1pt">', "a: b") == '<svg style="a: b" width="1pt">'
+    merged = svg_style('<?xml?><svg style="x: y;" width="1pt"><svg>', "a: b")
+    assert merged == '<?xml?><svg style="x: y; a: b" width="1pt"><svg>'
+    assert svg_style(merged, "a: b") == merged
+    with pytest.raises(ValueError, match="no <svg> element"):
+        svg_style("digraph {}", "a: b")

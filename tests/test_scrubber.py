@@ -226,3 +226,38 @@ def test_moving_the_slider_changes_every_picture(browser, tmp_path):
     if kept:
         Path(kept).mkdir(parents=True, exist_ok=True)
         browser.save_screenshot(str(Path(kept) / "scrubber-xor-last.png"))
+
+
+def test_forced_dark_mode_shows_the_pages_own_dark_theme(browser, tmp_path):
+    """Chromium's forced dark mode ("dark mode for web contents") leaves a page that declares
+    its own dark theme alone: the page looks as it does with prefers-color-scheme: dark."""
+    from PIL import Image, ImageChops
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    model, history, X, y = xor_run(steps=4)
+    url = save_scrubber(history, tmp_path / "xor.html", model=model, data=(X, y),
+                        resolution=16).as_uri()
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [
+        {"name": "prefers-color-scheme", "value": "dark"}]})
+    try:
+        browser.get(url)
+        browser.save_screenshot(str(tmp_path / "dark.png"))
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [
+            {"name": "prefers-color-scheme", "value": "light"}]})
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS + ("--force-dark-mode", "--enable-features=WebContentsForceDark"):
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")
+    forced = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
+    try:
+        forced.get(url)
+        forced.save_screenshot(str(tmp_path / "forced.png"))
+    finally:
+        forced.quit()
+    a, b = (Image.open(tmp_path / name).convert("L") for name in ("dark.png", "forced.png"))
+    changed = ImageChops.difference(a, b).point(lambda d: 255 if d > 48 else 0)
+    fraction = sum(changed.histogram()[255:]) / (changed.width * changed.height)
+    assert fraction < 0.002, f"{fraction:.2%} of the page changed under forced dark mode"

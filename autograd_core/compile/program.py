@@ -4,19 +4,25 @@ one warning naming the guard that keeps flipping); eager's own error where repla
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import inspect
 import math
+import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..engine import Value, as_real, grads_of
-from ..modes import collector_paused, enable_grad
+from ..engine import Value, apply, as_real, grads_of
+from ..modes import collector_paused, enable_grad, grad_level, tracing
+from ..ops import POS
+from ..pytree import TreeDef, leaf_paths, tree_flatten, tree_leaves, tree_unflatten
+from . import compose
 from .codegen import MAX_EQUATIONS, MAX_KERNELS, GeneratedArrays, GeneratedFloats
 from .execute import ArrayExecutor, FloatExecutor
 from .matmul import products_to_matmul
@@ -53,6 +59,7 @@ class Traced:
     _plan: ArrayExecutor | None = field(default=None, repr=False)
     _arrays: ArrayExecutor | GeneratedArrays | None = field(default=None, repr=False)
     _xla: XlaExecutor | None = field(default=None, repr=False)
+    _wide: Traced | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, tape: Tape, rebuild: Callable[[list[Any]], Any]) -> Traced:
@@ -60,6 +67,16 @@ class Traced:
         sums = fuse_sums(tape)
         levels = group_by_level(tape, sums)
         return cls(tape, rebuild, sums, levels, narrow(tape, levels))
+
+    def widened(self) -> Traced:
+        """This trace with the Values f read from outside (closure, an enclosing grad) as
+        inputs, so that a replay gives their gradients too: the same slots, since they come
+        right after the arguments (built on first use)."""
+        if self._wide is None:
+            tape = self.tape
+            wide = dataclasses.replace(tape, n_in=tape.n_in + len(tape.captured), captured=[])
+            self._wide = Traced.of(wide, self.rebuild)
+        return self._wide
 
     @property
     def schedule(self) -> Schedule:
@@ -127,9 +144,23 @@ class Variant:
         self.traces: list[Traced] = []
         self._bound: dict[Value, int] = {}  # leaf Values given as arguments: their argument
         self._warned = False
+        self.reads_graph = False  # some trace read a node of an outside graph
         self._rebuild: Callable[[list[Any]], Any] | None = None  # aux numbers into f's structure
         self.key: Any = ()  # the static arguments' values it was made for
         self.n_positional = sys.maxsize  # how many of its gradients the program returns
+        self.layout: list[tuple[int, TreeDef | None]] | None = None  # per positional argument
+
+    def regroup(self, grads: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The flat gradients put back in the arguments' shapes (a pytree's in its tree)."""
+        if self.layout is None or all(treedef is None for _, treedef in self.layout):
+            return grads
+        out: list[Any] = []
+        at = 0
+        for count, treedef in self.layout:
+            chunk = list(grads[at:at + count])
+            at += count
+            out.append(chunk[0] if treedef is None else tree_unflatten(treedef, chunk))
+        return tuple(out)
 
     def __repr__(self) -> str:
         return f"Variant({self.name}, {len(self.traces)} trace{'s' * (len(self.traces) != 1)})"
@@ -165,6 +196,10 @@ class Variant:
         traced = Traced.of(recorded.tape, recorded.rebuild)
         self._rebuild = recorded.rebuild
         self.traces.append(traced)
+        # f read a node of a graph built outside it (one that takes a gradient): as eager's
+        # result would, every call's result belongs to that graph (see _composes)
+        self.reads_graph |= any(v.op is not None and v.requires_grad
+                                for v in traced.tape.captured)
         self.arity = len(args)
         return traced
 
@@ -179,7 +214,18 @@ class Variant:
 
     # --- replay ---
     def __call__(self, *args: Any) -> tuple[Any, Any]:
-        """(f(*args), tuple of ∂f/∂argᵢ); for arrays, each is an array of the args' shape."""
+        """(f(*args), tuple of ∂f/∂argᵢ); for arrays, each is an array of the args' shape.
+        Inside a differentiation (see `_composes`) the results are graph nodes instead."""
+        if (grad_level.get() or tracing() is not None or self.reads_graph or
+                Value in set(map(type, args))) and self._composes(args):
+            return self._compose(args)
+        if not self.traces:  # the first trace may find f reading an outside graph
+            result = self._replay_call(args)
+            return self._compose(args) if self.reads_graph else result
+        return self._replay_call(args)
+
+    def _replay_call(self, args: Sequence[Any]) -> tuple[Any, Any]:
+        """(value, gradients) as numbers (arrays for a batch), replayed."""
         x, shape = self._inputs(args)
         eager = not self.traces and self.eager_calls > 0
         if eager:
@@ -195,6 +241,157 @@ class Variant:
         if self.has_aux:
             return (value_a, self._aux([a.reshape(shape) for a in aux_b])), grads_t
         return value_a, grads_t
+
+    # --- composition: the call as nodes of an enclosing differentiation ---
+    def _composes(self, args: Sequence[Any]) -> bool:
+        """Whether this call is part of a differentiation: inside grad/value_and_grad (a
+        closed-over Value may be its variable), inside another program's trace, reading a
+        node of a graph built outside f (`h = x * 2` closed over: eager's result would hang
+        from it), or given a Value that takes a gradient and is not bound to its argument (a
+        leaf given before the first trace binds itself: a model's weight, as
+        `fit(compile=True)` passes it). A closed-over leaf alone (a model's weight read by
+        closure) does not make one: such a call returns numbers."""
+        if grad_level.get() or tracing() is not None or self.reads_graph:
+            return True
+        for i, a in enumerate(args):
+            if isinstance(a, Value) and a.requires_grad and self._bound.get(a) != i and not (
+                    not self.traces and a.op is None and a not in self._bound):
+                return True
+        return False
+
+    def _compose(self, args: Sequence[Any]) -> tuple[Any, Any]:
+        """The call as graph nodes: inlined (f run on the Values) inside another trace, which
+        then records f's own ops; else the value, each gradient and each aux output as a node
+        whose partials come from the replay (first order) or from f run eagerly (the rest)."""
+        if self.arity is not None and len(args) != self.arity:
+            raise TypeError(f"{self.name} takes {self.arity} argument"
+                            f"{'s' * (self.arity != 1)}, got {len(args)}")
+        if tracing() is not None:
+            return self._inline(args)
+        shape: tuple[int, ...] | None = None
+        for i, a in enumerate(args):
+            if isinstance(a, (np.ndarray, list, tuple)):
+                s = _shape(a, self._arg_name(i))
+                if shape is not None and s != shape:
+                    raise ValueError(f"{self.name}: argument {self._arg_name(i)} has shape "
+                                     f"{s}, the others {shape}: batched arguments share one "
+                                     f"shape")
+                shape = s
+        if shape is None:
+            return self._compose_point(args)
+        arrays = [np.broadcast_to(_array(a, self._arg_name(i)), shape)
+                  if isinstance(a, (np.ndarray, list, tuple)) else a for i, a in enumerate(args)]
+        points = [self._compose_point([a[j] if isinstance(a, np.ndarray) else a
+                                       for a in arrays]) for j in np.ndindex(shape)]
+        value = _objects([p[0][0] if self.has_aux else p[0] for p in points], shape)
+        grads = tuple(_objects([p[1][i] for p in points], shape) for i in range(len(args)))
+        if self.has_aux:  # each aux output: an array of nodes, one per point
+            aux = [flatten(p[0][1], _number)[0] for p in points]
+            return (value, self._aux([_objects([a[k] for a in aux], shape)
+                                      for k in range(len(aux[0]))])), grads
+        return value, grads
+
+    def _compose_point(self, args: Sequence[Any]) -> tuple[Any, Any]:
+        x = np.array([a._data if isinstance(a, Value) else _number(a, self._arg_name(i))
+                      for i, a in enumerate(args)], dtype=float)
+        if not self.traces and self.eager_calls > 0:
+            self.eager_calls -= 1
+            return self._inline(args)
+        traced = self._fitting(x)
+        if traced is None:  # past the cap: f itself, on the Values
+            return self._inline(args)
+        n = len(args)
+        captured = list(traced.tape.captured)
+
+        def trace_at(xs: compose.Point) -> Traced:
+            """The trace whose guards hold at xs (the call's, unless a parent has moved)."""
+            point = np.array(xs[:n])
+            if traced.tape.guards and not self._accepts(traced, point):
+                fits = self._fitting(point)
+                if fits is None or fits.tape.captured != captured:
+                    raise RuntimeError(f"{self.name}: its arguments moved since the call to "
+                                       f"where no trace of it fits; differentiate a new call")
+                return fits
+            return traced
+
+        def replay(xs: compose.Point) -> compose.Replay:
+            fits = trace_at(xs)
+            tape, wide = fits.tape, fits.widened().floats
+            vals = wide.forward(list(xs))
+            grads = wide.backward(vals) if all(map(math.isfinite, vals)) else [math.nan]
+            if not all(map(math.isfinite, vals)) or not all(map(math.isfinite, grads)):
+                raise ArithmeticError("not finite")
+            return vals[tape.out], [vals[s] for s in tape.aux], grads[:n + len(captured)]
+
+        point = (*x.tolist(), *[v._data for v in captured])
+        try:
+            first = replay(point)
+        except ArithmeticError:  # eager raises its own error (naming the op), or agrees
+            return self._inline(args)
+        by_arg = {i: v for v, i in self._bound.items()}
+        parents = [a if isinstance(a, Value) else by_arg[i] if i in by_arg and
+                   by_arg[i]._data == x[i] else float(x[i]) for i, a in enumerate(args)]
+        parents += captured
+        names = [self._arg_name(i) for i in range(n)] + traced.tape.names[n:n + len(captured)]
+        call = compose.Call(self.name, names, replay, trace_at, point, first)
+        out = compose.node(call, parents, 0, ())
+        grads = tuple(compose.gradients(call, parents, n))
+        if self.has_aux:
+            aux = [compose.node(call, parents, 1 + k, ()) for k in range(len(first[1]))]
+            return (out, self._aux(aux)), grads
+        return out, grads
+
+    def _fitting(self, x: np.ndarray) -> Traced | None:
+        """The newest trace whose guards hold at the point x, traced anew if none does (strict:
+        GuardError); None past the trace cap (one warning)."""
+        flipped: Guard | None = None
+        for traced in reversed(self.traces):
+            if self._accepts(traced, x):
+                return traced
+            vals = traced.floats.forward(x.tolist())
+            flipped = self._flipped(traced.tape, vals.__getitem__, x)
+        if len(self.traces) >= self.max_traces:
+            self._warn_eager(flipped)
+            return None
+        self.trace(*x.tolist())
+        if not self._accepts(self.traces[-1], x):
+            self._not_a_function(x)
+        return self.traces[-1]
+
+    def _inline(self, args: Sequence[Any]) -> tuple[Any, Any]:
+        """f run eagerly on the arguments as Values (a fresh node for each Value given, so its
+        gradient is w.r.t. this argument alone; a bound Value itself), its gradients built as
+        a graph (create_graph): exact at every order, and recorded by an enclosing trace."""
+        by_arg = {i: v for v, i in self._bound.items()}
+        inputs: list[Value] = []
+        for i, a in enumerate(args):
+            if isinstance(a, (np.ndarray, list, tuple)):
+                raise TypeError(f"{self.name}: argument {self._arg_name(i)} is a batch, and "
+                                f"this call is traced by another compiled program; call it "
+                                f"on one point at a time there")
+            if isinstance(a, Value):
+                inputs.append(a if by_arg.get(i) is a else apply(POS, a))
+            else:
+                inputs.append(Value(_number(a, self._arg_name(i))))
+        level = grad_level.set(grad_level.get() + 1)
+        try:
+            with collector_paused(), enable_grad():
+                result = self.f(*inputs)
+                if self.has_aux:
+                    if not isinstance(result, (tuple, list)) or len(result) != 2:
+                        raise TypeError(f"{self.name} was compiled with has_aux=True, so it "
+                                        f"must return a pair (value, aux); got "
+                                        f"{type(result).__name__}")
+                    out, aux = result
+                else:
+                    out, aux = result, None
+                if not isinstance(out, Value):
+                    out = Value(_number(out, f"the result of {self.name}"))
+                slopes = grads_of(out, inputs, create_graph=True)
+        finally:
+            grad_level.reset(level)
+        grads = tuple(g if isinstance(g, Value) else Value(g) for g in slopes)
+        return ((out, aux) if self.has_aux else out), grads
 
     def _aux(self, values: list[Any]) -> Any:
         return self._rebuild(values) if self._rebuild is not None else None
@@ -212,11 +409,9 @@ class Variant:
             args = self._bind(args)
         shape: tuple[int, ...] | None = None
         for i, a in enumerate(args):
-            if isinstance(a, Value):
-                raise TypeError(f"{self.name}: argument {self._arg_name(i)} is a Value; a "
-                                "compiled program takes numbers or arrays and builds no graph, "
-                                "so it cannot be differentiated again (create_graph): call "
-                                f"{self.name} itself on Values for that")
+            if isinstance(a, Value):  # not bound, yet not composed: never, by _composes
+                raise TypeError(f"{self.name}: argument {self._arg_name(i)} is a Value that "
+                                f"is neither bound to it nor part of a differentiation")
             if isinstance(a, (np.ndarray, list, tuple)):
                 s = _shape(a, self._arg_name(i))
                 if shape is not None and s != shape:
@@ -239,9 +434,11 @@ class Variant:
         `_inputs` to refuse."""
         out = list(args)
         for i, a in enumerate(args):
-            if type(a) is not Value:
+            if not isinstance(a, Value):
                 continue
-            if self._bound.get(a) == i:
+            if not a.requires_grad:  # a Constant or a frozen Value: its number, no gradient
+                out[i] = a.data
+            elif self._bound.get(a) == i:
                 out[i] = a.data
             elif not self.traces and a.op is None and not a.constant and a not in self._bound:
                 self._bound[a] = i
@@ -450,7 +647,7 @@ class Variant:
             which = f"the guard {flipped.text} ({flipped.where})" if flipped else "a guard"
             warnings.warn(f"{self.name}: {self.max_traces} traces and {which} keeps flipping: "
                           f"points no trace fits now run eagerly (max_traces raises the cap)",
-                          RuntimeWarning, stacklevel=4)
+                          RuntimeWarning, stacklevel=_caller_level())
 
     # --- eager: fresh leaves, never the user's Values written ---
     def _eager(self, x: np.ndarray) -> tuple[float, list[float], list[float]]:
@@ -578,61 +775,78 @@ class Program:
     def trace(self, *args: Any, **kwargs: Any) -> Traced:
         """Run f once on Values at these arguments (numbers, or leaf Values that stay bound)."""
         variant, dynamic = self._variant(args, kwargs)
-        return variant.trace(*dynamic)
+        return self._atomic(variant, lambda: variant.trace(*dynamic), args, kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        """(f(*args, **kwargs), gradient per positional non-static argument)."""
+        """(f(*args, **kwargs), gradient per positional non-static argument, shaped as it)."""
         last = self._last
         if last is not None and last.key == () and not kwargs and not self.static_argnums \
                 and set(map(type, args)) <= _NUMBERS:
             return last(*args)  # the common case: numbers only, no static argument
         variant, dynamic = self._variant(args, kwargs)
-        out, grads = variant(*dynamic)
-        return out, grads[:variant.n_positional]
+        out, grads = self._atomic(variant, lambda: variant(*dynamic), args, kwargs)
+        return out, variant.regroup(grads[:variant.n_positional])
+
+    def _atomic(self, variant: Variant, run: Callable[[], Any], args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> Any:
+        """run(), after which a new variant is kept and becomes the last used; if it fails,
+        the program is as it was (no variant added or dropped, no Value newly bound)."""
+        bound = dict(variant._bound) if not variant.traces else None
+        try:
+            with _hint_pytrees(self.name, args, kwargs, self._params):
+                result = run()
+        except BaseException:
+            if bound is not None:
+                variant._bound = bound
+            raise
+        if variant.key not in self.variants:
+            if len(self.variants) >= self.keep:
+                del self.variants[next(iter(self.variants))]
+            self.variants[variant.key] = variant
+        self._last = variant
+        return result
 
     def _variant(self, args: tuple[Any, ...], kwargs: dict[str, Any]
                  ) -> tuple[Variant, list[Any]]:
-        """The variant for these static arguments (made, and the oldest dropped past `keep`,
-        when new), and the dynamic arguments in order: positional, then keyword by name."""
+        """The variant for these static arguments and pytree shapes (made, and the oldest
+        dropped past `keep`, when new), and the dynamic arguments flattened in order:
+        positional, then keyword by name, each pytree as its leaves."""
         static_pos: list[tuple[int, Any]] = []
         dynamic: list[Any] = []
         names: list[str] = []
+        layout: list[tuple[int, TreeDef | None]] = []  # per dynamic positional argument
         for i, a in enumerate(args):
             name = self._params[i] if i < len(self._params) else f"x{i}"
             if i in self.static_argnums or name in self.static_argnames or _is_static(a):
                 static_pos.append((i, a))
             else:
-                dynamic.append(a)
-                names.append(name)
+                layout.append(_put(a, name, dynamic, names))
         n_positional = len(dynamic)
         static_kw: list[tuple[str, Any]] = []
-        dynamic_kw: list[str] = []
+        dynamic_kw: list[tuple[str, int, TreeDef | None]] = []
         for k in sorted(kwargs):
             if k in self.static_argnames or _is_static(kwargs[k]):
                 static_kw.append((k, kwargs[k]))
             else:
-                dynamic_kw.append(k)
-                dynamic.append(kwargs[k])
-                names.append(k)
+                dynamic_kw.append((k, *_put(kwargs[k], k, dynamic, names)))
+        trees = tuple(treedef for _, treedef in layout)
         key: Any = ()
-        if static_pos or static_kw or dynamic_kw:
+        if static_pos or static_kw or dynamic_kw or any(t is not None for t in trees):
             key = (tuple((i, _static_key(a, f"argument {i}")) for i, a in static_pos),
                    tuple((k, _static_key(a, k)) for k, a in static_kw), tuple(dynamic_kw),
-                   len(args))
+                   trees, len(args))
         variant = self.variants.get(key)
-        if variant is None:
+        if variant is None:  # kept once a call on it succeeds (see _atomic)
             variant = self._make(key, static_pos, static_kw, dynamic_kw, len(args), names,
-                                 n_positional)
-            if len(self.variants) >= self.keep:
-                del self.variants[next(iter(self.variants))]
-            self.variants[key] = variant
-        self._last = variant
+                                 n_positional, layout)
         return variant, dynamic
 
     def _make(self, key: Any, static_pos: list[tuple[int, Any]],
-              static_kw: list[tuple[str, Any]], dynamic_kw: list[str], n_args: int,
-              names: list[str], n_positional: int) -> Variant:
-        """A variant: f with these static values filled in, over the dynamic arguments."""
+              static_kw: list[tuple[str, Any]], dynamic_kw: list[tuple[str, int, Any]],
+              n_args: int, names: list[str], n_positional: int,
+              layout: list[tuple[int, TreeDef | None]]) -> Variant:
+        """A variant: f with these static values filled in and its pytrees rebuilt, over the
+        dynamic arguments' leaves."""
         f = self.f
         if key == ():
             arity = None if self._star else len(self._params)
@@ -641,10 +855,20 @@ class Program:
             fixed = dict(static_pos)
             fixed_kw = dict(static_kw)
 
-            def g(*xs: Any) -> Any:  # f's arguments put back in their places
-                it = iter(xs[:n_positional])
-                positional = [fixed[i] if i in fixed else next(it) for i in range(n_args)]
-                return f(*positional, **fixed_kw, **dict(zip(dynamic_kw, xs[n_positional:])))
+            def g(*xs: Any) -> Any:  # f's arguments put back in their places and shapes
+                at = 0
+
+                def take(count: int, treedef: TreeDef | None) -> Any:
+                    nonlocal at
+                    chunk = xs[at:at + count]
+                    at += count
+                    return chunk[0] if treedef is None else tree_unflatten(treedef, list(chunk))
+
+                parts = iter(layout)
+                positional = [fixed[i] if i in fixed else take(*next(parts))
+                              for i in range(n_args)]
+                keywords = {k: take(count, treedef) for k, count, treedef in dynamic_kw}
+                return f(*positional, **fixed_kw, **keywords)
             arity = len(names)
         variant = Variant(g, self.name, names if key != () else self._params, arity,
                           has_aux=self.has_aux, strict=self.strict, max_traces=self.max_traces,
@@ -652,30 +876,115 @@ class Program:
         variant.key = key
         if key != ():
             variant.n_positional = n_positional
+            variant.layout = layout
         return variant
+
+
+def _put(a: Any, name: str, dynamic: list[Any], names: list[str]
+         ) -> tuple[int, TreeDef | None]:
+    """A dynamic argument's leaves appended to `dynamic` (a number, a Value or a batch array
+    is one; a pytree gives its leaves, each named by its path: "params['w']"); (how many,
+    its shape or None for one leaf)."""
+    if not isinstance(a, (tuple, list, dict)):
+        dynamic.append(a)
+        names.append(name)
+        return 1, None
+    leaves, treedef = tree_flatten(a)
+    dynamic += leaves
+    names += [f"{name}{path}" for path in leaf_paths(a)]
+    return len(leaves), treedef
+
+
+@contextlib.contextmanager
+def _hint_pytrees(name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                  params: list[str]) -> Iterator[None]:
+    """A TypeError from f given a list or tuple gets a note: compile reads it as a pytree
+    (it read one as a batch of points before), and a batch is spelled as a numpy array."""
+    try:
+        yield
+    except TypeError as err:
+        given = [(params[i] if i < len(params) else f"x{i}", a) for i, a in enumerate(args)]
+        given += list(kwargs.items())
+        for arg, a in given:
+            if not isinstance(a, (list, tuple, dict)):
+                continue
+            kind = type(a).__name__
+            if _is_static(a):  # a leaf that is not a number: the whole container is fixed
+                leaf, path = next((x, p) for x, p in zip(tree_leaves(a), leaf_paths(a))
+                                  if not _is_number(x))
+                raise TypeError(f"{err} — note: {name}'s argument {arg} is a {kind} holding "
+                                f"{arg}{path} = {leaf!r:.40}, not a number, so compile passes "
+                                f"it to f as a static argument, unchanged") from err
+            if isinstance(a, (list, tuple)):
+                raise TypeError(f"{err} — note: {name}'s argument {arg} is a {kind}, which "
+                                f"compile reads as a pytree (f receives it with a Value at "
+                                f"each number, and its gradient comes back in its shape); to "
+                                f"replay f at many points, pass a numpy array: "
+                                f"np.array([...])") from err
+        raise
 
 
 _NUMBERS = {float, Value}  # argument types that are never static
 
 
 def _is_static(a: Any) -> bool:
-    """Not a number, an array, a batch list or a Value: fixed while tracing (bool, str, None…)."""
+    """Fixed while tracing: anything but a number, a Value, a numpy array (a batch) or a
+    pytree (tuples, lists, dicts) whose leaves are all numbers and Values — a bool, a str,
+    None, or a container holding one, such as ("relu", 2.0)."""
     if isinstance(a, (bool, np.bool_)) or a is None or isinstance(a, str):
         return True
-    return not isinstance(a, (int, float, np.integer, np.floating, np.ndarray, list, tuple,
-                              Value))
+    if isinstance(a, (tuple, list, dict)):
+        return not all(map(_is_number, tree_leaves(a)))
+    return not isinstance(a, (int, float, np.integer, np.floating, np.ndarray, Value))
+
+
+def _is_number(x: Any) -> bool:
+    """A pytree leaf a program takes as an input: a real number (not a bool) or a Value."""
+    return isinstance(x, (int, float, np.integer, np.floating, Value)) and \
+        not isinstance(x, (bool, np.bool_))
 
 
 def _static_key(a: Any, what: str) -> Any:
-    """A static argument as a cache key: its type and value (arrays by content)."""
+    """A static argument as a cache key: its type and value (arrays by content; a container
+    by its shape and its leaves' keys, so a dict of options is a static argument too)."""
     if isinstance(a, np.ndarray):
         return ("ndarray", a.shape, a.dtype.str, a.tobytes())
+    if isinstance(a, (list, dict)) or (isinstance(a, tuple) and not _hashable(a)):
+        leaves, treedef = tree_flatten(a)
+        return ("tree", treedef, tuple(_static_key(x, f"{what}{path}")
+                                       for x, path in zip(leaves, leaf_paths(a))))
     try:
         hash(a)
     except TypeError:
         raise TypeError(f"static {what} must be hashable (or an array), got "
                         f"{type(a).__name__}: {a!r:.60}") from None
     return (type(a).__qualname__, a)
+
+
+def _hashable(a: Any) -> bool:
+    try:
+        hash(a)
+    except TypeError:
+        return False
+    return True
+
+
+def _caller_level() -> int:
+    """The stacklevel of the first frame outside this package (the user's call)."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_HERE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+_HERE = os.path.dirname(__file__)  # autograd_core/compile
+
+
+def _objects(items: list[Any], shape: tuple[int, ...]) -> np.ndarray:
+    """Items (Values) as an object array of the batch's shape."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out.reshape(shape)
 
 
 def _args(x: np.ndarray) -> str:

@@ -13,9 +13,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import engine, ops
-from ..engine import Value, topological_order
+from ..engine import Value
 from ..modes import collector_paused, grad_mode, tracer
 from ..ops import Op
+from ..pytree import tree_flatten, tree_unflatten
 from .tape import Eqn, Guard, Tape
 
 _ENGINE_FILE = engine.__file__  # comparisons and reads are reported from inside it
@@ -108,7 +109,7 @@ def trace(f: Callable[..., Any], inputs: list[Value], names: dict[Value, str], *
         else:
             out, aux = result, None
         if not isinstance(out, Value):
-            out = Value(as_number(out, f"the result of {name}"))
+            out = Value(_plain_result(out, name, recorder, as_number))
         flat, rebuild = flatten(aux, as_number)
         if out not in names and not out.label:
             names = {**names, out: name}
@@ -117,13 +118,37 @@ def trace(f: Callable[..., Any], inputs: list[Value], names: dict[Value, str], *
     return Recorded(tape, rebuild)
 
 
-def _order(roots: Sequence[Value], made: dict[Value, tuple[Op, tuple[Value, ...]]]
-           ) -> list[Value]:
+def _plain_result(out: Any, name: str, recorder: Recorder,
+                  as_number: Callable[[Any, str], float]) -> float:
+    """f's result when it is not a Value: a number f computed without the graph. One that f
+    got by reading an argument's number (math.sin(x), float(x), x.data) would replay with a
+    gradient of 0, silently: refused, naming the read."""
+    if isinstance(out, (tuple, list, dict)):
+        raise TypeError(f"{name} returned a {type(out).__name__}: a compiled program's value is "
+                        f"one scalar (its gradient is defined for one output); return "
+                        f"(value, aux) with has_aux=True for the rest, or use jacobian")
+    number = as_number(out, f"the result of {name}")
+    reads = [c for c in recorder.comparisons if c.shown != "{}"]
+    if reads:
+        read = reads[0]
+        raise TypeError(f"{name} returned a plain {type(out).__name__} ({out!r}), not a Value, "
+                        f"after reading a traced Value's number ({read.where}): the graph was "
+                        f"dropped, so its gradient would be 0. Use the Value's methods "
+                        f"(x.sin(), x.exp(), ...) instead of math.* or float(x)")
+    return number
+
+
+def _order(roots: Sequence[Value], made: dict[Value, tuple[Op, tuple[Value, ...]]],
+           own: set[Value]) -> list[Value]:
     """Every node the roots depend on, parents first, following the off-graph steps' inputs
-    too (a detached leaf depends on what it copied): an iterative depth-first walk."""
+    too (a detached leaf depends on what it copied) and stopping at op nodes f did not make
+    (`own`: a Value computed before f ran is read, as eager reads it): an iterative
+    depth-first walk."""
     order: list[Value] = []
     done: set[Value] = set()
     for root in roots:
+        if root in done:
+            continue
         stack = [(root, False)]
         while stack:
             node, expanded = stack.pop()
@@ -134,7 +159,7 @@ def _order(roots: Sequence[Value], made: dict[Value, tuple[Op, tuple[Value, ...]
                 order.append(node)
                 continue
             stack.append((node, True))
-            parents = made[node][1] if node in made else node.parents
+            parents = made[node][1] if node in made else node.parents if node in own else ()
             stack.extend((p, False) for p in reversed(parents) if p not in done)
     return order
 
@@ -150,22 +175,16 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
     # An op whose result f drops still runs at replay (off the gradient's path), so that an
     # input outside its domain fails there as it fails eagerly: log(-1) raises either way.
     extra += recorder.nodes
-    first = _order(outputs[:1], made) if made else topological_order(outputs[0])
+    # The op nodes f made (apply reports each): any other op node f reads — a Value computed
+    # before f ran, such as an enclosing grad's variable — is a leaf of the tape, read at
+    # replay (its gradient goes back through the program's node when one is differentiated).
+    own = set(recorder.nodes)
+    first = _order(outputs[:1], made, own)
     live_roots = set(first)
     given_inputs = set(inputs)
-    if made:
-        order = [n for n in _order([*outputs, *extra], made) if n not in given_inputs]
-    else:
-        order = [n for n in first if n not in given_inputs]
-        seen = live_roots | given_inputs
-        for root in (*outputs[1:], *extra):
-            if root not in seen:  # each order lists parents first; known nodes are skipped
-                for node in topological_order(root):
-                    if node not in seen:
-                        seen.add(node)
-                        order.append(node)
-    steps = [n for n in order if n.op is not None or n in made]
-    leaves = [n for n in order if n.op is None and n not in made]
+    order = [n for n in _order([*outputs, *extra], made, own) if n not in given_inputs]
+    steps = [n for n in order if n in own or n in made]
+    leaves = [n for n in order if n not in own and n not in made]
     fresh = recorder.fresh
     captured = [n for n in leaves if not n.constant and n not in bound and n not in fresh]
     constants = [n for n in leaves if n.constant or (n in fresh and n not in bound)]
@@ -245,29 +264,12 @@ def _names(inputs: list[Value], captured: list[Value], constants: list[Value],
 
 def flatten(aux: Any, as_number: Callable[[Any, str], float]
             ) -> tuple[list[Value], Callable[[list[Any]], Any]]:
-    """The Values in a nested list/tuple/dict (numbers become Values), and a function that puts
-    numbers back in the same places."""
-    flat: list[Value] = []
-
-    def walk(x: Any) -> Any:  # recursion over the user's nesting, never over a graph
-        if isinstance(x, dict):
-            return {k: walk(e) for k, e in x.items()}
-        if isinstance(x, (list, tuple)):
-            return [walk(e) for e in x] if isinstance(x, list) else tuple(walk(e) for e in x)
-        flat.append(x if isinstance(x, Value) else Value(as_number(x, "an aux output")))
-        return len(flat) - 1
-
-    shape = walk(aux) if aux is not None else None
+    """The Values in a pytree (autograd_core.pytree: tuples, lists, dicts, namedtuples, None;
+    numbers become Values), and a function that puts numbers back in the same places."""
+    leaves, treedef = tree_flatten(aux)
+    flat = [x if isinstance(x, Value) else Value(as_number(x, "an aux output")) for x in leaves]
 
     def rebuild(values: list[Any]) -> Any:
-        def put(s: Any) -> Any:
-            if isinstance(s, dict):
-                return {k: put(e) for k, e in s.items()}
-            if isinstance(s, list):
-                return [put(e) for e in s]
-            if isinstance(s, tuple):
-                return tuple(put(e) for e in s)
-            return values[s]
-        return put(shape) if shape is not None else None
+        return tree_unflatten(treedef, list(values))
 
     return flat, rebuild
