@@ -28,7 +28,8 @@ RTOL = 1e-12  # agreement required of every engine, relative to the largest refe
 REFERENCE = "floats"
 LIMIT = "numpy"
 FASTEST = "jax"  # what a user who wants this fast would pick: every row is also compared to it
-COMPILERS = {"ours-compiled": "ours"}  # an engine that compiles, and the eager engine it replays
+# an engine that compiles, and the eager engine it replays
+COMPILERS = {"ours-compiled": "ours", "ours-compiled-jax": "ours"}
 ANCHOR = "micrograd"
 BASES = {"ours": "ours@base", "ours-plain": "ours-plain@base"}  # an engine and itself earlier
 HERE = Path(__file__).resolve().parent
@@ -96,8 +97,8 @@ def measure(cfg: Config, engines: list[str]) -> dict[str, dict[str, Any]]:
             for name, task, size, repeat in timed:
                 if any("skipped" in run for run in res.values()):
                     break  # not installed
-                if "error" in res.get(name, {}):
-                    continue  # failed once: enough
+                if "error" in res.get(name, {}) or "not_run" in res.get(name, {}):
+                    continue  # failed once, or not the engine's workload: enough
                 share = -(-repeat // cfg.processes)  # ceil: at least the runs asked for
                 res[name] = pool(res.get(name, {}), worker(
                     engine, task, size, "--repeat", str(share),
@@ -123,7 +124,7 @@ def disagreements(results: dict[str, dict[str, Any]]) -> list[str]:
     for engine, res in results.items():
         for name, run in res.items():
             base = ref.get(name, {})
-            if engine == REFERENCE or "error" in run or "skipped" in run or "error" in base:
+            if engine == REFERENCE or status(run) is not None or "error" in base:
                 continue
             keys = ("value", "grad") if name.startswith("chain") else ("loss", "grads")
             if keys[0] not in run or keys[0] not in base:
@@ -176,6 +177,8 @@ def status(run: dict[str, Any] | None) -> str | None:
         return f"skipped: {run['skipped']}"
     if "error" in run:
         return f"failed: {run['error']}"
+    if "not_run" in run:
+        return f"not run: {run['not_run']}"
     return None
 
 
@@ -291,25 +294,36 @@ def compile_table(results: dict[str, dict[str, Any]], cfg: Config) -> list[str]:
             ("Seconds to compile a workload once (trace it on Values, build the program, first "
              "replay); `saves` = the eager engine's time per step (or chain run) minus the "
              "compiled one's; `pays off after` = compile time ÷ saves, in steps; `jax ms` = the "
-             "same workload `jax.jit`-ed, and `× jax` = compiled ms ÷ jax ms. Bytes per node "
-             "of a program: `moons B/node` in the memory table."), "",
+             "same workload `jax.jit`-ed, and `× jax` = compiled ms ÷ jax ms. `program B/node`: "
+             "the bytes a compiled chain's program holds per op node after its first call, "
+             "and `peak B/node` the peak while compiling it (tracemalloc, in a second compile); "
+             "`eager B/node` = what the eager engine's graph holds per node (the `a·b traced` "
+             "column of the memory table). The moons program's bytes: `moons B/node` in the "
+             "memory table."), "",
             ("| engine | workload | compile s | eager ms | compiled ms | saves ms "
-             "| pays off after | jax ms | × jax |"),
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| pays off after | jax ms | × jax | program B/node | peak B/node | eager B/node |"),
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for engine, eager in COMPILERS.items():
         run = results.get(engine, {}).get("compile")
         if status(run) is not None or engine not in results:
-            rows.append(f"| {engine} | {status(run)} ||||||||")
+            rows.append(f"| {engine} | {status(run)} |||||||||||")
             continue
         assert run is not None
-        work = [("moons", run["moons"], PARTS)] + [
-            (f"chain {n}", run["chains"][str(n)], ("forward", "backward"))
-            for n in cfg.chain_sizes]
-        for name, seconds, parts in work:
+        work = [("moons", "", run["moons"], PARTS)] + [
+            (f"chain {n}", str(n), run["chains"][str(n)], ("forward", "backward"))
+            for n in cfg.chain_sizes if str(n) in run["chains"]]
+        memory = results.get(eager, {}).get("memory")
+        per_node = f"{memory['binary_traced']:,.0f}" if memory and status(memory) is None \
+            else "—"
+        for name, n, seconds, parts in work:
             a, b, c = (_median(results.get(e, {}).get(name), parts)
                        for e in (eager, engine, FASTEST))
+            held, top = run.get("held", {}).get(n), run.get("peak", {}).get(n)
+            sizes = (f"{held:,.0f} | {top:,.0f} | {per_node}" if held is not None
+                     else "— | — | —")
             if b is None:
-                rows.append(f"| {engine} | {name} | {seconds:.3g} | — | — | — | — | — | — |")
+                rows.append(f"| {engine} | {name} | {seconds:.3g} | — | — | — | — | — | — | "
+                            f"{sizes} |")
                 continue
             saves, pays = "—", "—"
             if a is not None:
@@ -317,7 +331,8 @@ def compile_table(results: dict[str, dict[str, Any]], cfg: Config) -> list[str]:
                 pays = f"{math.ceil(seconds / (a - b)):,}" if a > b else "never"
             rows.append(f"| {engine} | {name} | {seconds:.3g} | "
                         f"{fmt_ms(a) if a is not None else '—'} | {fmt_ms(b)} | {saves} | "
-                        f"{pays} | {fmt_ms(c) if c is not None else '—'} | {_ratio(b, c)} |")
+                        f"{pays} | {fmt_ms(c) if c is not None else '—'} | {_ratio(b, c)} | "
+                        f"{sizes} |")
     return rows
 
 
@@ -373,6 +388,11 @@ def report(results: dict[str, dict[str, Any]], cfg: Config, problems: list[str],
               "node), so only the collector frees its graphs. `ours-compiled` traces each workload "
               "once with `autograd_core.compile` (untimed here; see Compiling) and replays it: "
               "one call computes the value and the gradient, so its whole time is in `forward`. "
+              "`ours-compiled-jax` replays the same traces with `compile(..., backend='jax')`: "
+              "the tape after our passes lowered to `jax.numpy`, forward and backward (our "
+              "chain rule, not `jax.grad`) in one `jax.jit` program, timed in CPU time of the "
+              "whole process as `jax` is; it runs the moons step only (XLA compiles a program "
+              "with a step per level: a long chain is not its workload). "
               "`jax` is the step written by hand in `jax.numpy` (relu MLP, hinge + L2), its "
               "`value_and_grad` and the SGD update in one `jax.jit` (float64, CPU, async dispatch "
               "off), compiled by an untimed first call and timed until its result is ready; its "

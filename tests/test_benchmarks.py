@@ -48,7 +48,11 @@ def test_jax_and_torch_vectorised_run_and_agree_with_the_others():
     assert "- jax: jax 0." in versions and "jaxlib" in versions
     assert "- torch-vectorised: 2." in versions
     compiled = [line for line in proc.stdout.splitlines() if line.startswith("| ours-compiled |")]
-    assert compiled and all(not line.rstrip(" |").endswith("—") for line in compiled)
+    assert compiled
+    for line in compiled:  # the × jax ratio: last, but in the compile table 9th of 12 cells
+        cells = [c.strip() for c in line.strip(" |").split("|")]
+        compiling = cells[1] == "moons" or cells[1].startswith("chain ")
+        assert (cells[8] if compiling else cells[-1]) != "—", line
 
 
 def test_an_earlier_commit_runs_beside_this_tree_in_the_same_report():
@@ -100,7 +104,24 @@ def test_every_compiled_row_is_also_reported_as_times_jax():
     chain = next(r for r in chain_table(results, (1000,)) if r.startswith("| ours-compiled |"))
     assert chain.endswith("| 20.0 |")
     rows = [r for r in compile_table(results, QUICK) if r.startswith("| ours-compiled |")]
-    assert rows[0].endswith("| 0.1 | 4.0 |") and rows[1].endswith("| 0.01 | 20.0 |")
+    assert "| 0.1 | 4.0 | — | — | — |" in rows[0] and "| 0.01 | 20.0 | — | — | — |" in rows[1]
+
+
+def test_the_compile_table_gives_a_programs_bytes_per_node_beside_the_eager_graphs():
+    from benchmarks.run import QUICK, compile_table
+
+    results = {
+        "ours": {"chain 1000": _run(0.002), "memory": {"binary_traced": 144.0}},
+        "ours-compiled": {"chain 1000": _run(0.0002), "compile": {
+            "moons": 0.3, "chains": {"1000": 0.01}, "held": {"1000": 96.4},
+            "peak": {"1000": 310.0}}},
+        "ours-compiled-jax": {"compile": {"moons": 1.5, "chains": {}}},
+    }
+    rows = compile_table(results, QUICK)
+    chain = next(r for r in rows if r.startswith("| ours-compiled | chain 1000 |"))
+    assert chain.endswith("| 96 | 310 | 144 |")
+    assert [r for r in rows if r.startswith("| ours-compiled-jax |")] == [
+        "| ours-compiled-jax | moons | 1.5 | — | — | — | — | — | — | — | — | — |"]
 
 
 def test_without_jax_the_times_jax_column_says_so():

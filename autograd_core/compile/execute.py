@@ -149,6 +149,7 @@ class Kernel:
     """A block ready to run: its op's array forward and partials, the slots it reads in the
     executor's numbering, which inputs take a gradient."""
 
+    op: Op | None
     rows: Any
     reads: tuple[Slots, ...]
     forward: Callable[..., Any] | None
@@ -208,11 +209,11 @@ class ArrayExecutor:
         grad = [bool(((s < tape.n_in) | (s >= tape.n_leaves)).any()) for s in slots]
         tables = tuple(Slots(s) for s in slots)
         if op is None:
-            return Kernel(rows, tables, None, (1.0,), (grad[0],), signs, grid)
+            return Kernel(None, rows, tables, None, (1.0,), (grad[0],), signs, grid)
         partials = tuple(r if r is None or type(r) is float else _on_arrays(r, op.arity + 1)
                          for r in op.partials)
         takes = tuple(rule is not None and g for rule, g in zip(op.partials, grad))
-        return Kernel(rows, tables, _array_forward(op), partials, takes, signs, grid)
+        return Kernel(op, rows, tables, _array_forward(op), partials, takes, signs, grid)
 
     def at(self, s: int) -> int:
         """Where tape slot s lives in this executor's values."""

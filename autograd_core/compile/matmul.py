@@ -102,7 +102,8 @@ def grid_backward(grid: Grid, ins: list[np.ndarray], up: np.ndarray, batch: tupl
 
 
 def _mm(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The matrix product over the first two axes, per point of a trailing batch axis."""
+    """The matrix product over the first two axes, per point of a trailing batch axis (written
+    with `@`, so that it runs on numpy and jax arrays alike)."""
     if x.ndim == 2:
         return x @ y
-    return np.matmul(x.transpose(2, 0, 1), y.transpose(2, 0, 1)).transpose(1, 2, 0)
+    return (x.transpose(2, 0, 1) @ y.transpose(2, 0, 1)).transpose(1, 2, 0)

@@ -23,12 +23,17 @@ from ..modes import collector_paused, enable_grad, grad_level, tracing
 from ..ops import POS
 from ..pytree import TreeDef, leaf_paths, tree_flatten, tree_leaves, tree_unflatten
 from . import compose
-from .codegen import MAX_EQUATIONS, GeneratedFloats
+from .codegen import MAX_EQUATIONS, MAX_KERNELS, GeneratedArrays, GeneratedFloats
 from .execute import ArrayExecutor, FloatExecutor
 from .matmul import products_to_matmul
 from .passes import Levels, Schedule, Sums, fuse_sums, group_by_level, narrow, plan_blocks
 from .tape import Guard, Tape
 from .trace import flatten, trace
+from .xla import XlaExecutor, load
+
+# "numpy": generated float code for narrow tapes, numpy over the schedule for wide ones (and
+# batches); "jax": the schedule lowered to jax.numpy and jax.jit-ed (see compile.xla).
+BACKENDS = ("numpy", "jax")
 
 # As torch.compile's default cache_size_limit: a function whose guards keep flipping past this
 # many traces is data-dependent in a way replay cannot capture; it then runs eagerly.
@@ -51,7 +56,9 @@ class Traced:
     narrow: bool
     _schedule: Schedule | None = field(default=None, repr=False)
     _floats: FloatExecutor | GeneratedFloats | None = field(default=None, repr=False)
-    _arrays: ArrayExecutor | None = field(default=None, repr=False)
+    _plan: ArrayExecutor | None = field(default=None, repr=False)
+    _arrays: ArrayExecutor | GeneratedArrays | None = field(default=None, repr=False)
+    _xla: XlaExecutor | None = field(default=None, repr=False)
     _wide: Traced | None = field(default=None, repr=False)
 
     @classmethod
@@ -88,11 +95,27 @@ class Traced:
         return self._floats
 
     @property
-    def arrays(self) -> ArrayExecutor:
-        """The numpy executor over the schedule (a point or a batch)."""
+    def plan(self) -> ArrayExecutor:
+        """The numpy interpreter over the schedule: the plan the others are generated from."""
+        if self._plan is None:
+            self._plan = ArrayExecutor(self.tape, self.schedule)
+        return self._plan
+
+    @property
+    def arrays(self) -> ArrayExecutor | GeneratedArrays:
+        """The numpy executor over the schedule (a point or a batch): generated source, or
+        for a schedule of very many kernels (a deep graph) the interpreter."""
         if self._arrays is None:
-            self._arrays = ArrayExecutor(self.tape, self.schedule)
+            kernels = sum(len(step.kernels) for step in self.plan.steps)
+            self._arrays = GeneratedArrays(self.plan) if kernels <= MAX_KERNELS else self.plan
         return self._arrays
+
+    @property
+    def xla(self) -> XlaExecutor:
+        """The schedule as one jitted XLA program (backend="jax"; built on first use)."""
+        if self._xla is None:
+            self._xla = XlaExecutor(self.plan)
+        return self._xla
 
 
 class Variant:
@@ -107,8 +130,10 @@ class Variant:
     replay (their current data), taking no gradient."""
 
     def __init__(self, f: Callable[..., Any], name: str, params: list[str], arity: int | None,
-                 *, has_aux: bool, strict: bool, max_traces: int, eager_calls: int = 0) -> None:
+                 *, has_aux: bool, strict: bool, max_traces: int, eager_calls: int = 0,
+                 backend: str = "numpy") -> None:
         self.f = f
+        self.backend = backend
         self.name = name
         self._params = params
         self.arity = arity
@@ -425,7 +450,7 @@ class Variant:
         flipped: Guard | None = None
         for traced in reversed(self.traces):  # the newest first: made for the current branch
             tape = traced.tape
-            if traced.narrow:
+            if traced.narrow and self.backend == "numpy":
                 vals = traced.floats.forward(x.tolist())
                 if tape.guards and not tape.check_guards(vals.__getitem__):
                     flipped = self._flipped(tape, vals.__getitem__, x)
@@ -468,7 +493,8 @@ class Variant:
         while todo.size:
             for traced in fresh:
                 ok, val, aux_t, g, flip = self._replay(traced, x[:, todo], todo) if not \
-                    traced.narrow else self._replay_floats(traced, x[:, todo], todo)
+                    traced.narrow or self.backend == "jax" else \
+                    self._replay_floats(traced, x[:, todo], todo)
                 flipped = flip if flip is not None else flipped
                 if aux is None:
                     aux = [np.empty(n) for _ in aux_t]
@@ -505,6 +531,8 @@ class Variant:
         """(guards hold, value, aux, input grads, a guard that flipped) per column of x (x 1-d:
         one point, index None), by the numpy executor; raises the eager engine's error at the
         first point whose guards hold but whose values or gradients are not finite."""
+        if self.backend == "jax":
+            return self._replay_xla(traced, x, index)
         tape, ex = traced.tape, traced.arrays
         v, saved = ex.forward(x)
         if x.ndim == 1:
@@ -525,6 +553,25 @@ class Variant:
             first = int(np.argmax(bad))
             self._raise_eager(x[:, first], None if index is None else index[first])
         return ok, cols[ex.at(tape.out)], [cols[ex.at(s)] for s in tape.aux], G[:tape.n_in], flip
+
+    def _replay_xla(self, traced: Traced, x: np.ndarray, index: np.ndarray | None
+                    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray,
+                               Guard | None]:
+        """As _replay, by the trace's jitted XLA program: one call per batch."""
+        tape = traced.tape
+        columns = x[:, None] if x.ndim == 1 else x
+        ok, value, aux, grads, bad_forward, bad_backward = traced.xla(columns)
+        flip = None
+        if tape.guards and not ok.all():  # which guard: numpy's replay of the first such point
+            at = columns[:, ~ok][:, :1]
+            v, _ = traced.arrays.forward(at)
+            if not np.all(tape.check_guards(lambda s: v[traced.arrays.at(s)])):
+                flip = self._flipped(tape, lambda s: v[traced.arrays.at(s)], at[:, 0])
+        for bad in (bad_forward, bad_backward):
+            if bad.any():
+                first = int(np.argmax(bad))
+                self._raise_eager(columns[:, first], None if index is None else index[first])
+        return ok, value, aux, grads, flip
 
     def _replay_floats(self, traced: Traced, x: np.ndarray, index: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray,
@@ -660,7 +707,7 @@ class Program:
     def __init__(self, f: Callable[..., Any], *, has_aux: bool = False, strict: bool = False,
                  max_traces: int = MAX_TRACES, static_argnums: int | Sequence[int] = (),
                  static_argnames: str | Sequence[str] = (), keep: int = 16,
-                 trace_after: int = 0) -> None:
+                 trace_after: int = 0, backend: str = "numpy") -> None:
         if not callable(f):
             raise TypeError(f"compile needs a function, got {type(f).__name__}: {f!r:.60}")
         for what, number, least in (("max_traces", max_traces, 1), ("keep", keep, 1),
@@ -670,6 +717,12 @@ class Program:
         for what, flag in (("has_aux", has_aux), ("strict", strict)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{what} must be True or False, got {flag!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got "
+                             f"{backend!r}")
+        if backend == "jax":
+            load()  # the ImportError naming the extra comes now, not at the first call
+        self.backend = backend
         self.f = f
         self.has_aux, self.strict, self.max_traces = has_aux, strict, max_traces
         self.keep, self.trace_after = keep, trace_after
@@ -707,11 +760,17 @@ class Program:
 
     def listing(self, generated: bool = False) -> str:
         """The latest trace's forward and backward passes, one line per step; generated=True:
-        the Python source the float executor runs instead."""
+        the Python source that replays it (floats for a narrow tape, numpy for a wide one)."""
         if self._last is None or not self._last.traces:
             raise ValueError(f"{self.name} has not been traced yet: call it once first")
-        tape = self._last.traces[-1].tape
-        return GeneratedFloats(tape).source if generated else tape.listing()
+        traced = self._last.traces[-1]
+        if not generated:
+            return traced.tape.listing()
+        executor = traced.floats if traced.narrow else traced.arrays
+        if not isinstance(executor, (GeneratedFloats, GeneratedArrays)):
+            raise ValueError(f"{self.name}'s trace is too large to be worth generating source "
+                             f"for: the interpreter replays it")
+        return executor.source
 
     def trace(self, *args: Any, **kwargs: Any) -> Traced:
         """Run f once on Values at these arguments (numbers, or leaf Values that stay bound)."""
@@ -813,7 +872,7 @@ class Program:
             arity = len(names)
         variant = Variant(g, self.name, names if key != () else self._params, arity,
                           has_aux=self.has_aux, strict=self.strict, max_traces=self.max_traces,
-                          eager_calls=self.trace_after)
+                          eager_calls=self.trace_after, backend=self.backend)
         variant.key = key
         if key != ():
             variant.n_positional = n_positional
@@ -968,7 +1027,7 @@ def _array(a: Any, what: str) -> np.ndarray:
 def compile(f: Callable[..., Any] | None = None, /, *example_args: Any, has_aux: bool = False,
             strict: bool = False, max_traces: int = MAX_TRACES,
             static_argnums: int | Sequence[int] = (), static_argnames: str | Sequence[str] = (),
-            keep: int = 16, trace_after: int = 0) -> Any:
+            keep: int = 16, trace_after: int = 0, backend: str = "numpy") -> Any:
     """f as a Program: program(*args) = (f(*args), ∇f(args)) by replaying f's tape.
 
     Traces at example_args now, or at the first call (`@compile`, `@compile(strict=True)`).
@@ -978,10 +1037,12 @@ def compile(f: Callable[..., Any] | None = None, /, *example_args: Any, has_aux:
     static_argnums, static_argnames: arguments fixed while tracing (see Program), as are any
     that are not numbers (bool, str, None); keep: variants kept; trace_after: calls of a new
     variant run eagerly before it is traced.
+    backend: "numpy" (generated Python and numpy, the default) or "jax" (the same tape
+    lowered to jax.numpy and jax.jit-ed in float64; needs the jax extra).
     """
     options: dict[str, Any] = dict(has_aux=has_aux, strict=strict, max_traces=max_traces,
                    static_argnums=static_argnums, static_argnames=static_argnames, keep=keep,
-                   trace_after=trace_after)
+                   trace_after=trace_after, backend=backend)
     if f is None:
         return functools.partial(compile, **options)
     program = Program(f, **options)

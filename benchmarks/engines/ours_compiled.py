@@ -3,6 +3,7 @@ then replayed; one call does forward and backward, so its whole time is reported
 
 from __future__ import annotations
 
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,10 @@ class OursCompiled:
     """The eager engine's graphs, compiled once and replayed as programs."""
 
     name = "ours-compiled"
+    backend = "numpy"
+    clock = staticmethod(clock)  # the calling thread's CPU time (numpy runs on it)
+    # Chains whose program's memory is measured (tracemalloc: what it holds, and its peak).
+    measured: tuple[int, ...] = (10**4, 10**6)
 
     def __init__(self) -> None:
         self._chains: dict[int, Program] = {}
@@ -42,62 +47,77 @@ class OursCompiled:
     def program(self, n: int) -> Program:
         """The chain of n steps, compiled and run once (a process compiles it once)."""
         if n not in self._chains:
-            self._chains[n] = compile(chain_function(n), 1.0)
+            self._chains[n] = compile(chain_function(n), 1.0, backend=self.backend)
             self._chains[n](1.0)
         return self._chains[n]
 
     def chain(self, n: int) -> ChainRun:
         """One replay of the compiled chain: value and dy/dx in one call."""
         program = self.program(n)
-        t0 = clock()
+        t0 = self.clock()
         y, (g,) = program(1.0)
-        t1 = clock()
+        t1 = self.clock()
         return ChainRun(t1 - t0, 0.0, y, g)
 
     def trainer(self, moons: Moons) -> CompiledTrainer:
         """The shared MLP's loss, compiled with the weights as its arguments."""
-        return CompiledTrainer(moons)
+        return CompiledTrainer(moons, self.backend, self.clock)
 
     def binary_nodes(self, out: list[Any]) -> None:
         """Products a·b of two leaves: tracing builds the eager engine's nodes."""
         Ours().binary_nodes(out)
 
     def compile_costs(self, points: int, sizes: tuple[int, ...]) -> dict[str, Any]:
-        """Seconds to compile (trace, build, first replay) the moons loss and each chain."""
+        """Seconds to compile (trace, build, first replay) the moons loss and each chain; for
+        the `measured` chains also the bytes the program holds per op node, and the peak
+        while compiling it (tracemalloc, in a second, untimed compile)."""
         from ..data import moons
-        t0 = clock()
-        CompiledTrainer(moons(points)).step()
-        t1 = clock()
-        chains = {}
+        t0 = self.clock()
+        CompiledTrainer(moons(points), self.backend, self.clock).step()
+        t1 = self.clock()
+        chains, held, peak = {}, {}, {}
         for n in sizes:
-            t2 = clock()
-            compile(chain_function(n), 1.0)(1.0)
-            chains[str(n)] = clock() - t2
-        return {"moons": t1 - t0, "chains": chains}
+            t2 = self.clock()
+            compile(chain_function(n), 1.0, backend=self.backend)(1.0)
+            chains[str(n)] = self.clock() - t2
+        for n in (n for n in self.measured if n in sizes):
+            tracemalloc.start()
+            before = tracemalloc.get_traced_memory()[0]
+            program = compile(chain_function(n), 1.0, backend=self.backend)
+            program(1.0)
+            now, top = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            held[str(n)], peak[str(n)] = (now - before) / (2 * n), (top - before) / (2 * n)
+            del program
+        return {"moons": t1 - t0, "chains": chains, "held": held, "peak": peak}
 
 
 class CompiledTrainer:
     """The shared MLP step: the loss of the eager engine's graph, compiled once with every
     weight as an argument; a step is one replay (loss and gradient) and a numpy SGD update."""
 
-    def __init__(self, moons: Moons) -> None:
+    def __init__(self, moons: Moons, backend: str = "numpy",
+                 timer: Callable[[], float] = clock) -> None:
+        self.backend = backend
+        self.clock = timer
         self.eager = PausedTrainer(Ours(), moons)  # the same graph as `ours` builds
         self.theta = np.array([p.data for p in self.eager.params])
         self.program = self.compiled()
 
     def compiled(self) -> Program:
         """The loss compiled, with every weight as an argument, and replayed once."""
-        program = compile(lambda *params: self.eager.loss(), *self.eager.params)
+        program = compile(lambda *params: self.eager.loss(), *self.eager.params,
+                          backend=self.backend)
         program(*self.theta.tolist())
         return program
 
     def step(self) -> StepRun:
         """Replay (forward and backward in one call), then the update."""
-        t0 = clock()
+        t0 = self.clock()
         loss, grads = self.program(*self.theta.tolist())
-        t1 = clock()
+        t1 = self.clock()
         self.theta -= LR * np.array(grads)
-        t2 = clock()
+        t2 = self.clock()
         return StepRun(t1 - t0, 0.0, t2 - t1, 0.0, loss, list(grads))
 
     def graph(self) -> tuple[Any, int]:
