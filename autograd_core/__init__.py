@@ -9,6 +9,7 @@ from .engine import (
     local_partials,
     topological_order,
 )
+from .custom import custom_vjp
 from .explain import Explanation, explain
 from .export import save, save_steps
 from .functional import grad, gradients, hessian, jacobian, value_and_grad, vjp
@@ -43,6 +44,7 @@ __all__ = [
     "chain_rule",
     "collector_paused",
     "compile",
+    "custom_vjp",
     "detect_anomaly",
     "draw",
     "enable_grad",

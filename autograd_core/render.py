@@ -36,7 +36,7 @@ from typing import (
 )
 
 from .engine import Value, topological_order
-from .ops import BLOCKER, DISTRIBUTOR, ROUTER, SCALER, SWAPPER
+from .ops import BLOCKER, CUSTOM, DISTRIBUTOR, ROUTER, SCALER, SWAPPER
 from .stepper import Step, backward_steps, local_partials
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ OUTPUT, PARAMETER, INPUT, CONSTANT, INTERMEDIATE = (
 KIND_FILL = {OUTPUT: "#bbf7d0", PARAMETER: "#fde68a", INPUT: "#bfdbfe", CONSTANT: "#f3f4f6",
              INTERMEDIATE: "#ffffff"}
 GATE_FILL = {DISTRIBUTOR: "#c7d2fe", SWAPPER: "#fbcfe8", ROUTER: "#fed7aa", SCALER: "#e9d5ff",
-             BLOCKER: "#d1d5db"}
+             BLOCKER: "#d1d5db", CUSTOM: "#99f6e4"}
 # What each kind of node and each gate role means, for legends (pictures and pages).
 KIND_MEANING = {OUTPUT: "the output (root)", PARAMETER: "a parameter",
                 INPUT: "an input (a leaf you made)", CONSTANT: "a number from the formula",
@@ -69,10 +69,11 @@ ROLE_MEANING = {DISTRIBUTOR: "passes the gradient to every input unchanged",
                 SWAPPER: "each input gets the gradient times the other input",
                 ROUTER: "the whole gradient goes to one input",
                 SCALER: "multiplies the gradient by a local slope",
-                BLOCKER: "passes no gradient"}
+                BLOCKER: "passes no gradient",
+                CUSTOM: "maps the gradient by a rule of its own (vjp)"}
 ROLE_SHORT = {DISTRIBUTOR: "grad to each input", SWAPPER: "grad × the other input",
               ROUTER: "grad to one input", SCALER: "grad × local slope",
-              BLOCKER: "no grad"}
+              BLOCKER: "no grad", CUSTOM: "custom rule of grad"}
 ACTIVE = "#dc2626"  # the node, gate and edges of the step being shown
 RECEIVING = "#f97316"  # the parents the shown step adds to
 FORWARD = "#2563eb"  # the node, gate and edges a forward frame computes
