@@ -1,6 +1,7 @@
 """autograd-core: a scalar reverse-mode autodiff engine you can see and trust."""
 
 from .compile import GuardError, Program, compile
+from .custom import custom_vjp
 from .engine import (
     Constant,
     Value,
@@ -9,7 +10,6 @@ from .engine import (
     local_partials,
     topological_order,
 )
-from .custom import custom_vjp
 from .explain import Explanation, explain
 from .export import save, save_steps
 from .functional import grad, gradients, hessian, jacobian, value_and_grad, vjp

@@ -161,6 +161,12 @@ def explain_in(node: Value, root: Value, order: list[Value], names: Mapping[Valu
     for v in order:
         if any(p in on_path for p in v.parents):
             on_path.add(v)
+    custom = next((v for v in order if v in on_path and v.op is not None and v.op.vjp), None)
+    if custom is not None:  # its rule has no slope to explain a path by
+        raise TypeError(f"explain: {_written(custom, names)} is made "
+                        f"by op record {custom.op.name!r}, a custom rule (vjp) of the upstream "  # type: ignore[union-attr]
+                        f"gradient with no local slopes; the paths from {r} to {n} cannot be "
+                        f"explained by slopes. backward_steps({r}) shows what the rule added")
     # Paths from root (repeats count: x * x reaches x twice), all of them and the open ones.
     paths = {root: 1}
     open_paths = {root: 1}

@@ -631,8 +631,11 @@ class _Picture:
             looks[f"o{i}"] = _Look((), "", *pen)
             # On the step's own edges, its partials: the backward frame's arithmetic.
             partials = self._edge_partials(node, live and frame.step is not None)
+            adds = frame.step.contributions if live and rec.vjp is not None and frame.step else ()
             for k, parent in enumerate(node.parents):
                 text = "" if partials is None else self._partial_text(node, parent, partials[k])
+                if adds and adds[k] is not None:  # a custom rule: what it adds, no partial
+                    text = f"custom rule: +{self._num(adds[k])}"
                 looks[f"e{i}_{k}"] = _Look((text,), "", mark if live else "",
                                            2.0 if live else 0.0)
         return looks
@@ -662,6 +665,8 @@ class _Picture:
     def _edge_partials(self, node: Value, live: bool) -> tuple[float, ...] | None:
         if not (self.edge_partials or live):
             return None
+        if node.op is not None and node.op.vjp is not None:
+            return None  # a custom rule has no partials: its caption says what it added
         try:
             return local_partials(node)
         except (ArithmeticError, ValueError):  # e.g. √ at 0: draw the graph, mark the edge
@@ -795,7 +800,9 @@ class _Picture:
             if c is None or self.kind[parent] == CONSTANT:
                 continue
             p = self.name[parent]
-            lines.append(f"{_d(r, p)} += ∂{_bracket(n)}/∂{_bracket(p)} · {_d(r, n)} = "
+            lines.append(f"{_d(r, p)} += {rec.name}'s custom rule (vjp) of {_d(r, n)} = {g} "
+                         f"→ {self._num(c)}" if d is None else
+                         f"{_d(r, p)} += ∂{_bracket(n)}/∂{_bracket(p)} · {_d(r, n)} = "
                          f"{self._num(d)} · {g} = {self._num(c)}")
             added.setdefault(parent, []).append(c)
             if parent not in s.parents[k + 1:]:  # its last term of this step: now the sum
