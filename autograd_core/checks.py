@@ -87,6 +87,7 @@ def checked_cotangents(op: Op, values: tuple[float, ...], g: Any, cts: Any,
     """A custom rule's result, checked: one finite number (or, for `graph`, a Value) per input;
     None where an input takes no gradient."""
     call = written_call(op, values)
+    g = getattr(g, "_data", g)  # a Value's number (create_graph): the message shows numbers
     n = op.arity
     if not isinstance(cts, (tuple, list)) or len(cts) != n:
         raise TypeError(f"op record {op.name!r}: its vjp must return a tuple of {n} "
