@@ -23,7 +23,7 @@ SWAPPER = "swapper"  # each input gets the upstream gradient times the *other* i
 ROUTER = "router"  # the whole gradient goes to one input, the rest get 0 (max, relu)
 SCALER = "scaler"  # multiplies the upstream gradient by a local slope (exp, tanh, ...)
 BLOCKER = "blocker"  # passes no gradient at all (step)
-CUSTOM = "custom"  # a rule of its own maps the upstream gradient to the inputs' (vjp)
+CUSTOM = "custom rule"  # a rule of its own maps the upstream gradient to the inputs' (vjp)
 
 # A partial rule: (out, *inputs) -> ∂out/∂(one input), written in the rule language
 # (autograd_core.rules: arithmetic, the table's ops, where and nonzero), so the same rule runs on

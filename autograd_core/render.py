@@ -73,7 +73,7 @@ ROLE_MEANING = {DISTRIBUTOR: "passes the gradient to every input unchanged",
                 CUSTOM: "maps the gradient by a rule of its own (vjp)"}
 ROLE_SHORT = {DISTRIBUTOR: "grad to each input", SWAPPER: "grad × the other input",
               ROUTER: "grad to one input", SCALER: "grad × local slope",
-              BLOCKER: "no grad", CUSTOM: "custom rule of grad"}
+              BLOCKER: "no grad", CUSTOM: "grad mapped by its vjp"}
 ACTIVE = "#dc2626"  # the node, gate and edges of the step being shown
 RECEIVING = "#f97316"  # the parents the shown step adds to
 FORWARD = "#2563eb"  # the node, gate and edges a forward frame computes

@@ -262,7 +262,7 @@ def test_the_drawing_of_a_custom_rule_step_says_custom_rule_not_partial_times_gr
     assert "clip_gradient's custom rule (vjp) of dL/dc = 5.0000 → 1.0000" in dot
     assert "custom rule: +1.0000" in dot  # on its edge, in place of a partial
     assert "∂c/∂" not in dot
-    assert "custom: custom rule of grad" in dot  # the legend names the role
+    assert "custom rule: grad mapped by its vjp" in dot  # the legend names the role
     assert draw(loss, step=index) is not None
 
 
