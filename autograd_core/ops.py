@@ -79,6 +79,9 @@ class Op:
         except TypeError:
             raise TypeError(f"op record {self.name!r}: partials must be a tuple of rules, got "
                             f"{self.partials!r}") from None
+        if not n and self.vjp is None:
+            raise TypeError(f"op record {self.name!r} needs its derivative: partials=(rule, ...) "
+                            f"with one rule per input, or a custom rule vjp=...")
         if self.vjp is not None:
             # One rule per record: partials or a vjp, never both spellings of one derivative.
             if not callable(self.vjp) or n:

@@ -383,6 +383,9 @@ def test_a_record_with_partials_and_a_vjp_or_without_input_names_is_refused():
            vjp=lambda g, out, x: (g,), inputs=("x",))
     with pytest.raises(ValueError, match="'nameless'.*names its inputs"):
         Op("nameless", "?", ops.CUSTOM, "f = x", forward=lambda x: x, vjp=lambda g, out, x: (g,))
+    with pytest.raises(TypeError, match="'bare' needs its derivative: partials=.*or a custom"):
+        Op("bare", "?", ops.CUSTOM, "f = x", forward=lambda x: x, inputs=("x",),
+           test_range=((0.0, 1.0),))
     with pytest.raises(TypeError, match="'notfn'.*vjp must be a function"):
         Op("notfn", "?", ops.CUSTOM, "f = x", forward=lambda x: x, vjp=3.0, inputs=("x",))
 
