@@ -107,3 +107,23 @@ def checked_cotangents(op: Op, values: tuple[float, ...], g: Any, cts: Any,
                                  f"{call} with g = {g!r}, not a finite number")
         checked.append(c if take else None)
     return tuple(checked)
+
+
+class ReadsRefused:
+    """The trace while a custom rule runs on Values (create_graph): reading a Value's number
+    (float(x), x.data, math.cos(x)) raises, since the next derivative would take it for a
+    constant; comparisons pick a branch, as where() does, and pass."""
+
+    __slots__ = ("op",)
+
+    def __init__(self, op: Op) -> None:
+        self.op = op
+
+    def read(self, v: Any, how: str) -> None:
+        raise TypeError(f"op record {self.op.name!r}: its vjp read the number of {v!r} ({how}) "
+                        f"while running on Values for create_graph=True, so the next derivative "
+                        f"would take it for a constant and come out wrong. Write the rule with "
+                        f"Value arithmetic (x * x, x.exp(), where(...)), or differentiate once")
+
+    def compared(self, *args: Any) -> None:
+        pass

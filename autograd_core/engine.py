@@ -18,6 +18,7 @@ from typing import Any, Callable, NamedTuple
 
 from . import ops, rules
 from .checks import (
+    ReadsRefused,
     as_real,
     backward_error,
     check_call,
@@ -666,7 +667,7 @@ def cotangents(node: Value, g: Any, *, create_graph: bool = False,
     try:
         if create_graph:
             with grad_mode(True):
-                token = tracer.set(_NoReads(op))
+                token = tracer.set(ReadsRefused(op))
                 try:
                     cts = op.vjp(g, node, *parents)  # type: ignore[misc]
                 finally:
@@ -677,24 +678,6 @@ def cotangents(node: Value, g: Any, *, create_graph: bool = False,
         raise backward_error(op, values, err) from None
     takes = [p in needed if needed is not None else p._requires for p in parents]
     return checked_cotangents(op, values, g, cts, takes, Value if create_graph else None)
-
-
-class _NoReads:
-    """The trace while a custom rule runs on Values: a number read off a Value is refused."""
-
-    __slots__ = ("op",)
-
-    def __init__(self, op: Op) -> None:
-        self.op = op
-
-    def read(self, v: Value, how: str) -> None:
-        raise TypeError(f"op record {self.op.name!r}: its vjp read the number of {v!r} ({how}) "
-                        f"while running on Values for create_graph=True, so the next derivative "
-                        f"would take it for a constant and come out wrong. Write the rule with "
-                        f"Value arithmetic (x * x, x.exp(), where(...)), or differentiate once")
-
-    def compared(self, *args: Any) -> None:
-        pass  # a comparison picks a branch, as a rule's where() does: its derivative is fine
 
 
 class Link(NamedTuple):
