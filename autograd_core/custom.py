@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
+from contextvars import ContextVar
 from typing import Any, Callable
 
 from .engine import Value, apply
@@ -16,6 +17,11 @@ from .ops import CUSTOM, Op
 from .pytree import tree_map
 
 __all__ = ["custom_vjp"]
+
+# The custom_vjp functions whose fwd is running in this context (per thread and task, as the
+# grad mode): JAX's idiom `def f_fwd(x): return f(x), res` calls f inside its own fwd, where f
+# means the plain function.
+_in_fwd: ContextVar[tuple[Any, ...]] = ContextVar("autograd_core.custom_fwd", default=())
 
 
 class custom_vjp:  # noqa: N801 — a decorator, spelled as JAX spells it
@@ -65,9 +71,14 @@ class custom_vjp:  # noqa: N801 — a decorator, spelled as JAX spells it
             if not isinstance(a, (Value, numbers.Real)) or isinstance(a, bool):
                 raise TypeError(f"{self._name}: argument {i} must be a number or a Value (one "
                                 f"cotangent each), got {type(a).__name__}: {a!r}")
-        if not is_grad_enabled() or not any(isinstance(a, Value) for a in args):
-            return self.fun(*args)  # nothing records it: the function itself
-        result = self.fwd(*args)
+        if (not is_grad_enabled() or not any(isinstance(a, Value) for a in args)
+                or self in _in_fwd.get()):
+            return self.fun(*args)  # nothing records it (or fwd calls f): the function itself
+        token = _in_fwd.set((*_in_fwd.get(), self))
+        try:
+            result = self.fwd(*args)
+        finally:
+            _in_fwd.reset(token)
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise TypeError(f"{self._name}'s fwd must return a pair (out, residuals), got "
                             f"{result!r}")

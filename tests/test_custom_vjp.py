@@ -183,6 +183,43 @@ def test_an_input_that_requires_no_grad_gets_nothing_from_the_rule():
     assert [s.contributions for s in backward_steps(y)][1] == (1.0, None)
 
 
+# --- ported from JAX's tests/api_test.py, CustomVJPTest -------------------------------------
+
+def test_jax_custom_vjp_test_basic():
+    # CustomVJPTest.test_basic: fwd calls f itself; the rule is 2·cos x, not the derivative.
+    @custom_vjp
+    def f(x):
+        return x.sin() if isinstance(x, Value) else math.sin(x)
+
+    f.defvjp(lambda x: (f(x), x.cos()), lambda cos_x, g: (2.0 * cos_x * g,))
+    assert f(3.0) == math.sin(3.0)
+    assert grad(f)(3.0) == pytest.approx(2.0 * math.cos(3.0), rel=1e-15)
+    assert value_and_grad(f)(3.0) == (math.sin(3.0), pytest.approx(2.0 * math.cos(3.0)))
+
+
+def test_jax_custom_vjp_test_python_control_flow():
+    # CustomVJPTest.test_python_control_flow: fwd and bwd branch on the value.
+    @custom_vjp
+    def f(x):
+        return x.sin() if x > 0 else x.cos()
+
+    f.defvjp(lambda x: (f(x), x), lambda x, g: (2.0 * g,) if x > 0 else (3.0 * g,))
+    assert grad(f)(1.0) == 2.0 and grad(f)(-1.0) == 3.0
+
+
+def test_jax_custom_vjp_test_multiple_args():
+    # Two arguments, one cotangent each (CustomVJPTest's f(x, y) = sin x · y cases).
+    @custom_vjp
+    def f(x, y):
+        return x.sin() * y
+
+    f.defvjp(lambda x, y: (f(x, y), (x.cos(), x.sin(), y)),
+             lambda res, g: (res[0] * res[2] * g, res[1] * g))
+    gx, gy = grad(f, argnums=(0, 1))(3.0, 4.0)
+    assert gx == pytest.approx(math.cos(3.0) * 4.0) and gy == pytest.approx(math.sin(3.0))
+    assert grad(grad(f, argnums=1), argnums=0)(3.0, 4.0) == pytest.approx(math.cos(3.0))
+
+
 # --- higher order ----------------------------------------------------------------------------
 
 def test_a_custom_cube_written_with_values_differentiates_again():
