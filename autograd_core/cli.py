@@ -15,10 +15,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from . import __version__
-from .engine import Constant, Value, apply, topological_order
+from . import OPS, Constant, Op, Value, __version__, apply, topological_order
 from .examples import DATASETS, SEED
-from .ops import OPS, Op
 from .render import MAX_FRAMES, frame_count, slide_names
 
 MAX_LENGTH = 500  # characters in an expression
