@@ -1,7 +1,6 @@
 """autograd-core: a scalar reverse-mode autodiff engine you can see and trust."""
 
 from .compile import GuardError, Program, compile
-from .custom import custom_vjp
 from .engine import (
     Constant,
     Value,
@@ -12,7 +11,15 @@ from .engine import (
 )
 from .explain import Explanation, explain
 from .export import save, save_steps
-from .functional import grad, gradients, hessian, jacobian, value_and_grad, vjp
+from .functional import (
+    custom_vjp,
+    grad,
+    gradients,
+    hessian,
+    jacobian,
+    value_and_grad,
+    vjp,
+)
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .modes import (
     collector_paused,
