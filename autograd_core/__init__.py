@@ -11,7 +11,15 @@ from .engine import (
 )
 from .explain import Explanation, explain
 from .export import save, save_steps
-from .functional import grad, gradients, hessian, jacobian, value_and_grad, vjp
+from .functional import (
+    custom_vjp,
+    grad,
+    gradients,
+    hessian,
+    jacobian,
+    value_and_grad,
+    vjp,
+)
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
 from .modes import (
     collector_paused,
@@ -43,6 +51,7 @@ __all__ = [
     "chain_rule",
     "collector_paused",
     "compile",
+    "custom_vjp",
     "detect_anomaly",
     "draw",
     "enable_grad",

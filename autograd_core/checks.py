@@ -80,3 +80,50 @@ def checked_partial(op: Op, i: int, d: Any) -> Any:
     """A partial a rule returned that is not a float or a Value: named with the record."""
     raise TypeError(f"op record {op.name!r}: the partial ∂f/∂{op.inputs[i]} returned "
                     f"{type(d).__name__}: {d!r}, not a real number")
+
+
+def checked_cotangents(op: Op, values: tuple[float, ...], g: Any, cts: Any,
+                       takes: list[bool], graph: type | None) -> tuple[Any, ...]:
+    """A custom rule's result, checked: one finite number (or, for `graph`, a Value) per input;
+    None where an input takes no gradient."""
+    call = written_call(op, values)
+    g = getattr(g, "_data", g)  # a Value's number (create_graph): the message shows numbers
+    n = op.arity
+    if not isinstance(cts, (tuple, list)) or len(cts) != n:
+        raise TypeError(f"op record {op.name!r}: its vjp must return a tuple of {n} "
+                        f"cotangent{'s' * (n > 1)}, one per input ({', '.join(op.inputs)}); "
+                        f"at {call} with g = {g!r} it returned {cts!r}")
+    checked = []
+    for name, c, take in zip(op.inputs, cts, takes):
+        if c is not None and not (graph is not None and isinstance(c, graph)):
+            if hasattr(c, "_data") and graph is None:  # a Value a float rule closed over
+                c = c._data
+            if isinstance(c, bool) or not isinstance(c, numbers.Real):
+                raise TypeError(f"op record {op.name!r}: its vjp returned {type(c).__name__}: "
+                                f"{c!r} for {name} at {call} with g = {g!r}, not a real number")
+            c = float(c)
+            if not _finite(c):
+                raise ValueError(f"op record {op.name!r}: its vjp returned {c!r} for {name} at "
+                                 f"{call} with g = {g!r}, not a finite number")
+        checked.append(c if take else None)
+    return tuple(checked)
+
+
+class ReadsRefused:
+    """The trace while a custom rule runs on Values (create_graph): reading a Value's number
+    (float(x), x.data, math.cos(x)) raises, since the next derivative would take it for a
+    constant; comparisons pick a branch, as where() does, and pass."""
+
+    __slots__ = ("op",)
+
+    def __init__(self, op: Op) -> None:
+        self.op = op
+
+    def read(self, v: Any, how: str) -> None:
+        raise TypeError(f"op record {self.op.name!r}: its vjp read the number of {v!r} ({how}) "
+                        f"while running on Values for create_graph=True, so the next derivative "
+                        f"would take it for a constant and come out wrong. Write the rule with "
+                        f"Value arithmetic (x * x, x.exp(), where(...)), or differentiate once")
+
+    def compared(self, *args: Any) -> None:
+        pass

@@ -18,15 +18,17 @@ from typing import Any, Callable, NamedTuple
 
 from . import ops, rules
 from .checks import (
+    ReadsRefused,
     as_real,
     backward_error,
     check_call,
+    checked_cotangents,
     checked_partial,
     checked_result,
     forward_error,
     written_call,
 )
-from .modes import grad_mode, made_at, recording, tracing
+from .modes import grad_mode, made_at, recording, tracer, tracing
 from .ops import (
     ABS,
     ACOS,
@@ -62,8 +64,8 @@ from .ops import (
     Op,
 )
 
-__all__ = ["Constant", "Link", "Value", "apply", "as_real", "chain_rule", "grads_of",
-           "local_partials", "topological_order"]
+__all__ = ["Constant", "Link", "Value", "apply", "as_real", "chain_rule", "cotangents",
+           "grads_of", "local_partials", "topological_order"]
 
 _finite = math.isfinite
 _new = object.__new__
@@ -629,6 +631,10 @@ def local_partials(node: Value, *, create_graph: bool = False,
     op = node._op
     if op is None:
         return ()
+    if op.vjp is not None:
+        raise TypeError(f"{_written(node)} is made by op record {op.name!r}, a custom rule that "
+                        f"sees the upstream gradient (vjp): it has no local partials; its "
+                        f"step's contributions are in chain_rule's Links")
     parents = node.parents
     args = parents if create_graph else [p._data for p in parents]
     out = node if create_graph else node._data
@@ -647,13 +653,42 @@ def local_partials(node: Value, *, create_graph: bool = False,
     return partials
 
 
+def cotangents(node: Value, g: Any, *, create_graph: bool = False,
+               needed: set[Value] | None = None) -> tuple[Any, ...]:
+    """What node's custom rule adds to each parent's grad: node.op.vjp(g, out, *inputs), checked.
+
+    None where a parent takes no gradient (it requires none, the rule says None, or it is not
+    `needed`). With create_graph=True the rule runs on Values, and a rule that reads a Value's
+    number (float(x), x.data, math.cos(x)) is refused: the next derivative would miss it.
+    """
+    op: Op = node._op  # type: ignore[assignment]
+    parents = node.parents
+    values = tuple([p._data for p in parents])
+    try:
+        if create_graph:
+            with grad_mode(True):
+                token = tracer.set(ReadsRefused(op))
+                try:
+                    cts = op.vjp(g, node, *parents)  # type: ignore[misc]
+                finally:
+                    tracer.reset(token)
+        else:
+            cts = op.vjp(g, node._data, *values)  # type: ignore[misc]
+    except (ArithmeticError, ValueError) as err:
+        raise backward_error(op, values, err) from None
+    takes = [p in needed if needed is not None else p._requires for p in parents]
+    return checked_cotangents(op, values, g, cts, takes, Value if create_graph else None)
+
+
 class Link(NamedTuple):
     """One node's step of the chain rule: parent.grad += partial · grad, for each parent."""
 
     node: Value
     grad: Any  # d(root)/d(node), complete: every node that uses `node` came before it
-    partials: tuple[Any, ...]  # ∂node/∂parent, from node.op; None where a parent takes no grad
-    contributions: tuple[Any, ...]  # partial · grad, what this step adds; None likewise
+    partials: tuple[Any, ...]  # ∂node/∂parent, from node.op; None where a parent takes no grad,
+    # and everywhere for a custom rule (node.op.vjp), which has no partials
+    contributions: tuple[Any, ...]  # partial · grad (or the custom rule's cotangents), what this
+    # step adds to each parent's grad; None where a parent takes no grad
 
 
 def chain_rule(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
@@ -677,12 +712,17 @@ def chain_rule(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
             continue
         g = grads.get(node, 0.0)  # nothing yet: reached only through inputs taking no grad
         try:
-            partials = local_partials(node, create_graph=create_graph, needed=needed)
+            if op.vjp is None:
+                partials = local_partials(node, create_graph=create_graph, needed=needed)
+            else:  # a custom rule: no partials, its cotangents are the contributions
+                partials = (None,) * op.arity
+                contributions = cotangents(node, g, create_graph=create_graph, needed=needed)
         except (ArithmeticError, ValueError, TypeError) as err:
             raise _located(err, node) from None
         try:
             with grad_mode(True) if create_graph else nullcontext():
-                contributions = tuple(None if d is None else d * g for d in partials)
+                if op.vjp is None:
+                    contributions = tuple(None if d is None else d * g for d in partials)
                 for parent, c in zip(node.parents, contributions):
                     if c is not None:  # floats start from 0.0, as backward's sums do (so -0.0 is 0)
                         old = grads.get(parent)
@@ -747,6 +787,11 @@ def _walk_floats(order: list[Value], seed: float, needed: set[Value] | None = No
                 kept[node] = g
             op = node._op
             if op is None:
+                continue
+            if op.vjp is not None:  # a custom rule: it adds its cotangents itself
+                for parent, c in zip(node.parents, cotangents(node, g, needed=needed)):
+                    if c is not None:
+                        parent._acc += c
                 continue
             x: Any = node._x  # a Value: an op node has one input at least
             y: Any = node._y
@@ -825,7 +870,7 @@ def _raise_first_problem(root: Value, seed: Any, needed: set[Value] | None) -> N
             if c is None or (_finite(c) and _finite(grads[parent])):
                 continue
             name = link.node._op.inputs[parents.index(parent)]  # type: ignore[union-attr]
-            what = (f"its partial ∂/∂{name} = {d!r}" if not _finite(d)
+            what = (f"its partial ∂/∂{name} = {d!r}" if d is not None and not _finite(d)
                     else f"the contribution {d!r} · {link.grad!r} = {c!r}" if not _finite(c)
                     else f"the grads of its input add up to {grads[parent]!r}")
             raise OverflowError(f"backward through {_written(link.node)}: {what}, not a finite "

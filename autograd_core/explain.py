@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import Value, chain_rule, local_partials, topological_order
+from .engine import Link, Value, chain_rule, local_partials, topological_order
 from .ops import BLOCKER, ROUTER, SCALER, SWAPPER
 
 TINY = 1e-3  # a grad, or a local slope, smaller than this in size is "tiny" (a rule of thumb)
@@ -31,6 +31,7 @@ UNUSED = "unused"  # the node is not in the graph below root
 CONSTANT = "constant"  # a Constant, or an input an op record takes as a number
 CANCELLED = "cancelled"  # open paths whose terms sum to 0
 VANISHING = "vanishing"  # no single tiny slope: the product along the best path is tiny
+CUSTOM_RULE = "custom rule"  # a custom rule (vjp) passed nothing, or little, of its grad on
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,9 @@ def explain_in(node: Value, root: Value, order: list[Value], names: Mapping[Valu
 
     # The walk backward computes: the final grads, and each gate's local slopes.
     grads: dict[Value, Any] = {}
-    slopes = {link.node: link.partials for link in chain_rule(root, grads=grads)}
+    links = {link.node: link for link in chain_rule(root, grads=grads)}
+    slopes = {v: link.partials if v.op.vjp is None else _factors(link)  # type: ignore[union-attr]
+              for v, link in links.items()}
     grad = float(grads.get(node, 0.0))
     # The nodes on some path from root to node: those that depend on node (parents first).
     on_path = {node}
@@ -174,7 +177,8 @@ def explain_in(node: Value, root: Value, order: list[Value], names: Mapping[Valu
                     open_paths[p] = open_paths.get(p, 0) + open_paths.get(v, 0)
     total, live = paths.get(node, 0), open_paths.get(node, 0)
     # The gates where a gradient that reached them stops or fades, nearest the root first.
-    stops, fades = [], []
+    stops: list[Reason] = []
+    fades: list[Reason] = []
     for v in reversed(order):
         if v.op is None or v not in on_path or not open_paths.get(v, 0):
             continue
@@ -183,6 +187,9 @@ def explain_in(node: Value, root: Value, order: list[Value], names: Mapping[Valu
                 continue  # off the path, or the same input a second time (x * x)
             if slope is None:
                 stops.append(_constant_input(v, k, names))
+            elif v.op.vjp is not None:
+                if abs(slope) < tiny:
+                    (stops if slope == 0.0 else fades).append(_custom(v, k, links[v], names))
             elif slope == 0.0:
                 stops.append(_stop(v, k, names))
             elif abs(slope) < tiny:
@@ -299,6 +306,26 @@ def _rule(gate: Value, k: int, names: Mapping[Value, str]) -> str:
     return "" if not written or "∂" in written else written
 
 
+def _factors(link: Link) -> tuple[Any, ...]:
+    """A custom rule's step as slopes: what it passed to each input per unit of upstream grad
+    in this pass (it has no local partials; its rule may not even be linear in g)."""
+    g = float(link.grad)
+    return tuple(None if c is None else float(c) / g if g else float(c != 0.0)
+                 for c in link.contributions)
+
+
+def _custom(gate: Value, k: int, link: Link, names: Mapping[Value, str]) -> Reason:
+    """A custom rule (vjp) that passed little or nothing of its upstream grad to input k."""
+    op = gate.op
+    assert op is not None
+    p = gate.parents[k]
+    c = float(link.contributions[k])
+    return Reason(CUSTOM_RULE, gate, p, c / float(link.grad) if link.grad else 0.0,
+                  f"a custom rule: {_written(gate, names)} at {_inputs(gate, names)}; its vjp "
+                  f"turned its upstream grad {_num(float(link.grad))} into {_num(c)} for "
+                  f"{names.get(p, '?')}")
+
+
 def _constant_input(gate: Value, k: int, names: Mapping[Value, str]) -> Reason:
     op = gate.op
     assert op is not None
@@ -325,7 +352,9 @@ def _cancelled(node: Value, root: Value, order: list[Value], grads: Mapping[Valu
             if p is node and slope is not None:
                 g = float(grads.get(v, 0.0))
                 gate, r = names.get(v, "?"), names.get(root, "?")
-                terms.append(f"∂{gate}/∂{names.get(node, '?')} · d{r}/d{gate} = "
+                terms.append(f"{v.op.name}'s custom rule of d{r}/d{gate} = {_num(g)} → "
+                             f"{_num(slope * g)}" if v.op.vjp is not None else
+                             f"∂{gate}/∂{names.get(node, '?')} · d{r}/d{gate} = "
                              f"{_num(slope)} · {_num(g)} = {_num(slope * g)}")
     return Reason(CANCELLED, None, node, None,
                   f"{names.get(node, '?')} is used {len(terms)} time{'s' * (len(terms) != 1)}; "

@@ -23,6 +23,7 @@ SWAPPER = "swapper"  # each input gets the upstream gradient times the *other* i
 ROUTER = "router"  # the whole gradient goes to one input, the rest get 0 (max, relu)
 SCALER = "scaler"  # multiplies the upstream gradient by a local slope (exp, tanh, ...)
 BLOCKER = "blocker"  # passes no gradient at all (step)
+CUSTOM = "custom rule"  # a rule of its own maps the upstream gradient to the inputs' (vjp)
 
 # A partial rule: (out, *inputs) -> ∂out/∂(one input), written in the rule language
 # (autograd_core.rules: arithmetic, the table's ops, where and nonzero), so the same rule runs on
@@ -34,7 +35,8 @@ Rule = Any
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Op:
-    """One op: out = forward(*inputs); ∂out/∂inputᵢ = partials[i](out, *inputs).
+    """One op: out = forward(*inputs); ∂out/∂inputᵢ = partials[i](out, *inputs), or, for a
+    custom rule, (ct₀, ct₁, …) = vjp(g, out, *inputs) given the upstream gradient g.
 
     Each rule is written once, in the rule language, and every consumer evaluates it: backward
     on floats, higher order on Values, replay on arrays, formulas on symbols. A rule that is a
@@ -42,6 +44,12 @@ class Op:
     of xⁿ): it takes no gradient. `array` computes the forward on numpy arrays (JAX's
     impl/lowering split: a second way to compute f, never a second derivative); without it an
     array replay runs `forward` element by element.
+
+    A record with `vjp` (JAX's custom_vjp, PyTorch's Function.backward) has no partials: its
+    rule sees the upstream gradient g and returns one cotangent per input (None for an input
+    that takes none), what each input's grad gains — clip g, or pass it straight through a
+    rounding. Run on Values it gives Values, so it differentiates again when written with
+    Value arithmetic. It names its inputs (`inputs=`) instead of writing partials.
     """
 
     name: str
@@ -49,8 +57,9 @@ class Op:
     role: str  # what the gate does to the gradient (see the role constants above)
     doc: str  # one line of maths defining f: "f = max(0, x)"; the partials are written from rules
     forward: Callable[..., float] = field(kw_only=True)
-    partials: tuple[Rule, ...] = field(kw_only=True)
-    test_range: tuple[tuple[float, float], ...] = field(kw_only=True)  # per input: smooth, finite
+    partials: tuple[Rule, ...] = field(default=(), kw_only=True)
+    test_range: tuple[tuple[float, float], ...] = field(default=(), kw_only=True)  # smooth, finite
+    vjp: Callable[..., Any] | None = field(default=None, kw_only=True)  # (g, out, *inputs) -> cts
     array: Callable[..., Any] | None = field(default=None, kw_only=True)  # forward on arrays
     defined: str = field(default="", kw_only=True)  # where f is defined: "log x needs x > 0"
     kink: Callable[..., float] | None = field(default=None, kw_only=True)  # distance to a kink
@@ -70,6 +79,21 @@ class Op:
         except TypeError:
             raise TypeError(f"op record {self.name!r}: partials must be a tuple of rules, got "
                             f"{self.partials!r}") from None
+        if not n and self.vjp is None:
+            raise TypeError(f"op record {self.name!r} needs its derivative: partials=(rule, ...) "
+                            f"with one rule per input, or a custom rule vjp=...")
+        if self.vjp is not None:
+            # One rule per record: partials or a vjp, never both spellings of one derivative.
+            if not callable(self.vjp) or n:
+                raise TypeError(f"op record {self.name!r}: vjp must be a function (g, out, "
+                                f"*inputs) -> cotangents, given instead of partials, got "
+                                f"vjp={self.vjp!r}, partials={self.partials!r}")
+            n = len(self.inputs) or len(self.test_range)
+            if not n:
+                raise ValueError(f"op record {self.name!r}: a vjp record names its inputs, "
+                                 f"inputs=('x', ...), since it has no partials to count")
+            if not self.test_range:
+                object.__setattr__(self, "test_range", ((-5.0, 5.0),) * n)
         object.__setattr__(self, "arity", n)
         if not self.inputs:
             object.__setattr__(self, "inputs", ("x", "y", "z")[:n] if n <= 3 else
@@ -77,8 +101,9 @@ class Op:
         if not self.syntax:
             object.__setattr__(self, "syntax", f"{self.name}({', '.join(['{}'] * n)})")
         if not (len(self.inputs) == len(self.test_range) == n >= 1):
-            raise ValueError(f"op record {self.name!r}: {n} partials, {len(self.inputs)} input "
-                             f"names and {len(self.test_range)} test ranges must agree (≥ 1)")
+            raise ValueError(f"op record {self.name!r}: {n} {'inputs' if self.vjp else 'partials'}"
+                             f", {len(self.inputs)} input names and {len(self.test_range)} test "
+                             f"ranges must agree (≥ 1)")
         if not callable(self.forward) or not all(r is None or type(r) is float or callable(r)
                                                  for r in self.partials):
             raise TypeError(f"op record {self.name!r}: forward must be callable, and each "
@@ -91,7 +116,7 @@ class Op:
         if placeholders != n:
             raise ValueError(f"op record {self.name!r}: syntax {self.syntax!r} has "
                              f"{placeholders} placeholders for {n} inputs")
-        object.__setattr__(self, "product", n == 2 and tuple(
+        object.__setattr__(self, "product", n == 2 and self.vjp is None and tuple(
             self.partial_written(i) for i in range(2)) == self.inputs[::-1])
 
     @property
@@ -103,8 +128,10 @@ class Op:
         """∂out/∂input i as a formula, the rule run on symbols: `1 − out²`, `[x > 0]`.
 
         A rule that cannot run on symbols (a user's rule that branches with `if`) is written
-        ∂name/∂input.
+        ∂name/∂input; a custom rule (vjp) has no partial to write: "".
         """
+        if self.vjp is not None:
+            return ""
         rule = self.partials[i]
         if rule is None:
             return ""
@@ -121,6 +148,8 @@ class Op:
         """f and its partials, written from the rules: "f = max(0, x); ∂f/∂x = [x > 0]"."""
         if "∂" in self.doc:  # a record of a user's that writes its partials itself
             return self.doc
+        if self.vjp is not None:
+            return f"{self.doc}; backward: a custom rule of the upstream gradient g (vjp)"
         parts = [f"∂f/∂{name} = {self.partial_written(i, 'f')}"
                  for i, name in enumerate(self.inputs) if self.partials[i] is not None]
         return f"{self.doc}; {', '.join(parts)}"

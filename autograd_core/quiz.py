@@ -73,7 +73,10 @@ def _questions(picture: _Picture, offset: int) -> tuple[list[dict[str, Any]], di
             left = frame.pending[parent]
             if left == 0:
                 final[parent] = n
-            lines = [f"{_d(r, p)} += ∂{_bracket(gate)}/∂{_bracket(p)} · {_d(r, gate)} = "
+            lines = [f"{_d(r, p)} += {step.node.op.name}'s custom rule (vjp) of "  # type: ignore[union-attr]
+                     f"{_d(r, gate)} = {picture._term(step.grad)} → {picture._num(c)}"
+                     if d is None else
+                     f"{_d(r, p)} += ∂{_bracket(gate)}/∂{_bracket(p)} · {_d(r, gate)} = "
                      f"{picture._num(d)} · {picture._term(step.grad)} = {picture._num(c)}"
                      for d, c in parts]
             lines += list(dict.fromkeys(rules[k] for k in uses[parent] if rules[k]))
@@ -87,7 +90,10 @@ def _questions(picture: _Picture, offset: int) -> tuple[list[dict[str, Any]], di
                 "frame": n, "step": frame.index, "node": f"v{index[parent]}", "edges": edges,
                 "name": p, "ask": _d(r, p), "gate": picture._defines(step.node),
                 "answer": answer, "shown": picture._num(answer),
-                "partial": sum(_number(d) for d, _ in parts), "upstream": _number(step.grad),
+                # a custom rule (vjp) has no partial: null, which no typed number is near
+                "partial": (None if any(d is None for d, _ in parts)
+                            else sum(_number(d) for d, _ in parts)),
+                "upstream": _number(step.grad),
                 "term": sum(_number(c) for _, c in parts),
                 "before": None if before is None else _number(before),
                 "upstreamName": _d(r, gate), "partialName": f"∂{_bracket(gate)}/∂{_bracket(p)}",
@@ -227,6 +233,7 @@ _BLOCK = """<div class="autograd-teach">
     return m[2] === undefined ? v : v / parseFloat(m[2]);
   }
   function near(a, b) {
+    if (a === null || b === null) { return false; }
     return Math.abs(a - b) <= data.rtol * Math.abs(b) || Math.abs(a - b) < 1e-12;
   }
   function matches(typed, q) {
@@ -241,7 +248,7 @@ _BLOCK = """<div class="autograd-teach">
       return "That is the local partial " + q.partialName + " alone: multiply it by the " +
         "upstream grad " + q.upstreamName + " = " + q.upstream + ".";
     }
-    if (near(typed, q.upstream) && !near(q.partial, 1)) {
+    if (near(typed, q.upstream) && q.partial !== null && !near(q.partial, 1)) {
       return "That is the upstream grad " + q.upstreamName + " alone: multiply it by the " +
         "local partial " + q.partialName + " = " + q.partial + ".";
     }

@@ -36,7 +36,7 @@ from typing import (
 )
 
 from .engine import Value, topological_order
-from .ops import BLOCKER, DISTRIBUTOR, ROUTER, SCALER, SWAPPER
+from .ops import BLOCKER, CUSTOM, DISTRIBUTOR, ROUTER, SCALER, SWAPPER
 from .stepper import Step, backward_steps, local_partials
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ OUTPUT, PARAMETER, INPUT, CONSTANT, INTERMEDIATE = (
 KIND_FILL = {OUTPUT: "#bbf7d0", PARAMETER: "#fde68a", INPUT: "#bfdbfe", CONSTANT: "#f3f4f6",
              INTERMEDIATE: "#ffffff"}
 GATE_FILL = {DISTRIBUTOR: "#c7d2fe", SWAPPER: "#fbcfe8", ROUTER: "#fed7aa", SCALER: "#e9d5ff",
-             BLOCKER: "#d1d5db"}
+             BLOCKER: "#d1d5db", CUSTOM: "#99f6e4"}
 # What each kind of node and each gate role means, for legends (pictures and pages).
 KIND_MEANING = {OUTPUT: "the output (root)", PARAMETER: "a parameter",
                 INPUT: "an input (a leaf you made)", CONSTANT: "a number from the formula",
@@ -69,10 +69,11 @@ ROLE_MEANING = {DISTRIBUTOR: "passes the gradient to every input unchanged",
                 SWAPPER: "each input gets the gradient times the other input",
                 ROUTER: "the whole gradient goes to one input",
                 SCALER: "multiplies the gradient by a local slope",
-                BLOCKER: "passes no gradient"}
+                BLOCKER: "passes no gradient",
+                CUSTOM: "maps the gradient by a rule of its own (vjp)"}
 ROLE_SHORT = {DISTRIBUTOR: "grad to each input", SWAPPER: "grad × the other input",
               ROUTER: "grad to one input", SCALER: "grad × local slope",
-              BLOCKER: "no grad"}
+              BLOCKER: "no grad", CUSTOM: "grad mapped by its vjp"}
 ACTIVE = "#dc2626"  # the node, gate and edges of the step being shown
 RECEIVING = "#f97316"  # the parents the shown step adds to
 FORWARD = "#2563eb"  # the node, gate and edges a forward frame computes
@@ -630,8 +631,11 @@ class _Picture:
             looks[f"o{i}"] = _Look((), "", *pen)
             # On the step's own edges, its partials: the backward frame's arithmetic.
             partials = self._edge_partials(node, live and frame.step is not None)
+            adds = frame.step.contributions if live and rec.vjp is not None and frame.step else ()
             for k, parent in enumerate(node.parents):
                 text = "" if partials is None else self._partial_text(node, parent, partials[k])
+                if adds and adds[k] is not None:  # a custom rule: what it adds, no partial
+                    text = f"custom rule: +{self._num(adds[k])}"
                 looks[f"e{i}_{k}"] = _Look((text,), "", mark if live else "",
                                            2.0 if live else 0.0)
         return looks
@@ -661,6 +665,8 @@ class _Picture:
     def _edge_partials(self, node: Value, live: bool) -> tuple[float, ...] | None:
         if not (self.edge_partials or live):
             return None
+        if node.op is not None and node.op.vjp is not None:
+            return None  # a custom rule has no partials: its caption says what it added
         try:
             return local_partials(node)
         except (ArithmeticError, ValueError):  # e.g. √ at 0: draw the graph, mark the edge
@@ -794,7 +800,9 @@ class _Picture:
             if c is None or self.kind[parent] == CONSTANT:
                 continue
             p = self.name[parent]
-            lines.append(f"{_d(r, p)} += ∂{_bracket(n)}/∂{_bracket(p)} · {_d(r, n)} = "
+            lines.append(f"{_d(r, p)} += {rec.name}'s custom rule (vjp) of {_d(r, n)} = {g} "
+                         f"→ {self._num(c)}" if d is None else
+                         f"{_d(r, p)} += ∂{_bracket(n)}/∂{_bracket(p)} · {_d(r, n)} = "
                          f"{self._num(d)} · {g} = {self._num(c)}")
             added.setdefault(parent, []).append(c)
             if parent not in s.parents[k + 1:]:  # its last term of this step: now the sum

@@ -23,8 +23,10 @@ class Step:
     node: Value
     grad: Any  # d(root)/d(node), complete by now: every node that uses `node` ran before it
     parents: tuple[Value, ...]  # node.parents; () for the seed
-    partials: tuple[Any, ...]  # ∂node/∂parent in parent order (None: the parent takes no grad)
-    contributions: tuple[Any, ...]  # partial · grad: what this step adds to each parent's grad
+    partials: tuple[Any, ...]  # ∂node/∂parent in parent order (None: the parent takes no grad,
+    # or all None for a custom rule, node.op.vjp, which has no partials)
+    contributions: tuple[Any, ...]  # partial · grad (a custom rule's cotangents): what this
+    # step adds to each parent's grad
 
     @property
     def seed(self) -> bool:

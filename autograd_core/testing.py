@@ -273,6 +273,10 @@ def expressions(n_inputs: int | tuple[int, int] = (1, 3), *, inputs: Sequence[fl
     chosen = tuple(OPS if table is None else table)
     if not chosen:
         raise ValueError("expressions needs at least one op")
+    custom = [op.name for op in chosen if op.vjp is not None]
+    if custom:  # its slope bounds the steps of finite differences; a vjp has none to read
+        raise TypeError(f"expressions: op record {custom[0]!r} is a custom rule (vjp) with no "
+                        f"partials, so no slope bound and no derivative to check against")
     if max_ops < 1 or max_depth < 1:
         raise ValueError(f"max_ops and max_depth must be ≥ 1, got {max_ops} and {max_depth}")
     lo, hi = (n_inputs, n_inputs) if isinstance(n_inputs, int) else n_inputs

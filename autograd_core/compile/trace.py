@@ -101,6 +101,11 @@ def trace(f: Callable[..., Any], inputs: list[Value], names: dict[Value, str], *
                 result = f(*inputs)
         finally:
             tracer.reset(token)
+        custom = next((v.op for v in recorder.nodes if v.op and v.op.vjp is not None), None)
+        if custom is not None:  # the tape replays partials; a custom rule has none
+            raise TypeError(f"{name} uses op record {custom.name!r}, a custom rule (vjp) of the "
+                            f"upstream gradient: compile replays local partials and cannot run "
+                            f"it; call {name} without compile (grad and backward run it)")
         if has_aux:
             if not isinstance(result, (tuple, list)) or len(result) != 2:
                 raise TypeError(f"{name} was compiled with has_aux=True, so it must return a "
