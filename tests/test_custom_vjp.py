@@ -8,7 +8,9 @@ import json
 import math
 import pickle
 import re
+import warnings
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -341,13 +343,41 @@ def test_the_records_formula_says_its_backward_is_a_custom_rule():
 
 # --- compile, pickle, no_grad -------------------------------------------------------------------
 
-def test_compile_refuses_a_custom_rule_at_compile_time_naming_the_record():
-    def f(x):
-        return straight_through_round(x * 2.0) * x
+def _uses_a_custom_rule(x):
+    return straight_through_round(x * 2.0) * x
 
-    program = compile(f)
-    with pytest.raises(TypeError, match=r"f uses op record 'straight_through_round', a custom "
-                                        r"rule \(vjp\).*without compile"):
+
+def test_compile_runs_a_function_with_a_custom_rule_eagerly_saying_so_once():
+    program = compile(_uses_a_custom_rule)
+    eager = value_and_grad(_uses_a_custom_rule, argnums=(0,))
+    with pytest.warns(RuntimeWarning, match=r"_uses_a_custom_rule uses op record "
+                      r"'straight_through_round', a custom rule \(vjp\).*every call runs "
+                      r"_uses_a_custom_rule eagerly") as record:
+        assert program(1.3) == eager(1.3)
+        assert program(-0.4) == eager(-0.4)
+    assert len(record) == 1
+    with pytest.raises(ValueError, match="runs eagerly, so it has no listing"):
+        program.listing()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(-4.0, 4.0), min_size=1, max_size=6))
+def test_eagerly_run_programs_agree_with_eager_on_batches_and_inside_grad(xs):
+    program = compile(_uses_a_custom_rule, has_aux=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        values, (grads,) = program(np.array(xs))
+        for x, v, g in zip(xs, values, grads):
+            assert (v, g) == value_and_grad(_uses_a_custom_rule)(x)
+            assert grad(lambda t: program(t)[0])(x) == grad(_uses_a_custom_rule)(x)
+            assert grad(grad(lambda t: program(t)[0]))(x) == grad(grad(_uses_a_custom_rule))(x)
+
+
+def test_strict_compile_refuses_a_custom_rule_naming_the_record():
+    with pytest.raises(TypeError, match=r"'straight_through_round', a custom rule.*strict=True"):
+        compile(_uses_a_custom_rule, 1.3, strict=True)
+    program = compile(_uses_a_custom_rule, strict=True)
+    with pytest.raises(TypeError, match=r"strict=True, so it does not run eagerly either"):
         program(1.3)
 
 

@@ -28,7 +28,7 @@ from .execute import ArrayExecutor, FloatExecutor
 from .matmul import products_to_matmul
 from .passes import Levels, Schedule, Sums, fuse_sums, group_by_level, narrow, plan_blocks
 from .tape import Guard, Tape
-from .trace import flatten, trace
+from .trace import Uncompilable, flatten, trace
 from .xla import XlaExecutor, load
 
 # "numpy": generated float code for narrow tapes, numpy over the schedule for wide ones (and
@@ -141,6 +141,7 @@ class Variant:
         self.strict = strict
         self.max_traces = max_traces
         self.eager_calls = eager_calls  # calls taken eagerly before the first trace
+        self.eager_only: str | None = None  # why f cannot be replayed, once a trace found out
         self.traces: list[Traced] = []
         self._bound: dict[Value, int] = {}  # leaf Values given as arguments: their argument
         self._warned = False
@@ -227,15 +228,20 @@ class Variant:
     def _replay_call(self, args: Sequence[Any]) -> tuple[Any, Any]:
         """(value, gradients) as numbers (arrays for a batch), replayed."""
         x, shape = self._inputs(args)
-        eager = not self.traces and self.eager_calls > 0
-        if eager:
+        eager = self.eager_only is not None or not self.traces and self.eager_calls > 0
+        if eager and self.eager_only is None:
             self.eager_calls -= 1
-        if shape is None:
-            value, aux, grads = self._eager(x) if eager else self._point(x)
-            out: Any = (value, self._aux(aux)) if self.has_aux else value
-            return out, tuple(grads)
-        columns = x.reshape(len(x), -1)
-        value_b, aux_b, grads_b = self._eager_batch(columns) if eager else self._batch(columns)
+        try:
+            if shape is None:
+                value, aux, grads = self._eager(x) if eager else self._point(x)
+                out: Any = (value, self._aux(aux)) if self.has_aux else value
+                return out, tuple(grads)
+            columns = x.reshape(len(x), -1)
+            value_b, aux_b, grads_b = (self._eager_batch(columns) if eager
+                                       else self._batch(columns))
+        except Uncompilable as err:  # the first trace found f cannot be replayed
+            self._run_eagerly(err)
+            return self._replay_call(args)
         value_a = value_b.reshape(shape)
         grads_t = tuple(g.reshape(shape) for g in grads_b)
         if self.has_aux:
@@ -294,10 +300,16 @@ class Variant:
     def _compose_point(self, args: Sequence[Any]) -> tuple[Any, Any]:
         x = np.array([a._data if isinstance(a, Value) else _number(a, self._arg_name(i))
                       for i, a in enumerate(args)], dtype=float)
+        if self.eager_only is not None:
+            return self._inline(args)
         if not self.traces and self.eager_calls > 0:
             self.eager_calls -= 1
             return self._inline(args)
-        traced = self._fitting(x)
+        try:
+            traced = self._fitting(x)
+        except Uncompilable as err:
+            self._run_eagerly(err)
+            return self._inline(args)
         if traced is None:  # past the cap: f itself, on the Values
             return self._inline(args)
         n = len(args)
@@ -641,6 +653,15 @@ class Variant:
     def _bound_value(self, i: int) -> float:
         return next(v.data for v, j in self._bound.items() if j == i)
 
+    def _run_eagerly(self, err: Uncompilable) -> None:
+        """From now on every call runs f eagerly (one warning), or, strict, the error."""
+        if self.strict:
+            raise TypeError(f"{err}; strict=True, so it does not run eagerly either: call "
+                            f"{self.name} without compile (grad and backward run it)") from None
+        self.eager_only = str(err)
+        warnings.warn(f"{err}: every call runs {self.name} eagerly (the same numbers, at the "
+                      f"eager engine's speed)", RuntimeWarning, stacklevel=_caller_level())
+
     def _warn_eager(self, flipped: Guard | None) -> None:
         if not self._warned:
             self._warned = True
@@ -761,6 +782,9 @@ class Program:
     def listing(self, generated: bool = False) -> str:
         """The latest trace's forward and backward passes, one line per step; generated=True:
         the Python source that replays it (floats for a narrow tape, numpy for a wide one)."""
+        if self._last is not None and self._last.eager_only is not None:
+            raise ValueError(f"{self.name} runs eagerly, so it has no listing: "
+                             f"{self._last.eager_only}")
         if self._last is None or not self._last.traces:
             raise ValueError(f"{self.name} has not been traced yet: call it once first")
         traced = self._last.traces[-1]
@@ -1047,5 +1071,9 @@ def compile(f: Callable[..., Any] | None = None, /, *example_args: Any, has_aux:
         return functools.partial(compile, **options)
     program = Program(f, **options)
     if example_args:
-        program.trace(*example_args)
+        try:
+            program.trace(*example_args)
+        except Uncompilable as err:  # a first call will find the same, and run f eagerly
+            if strict:
+                raise TypeError(f"{err}; strict=True, so it does not run eagerly either") from None
     return program

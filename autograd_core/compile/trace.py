@@ -22,6 +22,10 @@ from .tape import Eqn, Guard, Tape
 _ENGINE_FILE = engine.__file__  # comparisons and reads are reported from inside it
 
 
+class Uncompilable(TypeError):
+    """f did something a tape cannot replay (a custom rule): the program runs f eagerly."""
+
+
 class Comparison(NamedTuple):
     """`left op right` came out `outcome` at `where`; `shown` is how the left side reads."""
 
@@ -103,9 +107,9 @@ def trace(f: Callable[..., Any], inputs: list[Value], names: dict[Value, str], *
             tracer.reset(token)
         custom = next((v.op for v in recorder.nodes if v.op and v.op.vjp is not None), None)
         if custom is not None:  # the tape replays partials; a custom rule has none
-            raise TypeError(f"{name} uses op record {custom.name!r}, a custom rule (vjp) of the "
-                            f"upstream gradient: compile replays local partials and cannot run "
-                            f"it; call {name} without compile (grad and backward run it)")
+            raise Uncompilable(f"{name} uses op record {custom.name!r}, a custom rule (vjp) of "
+                               f"the upstream gradient: compile replays local partials and "
+                               f"cannot run it")
         if has_aux:
             if not isinstance(result, (tuple, list)) or len(result) != 2:
                 raise TypeError(f"{name} was compiled with has_aux=True, so it must return a "
