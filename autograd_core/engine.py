@@ -495,37 +495,43 @@ def apply(op: Op, x: Any, y: Any = _ONE, *rest: Any) -> Value:
     Under no_grad the result is a leaf. Any op record works, the table's or one of your own.
     """
     # One input and two (nearly every node) are spelled out: a star-call, a tuple of the
-    # inputs, a count of them, each costs more than the whole of this.
+    # inputs, a count of them, each costs more than the whole of this. `forward = op.forward`
+    # first, because a call `op.forward(...)` of an instance attribute is never specialised.
     if type(op) is not Op:
         check_call(op, 1 + (y is not _ONE) + len(rest))
     if y is _ONE:
         if op.arity != 1:
             check_call(op, 1)
         if type(x) is not Value:
-            (x,) = _inputs(op, (x,))
+            x = _lift(op, x)
+        forward = op.forward
         try:
-            data = op.forward(x._data)
+            data = forward(x._data)
         except (ArithmeticError, ValueError) as err:
             raise forward_error(op, (x._data,), err) from None
-        rare = x._rare
-        rare = None if rare is None or rare.requires else _NO_GRAD  # the result's
+        rare = x._rare  # the result's: None (it requires a grad) if its input does
+        if rare is not None:
+            rare = None if rare.requires else _NO_GRAD
         y = None
     elif not rest:
         if op.arity != 2:
             check_call(op, 2)
-        if type(x) is not Value or type(y) is not Value:
-            x, y = _inputs(op, (x, y))
+        if type(x) is not Value:
+            x = _lift(op, x)
+        if type(y) is not Value:
+            y = _lift(op, y)
+        forward = op.forward
         try:
-            data = op.forward(x._data, y._data)
+            data = forward(x._data, y._data)
         except (ArithmeticError, ValueError) as err:
             raise forward_error(op, (x._data, y._data), err) from None
-        rare, other = x._rare, y._rare
-        rare = (None if rare is None or other is None or rare.requires or other.requires
-                else _NO_GRAD)
+        rare = x._rare  # the result's: None (it requires a grad) if an input does
+        if rare is not None:
+            other = y._rare
+            rare = None if other is None or rare.requires or other.requires else _NO_GRAD
     else:
         check_call(op, 2 + len(rest))
-        x, y, *more = _inputs(op, (x, y, *rest))
-        rest = tuple(more)
+        x, y, rest = _lift(op, x), _lift(op, y), tuple([_lift(op, a) for a in rest])
         values = tuple([a._data for a in (x, y, *rest)])
         try:
             data = op.forward(*values)
@@ -565,18 +571,18 @@ def link(node: Value, op: Op, parents: tuple[Value, ...]) -> None:
     change(node, rest=tuple(parents[2:]), requires=any([_requires(p) for p in parents]))
 
 
-def _inputs(op: Op, args: tuple[Any, ...]) -> tuple[Value, ...]:
-    """The inputs as Values: numbers lifted into Constants; anything else refused by name."""
-    try:
-        return tuple([a if isinstance(a, Value) else _constant(a) for a in args])
-    except (TypeError, ValueError) as err:
-        raise type(err)(f"{op.written(*op.inputs)}: {err}") from None
-
-
-def _constant(number: Any) -> Constant:
-    """Constant(number), built as apply builds nodes (a literal of f is no leaf of its own)."""
+def _lift(op: Op, a: Any) -> Value:
+    """An input as a Value: a number lifted into a Constant (built as apply builds nodes: a
+    literal of f is no leaf of its own); anything else refused, naming the op."""
+    if isinstance(a, Value):
+        return a
+    if type(a) is not float or not _finite(a):
+        try:
+            a = as_real(a, "Value")
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"{op.written(*op.inputs)}: {err}") from None
     out = _new(Constant)
-    out._data = number if type(number) is float and _finite(number) else as_real(number, "Value")
+    out._data = a
     out._grad = 0.0
     out._acc = 0.0
     out._op = None
