@@ -794,11 +794,11 @@ def _walk_floats(order: list[Value], seed: float, needed: set[Value] | None = No
         for node in reversed(order):
             # A node that requires no grad (a Constant, an op on them) or leads to no wanted
             # one is passed by: no gradient reaches it, none of its rules runs.
+            g = node._acc
+            node._acc = 0.0
             rare = node._rare
             if not (node in needed if needed is not None else rare is None or rare.requires):
                 continue
-            g = node._acc
-            node._acc = 0.0
             if rare is not None and rare.hooks:
                 g = _hooked(node, g, False)
             total += g
@@ -827,23 +827,36 @@ def _walk_floats(order: list[Value], seed: float, needed: set[Value] | None = No
             x: Any = node._x  # a Value: an op node has one input at least
             y: Any = node._y
             out = node._data
+            # A partial that is a number, or a product's (its inputs swapped, ∂(x·y)/∂x = y, as
+            # its rules say: op.product is read off them), is added without asking whether the
+            # parent takes a grad: a parent that takes none empties its sum when passed. A rule
+            # that is a function runs only for a parent that takes a grad.
             if y is not None and (rare is None or not rare.rest):
-                # A product's partials are its inputs swapped (∂(x·y)/∂x = y, as its rules
-                # say: op.product is read off them), taken without calling the rules.
                 rx, ry = op.partials
-                if rx is not None and (x in needed if needed is not None
-                                       else x._rare is None or x._rare.requires):
-                    x._acc += (rx if type(rx) is float else y._data if op.product
-                               else rx(out, x._data, y._data)) * g
-                if ry is not None and (y in needed if needed is not None
-                                       else y._rare is None or y._rare.requires):
-                    y._acc += (ry if type(ry) is float else x._data if op.product
-                               else ry(out, x._data, y._data)) * g
+                if rx is not None:
+                    if type(rx) is float:
+                        x._acc += rx * g
+                    elif op.product:
+                        x._acc += y._data * g
+                    elif (x in needed if needed is not None
+                          else x._rare is None or x._rare.requires):
+                        x._acc += rx(out, x._data, y._data) * g
+                if ry is not None:
+                    if type(ry) is float:
+                        y._acc += ry * g
+                    elif op.product:
+                        y._acc += x._data * g
+                    elif (y in needed if needed is not None
+                          else y._rare is None or y._rare.requires):
+                        y._acc += ry(out, x._data, y._data) * g
             elif y is None:
                 rx = op.partials[0]
-                if rx is not None and (x in needed if needed is not None
-                                       else x._rare is None or x._rare.requires):
-                    x._acc += (rx if type(rx) is float else rx(out, x._data)) * g
+                if rx is not None:
+                    if type(rx) is float:
+                        x._acc += rx * g
+                    elif (x in needed if needed is not None
+                          else x._rare is None or x._rare.requires):
+                        x._acc += rx(out, x._data) * g
             else:
                 for parent, d in zip(node.parents, local_partials(node, needed=needed)):
                     if d is not None:
