@@ -3,7 +3,8 @@ record applied), the one node builder `apply`, `topological_order`, and the chai
 once — with backward, zero_grad and detach on top.
 
 The engine knows ops only through the records of `autograd_core.ops`, read from each node; grad
-modes live in `modes`, messages in `checks`, pickling in `persist`, grad(f) in `functional`.
+modes live in `modes`, messages in `checks`, pickling in `persist`, grad(f) in `functional`,
+and the chain rule specialised for speed on floats, which backward runs, in `floatwalk`.
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ class Value:
     def requires_grad(self) -> bool:
         """Whether backward gives this node a grad: leaves unless frozen (a Constant never);
         op nodes when some input requires one."""
-        return _requires(self)
+        return requires(self)
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
@@ -176,7 +177,7 @@ class Value:
         if not callable(hook):
             raise TypeError(f"register_hook needs a function, got {type(hook).__name__}: "
                             f"{hook!r}")
-        if not _requires(self):
+        if not requires(self):
             raise ValueError("register_hook on a node that requires no grad: its hook would "
                              "never run")
         change(self, hooks=(*_rare(self).hooks, hook))
@@ -356,7 +357,7 @@ class Value:
             raise TypeError(f"create_graph needs a bool, got {create_graph!r}")
         if not isinstance(gradient, Value):
             gradient = as_real(gradient, "backward's gradient")
-        if not _requires(self):
+        if not requires(self):
             raise RuntimeError(f"backward of {self!r}, which requires no grad: none of its "
                                f"inputs does (Constants, or leaves frozen by requires_grad_)")
         wanted = None if inputs is None else _inputs_of(inputs)
@@ -367,10 +368,12 @@ class Value:
                           "to its node (x.grad depends on x): a reference cycle, freed only by "
                           "the cycle collector. Call zero_grad() when done, or use grad(), which "
                           "makes none", stacklevel=2)
-            grads = _dict_grads(self, gradient, needed, create_graph=True)
-            _commit(grads if wanted is None else {n: g for n, g in grads.items() if n in wanted})
+            grads = dict_grads(self, gradient, needed, create_graph=True)
+            commit_grads(grads if wanted is None else
+                         {n: g for n, g in grads.items() if n in wanted})
         else:
-            _float_grads(order, float(gradient), needed, wanted, commit=True)
+            from .floatwalk import float_grads  # next door, and it imports this module
+            float_grads(order, float(gradient), needed, wanted, commit=True)
 
     def zero_grad(self) -> None:
         """Set `grad` to 0 on every node of the graph below (and including) self."""
@@ -421,7 +424,7 @@ def _rare(node: Value) -> Rare:
     return _PLAIN if rare is None else rare
 
 
-def _requires(node: Value) -> bool:
+def requires(node: Value) -> bool:
     rare = node._rare
     return rare is None or rare.requires
 
@@ -537,7 +540,7 @@ def apply(op: Op, x: Any, y: Any = _ONE, *rest: Any) -> Value:
             data = op.forward(*values)
         except (ArithmeticError, ValueError) as err:
             raise forward_error(op, values, err) from None
-        rare = Rare(rest=rest, requires=any([_requires(a) for a in (x, y, *rest)]))
+        rare = Rare(rest=rest, requires=any([requires(a) for a in (x, y, *rest)]))
     if type(data) is not float or not _finite(data):
         inputs = (x,) if y is None else (x, y, *rest)
         data = checked_result(op, tuple([a._data for a in inputs]), data)
@@ -568,7 +571,7 @@ def link(node: Value, op: Op, parents: tuple[Value, ...]) -> None:
     node._op = op
     node._x = parents[0]
     node._y = parents[1] if len(parents) > 1 else None
-    change(node, rest=tuple(parents[2:]), requires=any([_requires(p) for p in parents]))
+    change(node, rest=tuple(parents[2:]), requires=any([requires(p) for p in parents]))
 
 
 def _lift(op: Op, a: Any) -> Value:
@@ -668,7 +671,7 @@ def local_partials(node: Value, *, create_graph: bool = False,
     parents = node.parents
     args = parents if create_graph else [p._data for p in parents]
     out = node if create_graph else node._data
-    takes = [rule is not None and (p in needed if needed is not None else _requires(p))
+    takes = [rule is not None and (p in needed if needed is not None else requires(p))
              for p, rule in zip(parents, op.partials)]
     try:
         with grad_mode(True) if create_graph else nullcontext():
@@ -706,7 +709,7 @@ def cotangents(node: Value, g: Any, *, create_graph: bool = False,
             cts = op.vjp(g, node._data, *values)  # type: ignore[misc]
     except (ArithmeticError, ValueError) as err:
         raise backward_error(op, values, err) from None
-    takes = [p in needed if needed is not None else _requires(p) for p in parents]
+    takes = [p in needed if needed is not None else requires(p) for p in parents]
     return checked_cotangents(op, values, g, cts, takes, Value if create_graph else None)
 
 
@@ -736,7 +739,7 @@ def chain_rule(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
     grads[root] = seed
     for node in reversed(topological_order(root)):
         if node._rare is not None and node._rare.hooks and node in grads:
-            grads[node] = _hooked(node, grads[node], create_graph)
+            grads[node] = hooked(node, grads[node], create_graph)
         op = node._op
         if op is None or (needed is not None and node not in needed):
             continue
@@ -773,142 +776,7 @@ def _located(err: Exception, node: Value) -> Exception:
         return err
 
 
-def _walk_floats(order: list[Value], seed: float, needed: set[Value] | None = None,
-                 keep: set[Value] | None = None) -> dict[Value, float]:
-    """`chain_rule` on floats, specialised for speed: the same steps in the same order, each
-    running sum in its node's `_acc` slot (0.0 between passes); nothing yielded; one- and
-    two-input nodes spelled out. The caller holds `_walk_lock` and `_commit_lock`.
-
-    With keep=None each node's sum is added to its grad as the walk passes it (a pass that then
-    fails takes every addition back); with a set, the sums of its nodes are returned and no
-    grad changes. Proven equal to the general walk by tests/test_chain_rule.py on random DAGs.
-    Raises, naming the op and its values, where a rule fails or a grad is not finite.
-    """
-    kept: dict[Value, float] = {}
-    carried: dict[Value, Any] = {}  # each grad that was not 0 before the pass, to take back
-    total = 0.0  # the sum of every grad: finite only if each of them is (inf − inf is nan)
-    overflow = None  # a grad plus this pass's sum that is not finite
-    order[-1]._acc = seed
-    node, written = order[-1], None  # the node being passed, and the last whose grad it set
-    try:
-        for node in reversed(order):
-            # A node that requires no grad (a Constant, an op on them) or leads to no wanted
-            # one is passed by: no gradient reaches it, none of its rules runs.
-            g = node._acc
-            node._acc = 0.0
-            rare = node._rare
-            if not (node in needed if needed is not None else rare is None or rare.requires):
-                continue
-            if rare is not None and rare.hooks:
-                g = _hooked(node, g, False)
-            total += g
-            if keep is None:
-                old = node._grad
-                if old == 0.0:
-                    node._grad = g
-                else:  # a second backward adds to the first
-                    carried[node] = old
-                    node._grad = old + g
-                    if type(node._grad) is float and not _finite(node._grad) and _finite(g):
-                        node._grad = old
-                        overflow = _sum_overflow(node, old, g)
-                        raise overflow
-                written = node
-            elif node in keep:
-                kept[node] = g
-            op = node._op
-            if op is None:
-                continue
-            if op.vjp is not None:  # a custom rule: it adds its cotangents itself
-                for parent, c in zip(node.parents, cotangents(node, g, needed=needed)):
-                    if c is not None:
-                        parent._acc += c
-                continue
-            x: Any = node._x  # a Value: an op node has one input at least
-            y: Any = node._y
-            out = node._data
-            # A partial that is a number, or a product's (its inputs swapped, ∂(x·y)/∂x = y, as
-            # its rules say: op.product is read off them), is added without asking whether the
-            # parent takes a grad: a parent that takes none empties its sum when passed. A rule
-            # that is a function runs only for a parent that takes a grad.
-            if y is not None and (rare is None or not rare.rest):
-                rx, ry = op.partials
-                if rx is not None:
-                    if type(rx) is float:
-                        x._acc += rx * g
-                    elif op.product:
-                        x._acc += y._data * g
-                    elif (x in needed if needed is not None
-                          else x._rare is None or x._rare.requires):
-                        x._acc += rx(out, x._data, y._data) * g
-                if ry is not None:
-                    if type(ry) is float:
-                        y._acc += ry * g
-                    elif op.product:
-                        y._acc += x._data * g
-                    elif (y in needed if needed is not None
-                          else y._rare is None or y._rare.requires):
-                        y._acc += ry(out, x._data, y._data) * g
-            elif y is None:
-                rx = op.partials[0]
-                if rx is not None:
-                    if type(rx) is float:
-                        x._acc += rx * g
-                    elif (x in needed if needed is not None
-                          else x._rare is None or x._rare.requires):
-                        x._acc += rx(out, x._data) * g
-            else:
-                for parent, d in zip(node.parents, local_partials(node, needed=needed)):
-                    if d is not None:
-                        parent._acc += d * g
-        order[-1]._acc = 0.0  # the seed, if no wanted grad depends on the root
-        if not _finite(total):
-            raise ArithmeticError
-    except BaseException as err:
-        # Take back what this pass added: the walk wrote the grads of the nodes after `node`
-        # in topological order, and `node`'s own if it got that far; and empty every sum.
-        if keep is None:
-            for n in order[order.index(node) + (written is not node):]:
-                if n in needed if needed is not None else _requires(n):
-                    n._grad = carried.get(n, 0.0)
-        for n in order:
-            n._acc = 0.0
-        if err is not overflow and isinstance(err, (ArithmeticError, ValueError, TypeError)):
-            # A slow second walk names the step: the general walk checks each partial and sum.
-            _raise_first_problem(order[-1], seed, needed)
-        raise
-    return kept
-
-
-# The float walk keeps its running sums in the nodes, so one pass at a time may run it. A pass
-# that finds it taken (another thread's, or a backward that a hook starts inside a pass) runs
-# the general walk instead, whose sums are its own: slower, and never blocked or mixed up.
-_walk_lock = threading.Lock()
-
-
-def _float_grads(order: list[Value], seed: float, needed: set[Value] | None = None,
-                 wanted: set[Value] | None = None, commit: bool = False) -> dict[Value, float]:
-    """The float grads of the walk from order[-1] (of the wanted nodes only, if given): added to
-    the nodes' grads with commit=True, else returned."""
-    if not _walk_lock.acquire(blocking=False):
-        grads = _dict_grads(order[-1], seed, needed)
-    else:
-        try:
-            with _commit_lock:
-                grads = _walk_floats(order, seed, needed,
-                                     keep=None if commit and wanted is None else wanted)
-        finally:
-            _walk_lock.release()
-        if commit and wanted is None:
-            return {}  # added as the walk went
-    if wanted is not None:
-        grads = {n: g for n, g in grads.items() if n in wanted}
-    if commit:
-        _commit(grads)
-    return grads
-
-
-def _raise_first_problem(root: Value, seed: Any, needed: set[Value] | None) -> None:
+def raise_first_problem(root: Value, seed: Any, needed: set[Value] | None) -> None:
     """Walk again and raise at the first step whose partial, contribution or sum is wrong."""
     grads: dict[Value, Any] = {}
     for link in chain_rule(root, seed, grads=grads, needed=needed):  # changes no node
@@ -928,7 +796,7 @@ def _raise_first_problem(root: Value, seed: Any, needed: set[Value] | None) -> N
     raise AssertionError("a grad that no step of the chain rule produced")
 
 
-def _hooked(node: Value, g: Any, create_graph: bool) -> Any:
+def hooked(node: Value, g: Any, create_graph: bool) -> Any:
     """g after node's hooks, in the order registered: a returned number replaces it."""
     for hook in _rare(node).hooks:
         new = hook(g)
@@ -945,7 +813,7 @@ def _hooked(node: Value, g: Any, create_graph: bool) -> Any:
     return g
 
 
-def _dict_grads(root: Value, seed: Any, needed: set[Value] | None = None,
+def dict_grads(root: Value, seed: Any, needed: set[Value] | None = None,
                 create_graph: bool = False) -> dict[Value, Any]:
     """Every grad of the general walk, checked finite: Values as they are built (create_graph),
     floats at the end."""
@@ -953,30 +821,30 @@ def _dict_grads(root: Value, seed: Any, needed: set[Value] | None = None,
     for _ in chain_rule(root, seed, create_graph=create_graph, grads=grads, needed=needed):
         pass
     if not create_graph and not all(map(_finite, grads.values())):
-        _raise_first_problem(root, seed, needed)
+        raise_first_problem(root, seed, needed)
     return grads
 
 
 # The general walk needs no lock (its sums are its own); adding them to the nodes does, so that
 # two threads running backward on a shared graph both count (PyTorch locks its accumulation
 # too). Reentrant: a hook may run a backward of its own inside a pass.
-_commit_lock = threading.RLock()
+commit_lock = threading.RLock()
 
 
-def _commit(grads: dict[Value, Any]) -> None:
+def commit_grads(grads: dict[Value, Any]) -> None:
     """Add a finished walk's grads to the nodes' grads, all or none: a sum that overflows
     (a second backward adding to the first) raises naming the node, and nothing changes."""
-    with _commit_lock:
+    with commit_lock:
         sums = {node: node._grad + g for node, g in grads.items() if node._grad != 0.0}
         for node, total in sums.items():
             if not isinstance(total, Value) and not _finite(total):
-                raise _sum_overflow(node, node._grad, grads[node])
+                raise sum_overflow(node, node._grad, grads[node])
         grads.update(sums)
         for node, g in grads.items():
             node._grad = g
 
 
-def _sum_overflow(node: Value, old: Any, g: Any) -> OverflowError:
+def sum_overflow(node: Value, old: Any, g: Any) -> OverflowError:
     """The error for a grad that this pass's sum would take past the largest float."""
     return OverflowError(f"backward: the grad of {node!r} would be {old!r} + {g!r} = "
                          f"{old + g!r}, not a finite number; call zero_grad() between passes")
@@ -1012,7 +880,8 @@ def grads_of(root: Value, wrt: list[Value], seed: Any = 1.0, *, create_graph: bo
     order = topological_order(root)
     needed = _needed(order, set(wrt))
     if create_graph:
-        grads = _dict_grads(root, seed, needed, create_graph=True)
+        grads = dict_grads(root, seed, needed, create_graph=True)
     else:
-        grads = _float_grads(order, float(seed), needed, set(wrt))
+        from .floatwalk import float_grads
+        grads = float_grads(order, float(seed), needed, set(wrt))
     return [grads.get(w, 0.0) for w in wrt]

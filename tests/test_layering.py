@@ -11,7 +11,7 @@ CORE = ROOT / "autograd_core"
 # A module's rank in the flow: it may import only modules of its own rank or below. The op
 # table, its rule language, the messages and the grad modes are one floor (they read each other);
 # the engine and its pickling the next; the rest of autograd_core, nn and the CLI above.
-RANK = {"ops": 0, "rules": 0, "checks": 0, "modes": 0, "engine": 1, "persist": 1,
+RANK = {"ops": 0, "rules": 0, "checks": 0, "modes": 0, "engine": 1, "floatwalk": 1, "persist": 1,
         "nn": 2, "cli": 3, "__main__": 3}
 REST = 1.5  # everything else in autograd_core: gradcheck, stepper, render, compile/, files, ...
 
