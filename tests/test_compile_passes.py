@@ -19,14 +19,14 @@ def _tape(f, *args):
 
 def test_the_tape_of_xplusy_times_z_is_two_equations_over_named_slots():
     tape = _tape(lambda x, y, z: (x + y) * z, -2.0, 5.0, -4.0)
-    assert tape.n_in == 3 and tape.constants == [] and tape.captured == []
+    assert tape.n_in == 3 and list(tape.constants) == [] and tape.captured == []
     assert tape.eqns == [Eqn(ops.ADD, (0, 1), 3, True), Eqn(ops.MUL, (3, 2), 4, True)]
     assert tape.out == 4 and tape.names[:3] == ["x", "y", "z"]
 
 
 def test_a_number_in_the_graph_is_a_constant_slot_and_takes_no_gradient():
     tape = _tape(lambda x: x * 3.0 + 1.0, 2.0)
-    assert tape.constants == [3.0, 1.0]
+    assert list(tape.constants) == [3.0, 1.0]
     assert [tape.takes_gradient(s) for s in range(tape.n_slots)] == [True, False, False, True,
                                                                       True]
 

@@ -4,10 +4,11 @@ pass and executor reads), its guards, and its listing in the slides' notation.""
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 
@@ -20,7 +21,7 @@ COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 
 class Eqn(NamedTuple):
     """slot `out` = op(slots `inputs`); `live`: the gradient of the output flows through it.
-    A named tuple: a tape of a million equations is built in one pass and kept small."""
+    A view: the tape keeps its equations as columns of ints, and makes one on demand."""
 
     op: Op
     inputs: tuple[int, ...]
@@ -41,6 +42,67 @@ class Guard:
 
 
 @dataclass
+class Columns:
+    """The equations as compact columns (a million of them are a few arrays, not a million
+    objects): equation k is ops[code[k]] applied to slots in0[k], in1[k] (-1: one input; the
+    inputs of an op of three or more are in `more`), writing slot n_leaves + k."""
+
+    ops: list[Op]  # each record once
+    code: array  # 'i': index into ops, per equation
+    in0: array  # 'i'
+    in1: array  # 'i': -1 for a one-input op
+    live: bytearray  # 1: the output's gradient flows through the equation
+    more: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+    def inputs(self, k: int) -> tuple[int, ...]:
+        """Equation k's input slots, in order."""
+        more = self.more.get(k) if self.more else None
+        if more is not None:
+            return more
+        b = self.in1[k]
+        return (self.in0[k],) if b < 0 else (self.in0[k], b)
+
+
+class Eqns(Sequence[Eqn]):
+    """The tape's equations read one at a time as Eqn (made on demand from the columns)."""
+
+    def __init__(self, columns: Columns, base: int) -> None:
+        self.c = columns
+        self.base = base
+
+    def __len__(self) -> int:
+        return len(self.c.code)
+
+    @overload
+    def __getitem__(self, k: int) -> Eqn: ...
+    @overload
+    def __getitem__(self, k: slice) -> list[Eqn]: ...
+
+    def __getitem__(self, k: int | slice) -> Eqn | list[Eqn]:
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(len(self)))]
+        n = len(self)
+        if k < 0:
+            k += n
+        if not 0 <= k < n:
+            raise IndexError(f"equation {k} of {n}")
+        c = self.c
+        return Eqn(c.ops[c.code[k]], c.inputs(k), self.base + k, bool(c.live[k]))
+
+    def __iter__(self) -> Iterator[Eqn]:
+        c, base = self.c, self.base
+        ops, inputs = c.ops, c.inputs
+        for k, (code, live) in enumerate(zip(c.code, c.live)):
+            yield Eqn(ops[code], inputs(k), base + k, bool(live))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"Eqns({list(self)!r})"
+
+
+@dataclass
 class Tape:
     """Slots 0..n_in-1 are the arguments, then `captured` (leaf Values f closed over, read at
     each replay, taking no gradient), then the constants, then one slot per equation in order,
@@ -48,14 +110,48 @@ class Tape:
 
     n_in: int
     captured: list[Any]  # the Values themselves: their data is read at replay
-    constants: list[float]
-    eqns: list[Eqn]
+    constants: array  # 'd'
+    columns: Columns
     out: int
     aux: list[int]
     guards: list[Guard]
     numbers: list[float]
-    names: list[str]
+    labels: dict[int, str]  # the slots named by f (arguments, labels); the rest get t1, t2, …
     stops: frozenset[int] = field(default_factory=frozenset)  # eqns whose gradient is cut
+
+    @property
+    def eqns(self) -> Eqns:
+        """The equations, one Eqn each (made on demand: the tape keeps columns)."""
+        return Eqns(self.columns, self.n_leaves)
+
+    @property
+    def n_eqns(self) -> int:
+        """How many equations."""
+        return len(self.columns.code)
+
+    @cached_property
+    def names(self) -> list[str]:
+        """A name per slot: the argument's name, a leaf's label or number, a node's label or
+        t1, t2, … (made when first asked for: a listing, a guard's text)."""
+        labels = self.labels
+        names = [labels.get(s, f"x{s}") for s in range(self.n_in)]
+        names += [labels.get(s) or repr(v.data) for s, v in
+                  enumerate(self.captured, self.n_in)]
+        first = self.n_in + len(self.captured)
+        names += [labels.get(s) or repr(c) for s, c in enumerate(self.constants, first)]
+        used = set(names)
+        count = 0
+        for s in range(self.n_leaves, self.n_slots):
+            name = labels.get(s)
+            if not name or name in used:
+                count += 1
+                name = f"t{count}"
+                while name in used:
+                    count += 1
+                    name = f"t{count}"
+            used.add(name)
+            names.append(name)
+        return names
 
     @cached_property
     def n_leaves(self) -> int:
@@ -65,7 +161,7 @@ class Tape:
     @cached_property
     def n_slots(self) -> int:
         """Every slot an equation or leaf fills (the guards' numbers come after)."""
-        return self.n_leaves + len(self.eqns)
+        return self.n_leaves + len(self.columns.code)
 
     def takes_gradient(self, slot: int) -> bool:
         """An argument or an equation's output: the slots a gradient is added into."""
@@ -73,7 +169,7 @@ class Tape:
 
     def leaf_values(self) -> list[float]:
         """The captured Values' current data, then the constants: the leaves after the args."""
-        return [v.data for v in self.captured] + self.constants
+        return [v.data for v in self.captured] + self.constants.tolist()
 
     def check_guards(self, value: Callable[[int], Any]) -> Any:
         """Whether every guard holds (per point for a batch), reading slots through `value`."""

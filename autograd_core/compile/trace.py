@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import linecache
 import sys
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -13,11 +14,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import engine, ops
-from ..engine import Value
+from ..engine import Constant, Value
 from ..modes import collector_paused, grad_mode, tracer
 from ..ops import Op
 from ..pytree import tree_flatten, tree_unflatten
-from .tape import Eqn, Guard, Tape
+from .tape import Columns, Guard, Tape
 
 _ENGINE_FILE = engine.__file__  # comparisons and reads are reported from inside it
 
@@ -68,10 +69,12 @@ class Recorder:
     def detached(self, x: Value, out: Value) -> None:
         """out = x.detach(): a step that copies x's value and stops its gradient."""
         self.made[out] = (ops.POS, (x,))
+        self.nodes.append(out)  # a step in the order f made it
 
     def unrecorded(self, op: Op, inputs: tuple[Value, ...], out: Value) -> None:
         """out = op(inputs) under no_grad: a step recomputed at replay, with no gradient."""
         self.made[out] = (op, inputs)
+        self.nodes.append(out)
 
 
 def _where() -> str:
@@ -147,93 +150,241 @@ def _plain_result(out: Any, name: str, recorder: Recorder,
     return number
 
 
-def _order(roots: Sequence[Value], made: dict[Value, tuple[Op, tuple[Value, ...]]],
-           own: set[Value]) -> list[Value]:
-    """Every node the roots depend on, parents first, following the off-graph steps' inputs
-    too (a detached leaf depends on what it copied) and stopping at op nodes f did not make
-    (`own`: a Value computed before f ran is read, as eager reads it): an iterative
-    depth-first walk."""
-    order: list[Value] = []
-    done: set[Value] = set()
-    for root in roots:
-        if root in done:
-            continue
-        stack = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if node in done:
-                continue
-            if expanded:
-                done.add(node)
-                order.append(node)
-                continue
-            stack.append((node, True))
-            parents = made[node][1] if node in made else node.parents if node in own else ()
-            stack.extend((p, False) for p in reversed(parents) if p not in done)
-    return order
-
-
 def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
             given: dict[Value, str], bound: dict[Value, int]) -> Tape:
     """The tape of a recorded run: slots for the arguments, captured leaves, constants, then
-    one per op (and off-graph step) in topological order; then the guards' numbers."""
-    comparisons, made = recorder.comparisons, recorder.made
-    extra: list[Value] = []
-    for c in comparisons:  # operands are evaluated even off the graph
-        extra += [c.left] + ([c.right] if isinstance(c.right, Value) else [])
-    # An op whose result f drops still runs at replay (off the gradient's path), so that an
-    # input outside its domain fails there as it fails eagerly: log(-1) raises either way.
-    extra += recorder.nodes
-    # The op nodes f made (apply reports each): any other op node f reads — a Value computed
-    # before f ran, such as an enclosing grad's variable — is a leaf of the tape, read at
-    # replay (its gradient goes back through the program's node when one is differentiated).
-    own = set(recorder.nodes)
-    first = _order(outputs[:1], made, own)
-    live_roots = set(first)
-    given_inputs = set(inputs)
-    order = [n for n in _order([*outputs, *extra], made, own) if n not in given_inputs]
-    steps = [n for n in order if n in own or n in made]
-    leaves = [n for n in order if n not in own and n not in made]
-    fresh = recorder.fresh
-    captured = [n for n in leaves if not n.constant and n not in bound and n not in fresh]
-    constants = [n for n in leaves if n.constant or (n in fresh and n not in bound)]
-    # Slots are numbered densely: arguments, captured, constants, steps.
-    slot: dict[Value, int] = {v: i for i, v in enumerate(inputs)}
-    slot.update({v: bound[v] for v in leaves if v in bound})
-    for i, node in enumerate((*captured, *constants, *steps)):
-        slot[node] = len(inputs) + i
-    n_leaves = len(inputs) + len(captured) + len(constants)
-    eqns: list[Eqn] = []
-    stops: set[int] = set()
-    checked: set[Op] = set(ops.OPS)  # the table's records are tested against their forward
+    one per op (and off-graph step) in the order f made them — eager backward's order, put
+    back where the two differ and it matters; then the guards' numbers. One pass over the
+    nodes; everything after it works on columns of ints."""
+    made = recorder.made
+    steps = recorder.nodes
+    index: dict[Value, int] = dict(zip(steps, range(len(steps))))  # provisional slots ≥ 0
+    leaves: list[Value] = []  # every other Value read: provisional slot -1 - j for leaf j
+
+    def leaf(v: Value) -> int:
+        j = index.get(v)
+        if j is None:
+            j = index[v] = -1 - len(leaves)
+            leaves.append(v)
+        return j
+
+    ops_: list[Op] = []
+    opcode: dict[Op, int] = {}
+    code, in0, in1 = array("i"), array("i"), array("i")
+    more: dict[int, tuple[int, ...]] = {}
+    for v in inputs:  # the arguments come first among the leaves
+        leaf(v)
+    get = index.get
     for k, node in enumerate(steps):
-        op, parents = made[node] if node in made else (node.op, node.parents)  # type: ignore[assignment]
-        assert op is not None
-        if op not in checked:
-            checked.add(op)
-            _check_array_forward(op, [p.data for p in parents], node.data)
-        out = n_leaves + k
-        live = node in live_roots and node not in made
-        if node in made:
-            stops.add(out)
-        eqns.append(Eqn(op, tuple(slot[p] for p in parents), out, live))
-    names = _names(inputs, captured, constants, steps, given)
+        if made and node in made:
+            op, parents = made[node]
+            x, y, rest = parents[0], parents[1] if len(parents) > 1 else None, parents[2:]
+        else:
+            op, x, y, rest = node._op, node._x, node._y, node._rest  # type: ignore[assignment]
+        c = opcode.get(op)
+        if c is None:
+            c = opcode[op] = len(ops_)
+            ops_.append(op)
+            if op not in ops.OPS:  # the table's records are tested against their forward
+                _check_array_forward(op, [p.data for p in (x, y, *rest) if p is not None],
+                                     node.data)
+        code.append(c)
+        a = get(x)
+        in0.append(leaf(x) if a is None else a)
+        if y is None:
+            in1.append(_NONE)
+        else:
+            b = get(y)
+            in1.append(leaf(y) if b is None else b)
+            if rest:
+                more[k] = (in0[k], in1[k], *(leaf(p) for p in rest))
+    comparisons = recorder.comparisons
+    for cmp in comparisons:  # operands are read even off the graph
+        leaf(cmp.left)
+        if isinstance(cmp.right, Value):
+            leaf(cmp.right)
+    for v in outputs:
+        leaf(v)
+    # The leaves in their classes: arguments, captured Values (read at each replay), constants.
+    n_in = len(inputs)
+    fresh = recorder.fresh
+    captured: list[Value] = []
+    constants: list[Value] = []
+    place = np.empty(len(leaves), dtype=np.int64)
+    for j, v in enumerate(leaves):
+        if j < n_in:
+            place[j] = j
+        elif v in bound:
+            place[j] = bound[v]
+        elif type(v) is not Constant and v not in fresh:
+            place[j] = n_in + len(captured)
+            captured.append(v)
+        else:
+            place[j] = -1 - len(constants)  # after the captured ones
+            constants.append(v)
+    first_constant = n_in + len(captured)
+    base = first_constant + len(constants)
+    place[place < 0] = first_constant - 1 - place[place < 0]
+
+    def final(col: array) -> array:  # provisional slots to the tape's (-1: no input)
+        p = _ints(col)
+        out = p + base
+        leafy = (p < 0) & (p != _NONE)
+        out[leafy] = place[-1 - p[leafy]]
+        out[p == _NONE] = -1
+        return array("i", out.astype(np.int32).tobytes())
+
+    def one(p: int) -> int:
+        return base + p if p >= 0 else int(place[-1 - p])
+
+    in0, in1 = final(in0), final(in1)
+    more = {k: tuple(one(p) for p in ins) for k, ins in more.items()}
+    stops = frozenset(base + k for k, node in enumerate(steps) if node in made) if made \
+        else frozenset()
+    out = one(index[outputs[0]])
+    columns = Columns(ops_, code, in0, in1, _live(out - base, in0, in1, more, stops, base),
+                      more)
+    moved = _eager_order(columns, out - base, base)
+    new = None
+    if moved is not None:
+        columns, new = moved
+
+    def slot(p: int) -> int:  # a provisional slot's final one, after any reordering
+        s = one(p)
+        return s if new is None or s < base else base + int(new[s - base])
+
+    labels: dict[int, str] = {}
+    for v, name in given.items():
+        p = index.get(v)
+        if p is not None:
+            labels.setdefault(slot(p), name)
+    for j, v in enumerate(leaves):  # a captured Value is named as it was when traced
+        s = int(place[j])
+        if n_in <= s < first_constant:
+            labels[s] = v.label or repr(v._data)
+        elif s >= first_constant and v.label:
+            labels[s] = v.label
+    for k, node in enumerate(steps):
+        if node._label:
+            labels.setdefault(slot(k), node._label)
+    if new is not None:
+        stops = frozenset(base + int(new[s - base]) for s in stops)
+    tape = Tape(n_in, captured, array("d", [v._data for v in constants]), columns,
+                slot(index[outputs[0]]), [slot(index[v]) for v in outputs[1:]], [], [], labels,
+                stops)
+    if comparisons:
+        tape.guards, tape.numbers = _guards(tape, comparisons, lambda v: slot(index[v]))
+    return tape
+
+
+_NONE = -2**31  # a provisional "no second input"
+
+
+def _ints(col: array) -> np.ndarray:
+    """An array('i') column as int64 numbers."""
+    return np.frombuffer(col, dtype=np.int32).astype(np.int64) if len(col) else \
+        np.zeros(0, dtype=np.int64)
+
+
+def _live(out: int, in0: array, in1: array, more: dict[int, tuple[int, ...]],
+          stops: frozenset[int], base: int) -> bytearray:
+    """Which equations the output's gradient flows through: those it depends on, not through
+    a stop-gradient step (one sweep, newest first)."""
+    live = bytearray(len(in0))
+    if out < 0:
+        return live
+    live[out] = 1
+    for k in range(out, -1, -1):
+        if not live[k] or (stops and base + k in stops):
+            if stops and base + k in stops:
+                live[k] = 0
+            continue
+        if more and k in more:
+            for p in more[k]:
+                if p >= base:
+                    live[p - base] = 1
+            continue
+        a = in0[k] - base
+        if a >= 0:
+            live[a] = 1
+        b = in1[k] - base
+        if b >= 0:
+            live[b] = 1
+    return live
+
+
+def _eager_order(columns: Columns, out: int, base: int) -> tuple[Columns, np.ndarray] | None:
+    """The equations in eager backward's order (depth first from the output, first input
+    first), where that differs from the order f made them and the difference can change a
+    gradient: only a slot receiving three or more contributions adds them in an order that
+    matters (a + b = b + a exactly). None when nothing moves; else the reordered columns and
+    each equation's new index."""
+    m = len(columns.code)
+    if out < 0 or not m:
+        return None
+    live = np.frombuffer(columns.live, dtype=np.uint8).astype(bool)
+    reads = [_ints(c)[live] for c in (columns.in0, columns.in1)]
+    reads += [np.array([p for k, ins in columns.more.items() if columns.live[k]
+                        for p in ins[2:]], dtype=np.int32)]
+    flat = np.concatenate(reads).astype(np.int64)
+    if not flat.size or np.bincount(flat[flat >= 0]).max() < 3:
+        return None
+    in0, in1, more = columns.in0, columns.in1, columns.more
+    placed = bytearray(m)
+    order: list[int] = []
+    stack = [out]
+    while stack:  # depth first over ints, as engine.topological_order walks the nodes
+        k = stack.pop()
+        if k < 0:
+            order.append(~k)
+            continue
+        if placed[k]:
+            continue
+        placed[k] = 1
+        stack.append(~k)
+        ins = more[k] if more and k in more else (in0[k], in1[k])
+        for p in reversed(ins):
+            if p >= base and not placed[p - base]:
+                stack.append(p - base)
+    if order == list(range(len(order))):
+        return None
+    rest = [k for k in range(m) if not placed[k]]
+    perm = np.array(order + rest, dtype=np.int64)
+    new = np.empty(m, dtype=np.int64)
+    new[perm] = np.arange(m)
+
+    def moved(col: array) -> array:
+        c = _ints(col)[perm]
+        eq = c >= base
+        c[eq] = base + new[c[eq] - base]
+        return array("i", c.astype(np.int32).tobytes())
+
+    code = array("i", _ints(columns.code)[perm].astype(np.int32).tobytes())
+    live_b = bytearray(np.frombuffer(columns.live, dtype=np.uint8)[perm].tobytes())
+    more_new = {int(new[k]): tuple(p if p < base else base + int(new[p - base]) for p in ins)
+                for k, ins in more.items()}
+    return Columns(columns.ops, code, moved(in0), moved(in1), live_b, more_new), new
+
+
+def _guards(tape: Tape, comparisons: list[Comparison], slot: Callable[[Value], int]
+            ) -> tuple[list[Guard], list[float]]:
+    """Each comparison as a guard over slots (a number compared gets a slot after the
+    equations'), written with the tape's names."""
+    names = tape.names
     numbers: list[float] = []
     guards: list[Guard] = []
-    n_slots = n_leaves + len(steps)
     for c in comparisons:
         if isinstance(c.right, Value):
-            r = slot[c.right]
+            r = slot(c.right)
             right_text = names[r]
-        else:  # a number compared: one more slot, after the equations'
+        else:
             numbers.append(float(c.right))
-            r = n_slots + len(numbers) - 1
+            r = tape.n_slots + len(numbers) - 1
             right_text = repr(float(c.right))
-        left_text = c.shown.format(names[slot[c.left]])
-        guards.append(Guard(slot[c.left], c.op, r, c.outcome, f"{left_text} {c.op} {right_text}",
-                            c.where))
-    return Tape(len(inputs), captured, [n.data for n in constants], eqns, slot[outputs[0]],
-                [slot[v] for v in outputs[1:]], guards, numbers, names, frozenset(stops))
+        left = slot(c.left)
+        guards.append(Guard(left, c.op, r, c.outcome,
+                            f"{c.shown.format(names[left])} {c.op} {right_text}", c.where))
+    return guards, numbers
 
 
 def _check_array_forward(op: Op, inputs: list[float], out: float) -> None:
@@ -249,26 +400,6 @@ def _check_array_forward(op: Op, inputs: list[float], out: float) -> None:
                          f"{tuple(inputs)} where its forward gives {out!r}, so a batch would "
                          f"replay differently from one point; fix `array` (or leave it out: "
                          f"replay then runs `forward` element by element)")
-
-
-def _names(inputs: list[Value], captured: list[Value], constants: list[Value],
-           steps: list[Value], given: dict[Value, str]) -> list[str]:
-    """A name per slot: the argument's name, a leaf's label or number, a node's label or t1, …"""
-    names = [given[v] for v in inputs]
-    names += [v.label or repr(v.data) for v in (*captured, *constants)]
-    used = set(names)
-    count = 0
-    for node in steps:
-        name = given.get(node) or node.label
-        if not name or name in used:
-            count += 1
-            name = f"t{count}"
-            while name in used:
-                count += 1
-                name = f"t{count}"
-        used.add(name)
-        names.append(name)
-    return names
 
 
 def flatten(aux: Any, as_number: Callable[[Any, str], float]
