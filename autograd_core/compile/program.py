@@ -27,6 +27,7 @@ from .codegen import MAX_EQUATIONS, MAX_KERNELS, GeneratedArrays, GeneratedFloat
 from .execute import ArrayExecutor, FloatExecutor
 from .matmul import products_to_matmul
 from .passes import Levels, Schedule, Sums, fuse_sums, group_by_level, narrow, plan_blocks
+from .roll import Loop, find_loops
 from .tape import Guard, Tape
 from .trace import Uncompilable, flatten, trace
 from .xla import XlaExecutor, load
@@ -51,9 +52,10 @@ class Traced:
 
     tape: Tape
     rebuild: Callable[[list[Any]], Any]
-    sums: Sums
-    levels: Levels
+    _sums: Sums | None
+    _levels: Levels | None
     narrow: bool
+    loops: list[Loop] = field(default_factory=list)
     _schedule: Schedule | None = field(default=None, repr=False)
     _floats: FloatExecutor | GeneratedFloats | None = field(default=None, repr=False)
     _plan: ArrayExecutor | None = field(default=None, repr=False)
@@ -63,10 +65,16 @@ class Traced:
 
     @classmethod
     def of(cls, tape: Tape, rebuild: Callable[[list[Any]], Any]) -> Traced:
-        """The passes that choose the executor: fuse sums, group by level."""
+        """The passes that choose the executor: roll loops; a tape that is mostly one loop
+        carrying its value is narrow at once, else fuse sums and group by level decide."""
+        loops = find_loops(tape)
+        carried = sum(lp.count for lp in loops
+                      if any(r.kind == "body" and r.lag == 1 for row in lp.reads for r in row))
+        if carried * 32 > tape.n_eqns:  # at least that many levels: narrow
+            return cls(tape, rebuild, None, None, True, loops)
         sums = fuse_sums(tape)
         levels = group_by_level(tape, sums)
-        return cls(tape, rebuild, sums, levels, narrow(tape, levels))
+        return cls(tape, rebuild, sums, levels, narrow(tape, levels), loops)
 
     def widened(self) -> Traced:
         """This trace with the Values f read from outside (closure, an enclosing grad) as
@@ -77,6 +85,20 @@ class Traced:
             wide = dataclasses.replace(tape, n_in=tape.n_in + len(tape.captured), captured=[])
             self._wide = Traced.of(wide, self.rebuild)
         return self._wide
+
+    @property
+    def sums(self) -> Sums:
+        """fuse_sums's result (on first use for a narrow tape)."""
+        if self._sums is None:
+            self._sums = fuse_sums(self.tape)
+        return self._sums
+
+    @property
+    def levels(self) -> Levels:
+        """group_by_level's result (on first use for a narrow tape)."""
+        if self._levels is None:
+            self._levels = group_by_level(self.tape, self.sums)
+        return self._levels
 
     @property
     def schedule(self) -> Schedule:
@@ -90,7 +112,8 @@ class Traced:
         """One point over floats: generated straight-line code, or for a tape too long to be
         worth compiling to source, the interpreter's flat loop (built on first use)."""
         if self._floats is None:
-            self._floats = GeneratedFloats(self.tape) if len(self.tape.eqns) <= MAX_EQUATIONS \
+            straight = self.tape.n_eqns - sum(lp.stop - lp.start for lp in self.loops)
+            self._floats = GeneratedFloats(self.tape, self.loops) if straight <= MAX_EQUATIONS \
                 else FloatExecutor(self.tape)
         return self._floats
 
@@ -330,8 +353,8 @@ class Variant:
             fits = trace_at(xs)
             tape, wide = fits.tape, fits.widened().floats
             vals = wide.forward(list(xs))
-            grads = wide.backward(vals) if all(map(math.isfinite, vals)) else [math.nan]
-            if not all(map(math.isfinite, vals)) or not all(map(math.isfinite, grads)):
+            grads = wide.backward(vals) if vals.finite else [math.nan]
+            if not vals.finite or not all(map(math.isfinite, grads)):
                 raise ArithmeticError("not finite")
             return vals[tape.out], [vals[s] for s in tape.aux], grads[:n + len(captured)]
 
@@ -467,7 +490,7 @@ class Variant:
                 if tape.guards and not tape.check_guards(vals.__getitem__):
                     flipped = self._flipped(tape, vals.__getitem__, x)
                     continue
-                if not all(map(math.isfinite, vals)):
+                if not vals.finite:
                     self._raise_eager(x, None)
                 try:
                     grads = traced.floats.backward(vals)
@@ -602,7 +625,7 @@ class Variant:
             if tape.guards and not tape.check_guards(vals.__getitem__):
                 flip = self._flipped(tape, vals.__getitem__, x[:, j])
                 continue
-            if not all(map(math.isfinite, vals)):
+            if not vals.finite:
                 self._raise_eager(x[:, j], index[j])
             try:
                 g = ex.backward(vals)
