@@ -20,7 +20,7 @@ import numpy as np
 
 from ..engine import Value, apply, as_real, grads_of
 from ..modes import collector_paused, enable_grad, grad_level, tracing
-from ..ops import POS
+from ..ops import ADD, POS, SUB
 from ..pytree import TreeDef, leaf_paths, tree_flatten, tree_leaves, tree_unflatten
 from . import compose
 from .codegen import MAX_EQUATIONS, MAX_KERNELS, GeneratedArrays, GeneratedFloats
@@ -68,8 +68,12 @@ class Traced:
         """The passes that choose the executor: roll loops; a tape that is mostly one loop
         carrying its value is narrow at once, else fuse sums and group by level decide."""
         loops = find_loops(tape)
-        carried = sum(lp.count for lp in loops
-                      if any(r.kind == "body" and r.lag == 1 for row in lp.reads for r in row))
+        # A loop whose value is carried through an op other than + and − (which fuse_sums
+        # would make one sum) has a level per iteration.
+        c = tape.columns
+        carried = sum(lp.count for lp in loops if any(
+            r.kind == "body" and r.lag == 1 and c.ops[c.code[lp.start + j]] not in (ADD, SUB)
+            for j, row in enumerate(lp.reads) for r in row))
         if carried * 32 > tape.n_eqns:  # at least that many levels: narrow
             return cls(tape, rebuild, None, None, True, loops)
         sums = fuse_sums(tape)

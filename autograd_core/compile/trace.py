@@ -7,6 +7,8 @@ from __future__ import annotations
 import linecache
 import sys
 from array import array
+from itertools import chain, compress, filterfalse
+from operator import attrgetter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -108,7 +110,8 @@ def trace(f: Callable[..., Any], inputs: list[Value], names: dict[Value, str], *
                 result = f(*inputs)
         finally:
             tracer.reset(token)
-        custom = next((v.op for v in recorder.nodes if v.op and v.op.vjp is not None), None)
+        custom = next((op for op in set(map(_OP, recorder.nodes))
+                       if op is not None and op.vjp is not None), None)
         if custom is not None:  # the tape replays partials; a custom rule has none
             raise Uncompilable(f"{name} uses op record {custom.name!r}, a custom rule (vjp) of "
                                f"the upstream gradient: compile replays local partials and "
@@ -158,7 +161,19 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
     nodes; everything after it works on columns of ints."""
     made = recorder.made
     steps = recorder.nodes
-    index: dict[Value, int] = dict(zip(steps, range(len(steps))))  # provisional slots ≥ 0
+    m = len(steps)
+    # Every step's op and inputs, gathered by C loops (map, dict lookups): no Python code
+    # runs per node. A step made off the graph (detach, no_grad) reads its recorded inputs.
+    op_of, xs, ys = list(map(_OP, steps)), list(map(_X, steps)), list(map(_Y, steps))
+    rests = list(compress(range(m), map(_REST, steps)))
+    if made:
+        for k in compress(range(m), map(made.__contains__, steps)):
+            op_of[k], parents = made[steps[k]]
+            xs[k], ys[k] = parents[0], parents[1] if len(parents) > 1 else None
+            if len(parents) > 2:
+                rests.append(k)
+        rests.sort()
+    index: dict[Any, int] = dict(zip(steps, range(m)))  # provisional slots: steps ≥ 0
     leaves: list[Value] = []  # every other Value read: provisional slot -1 - j for leaf j
 
     def leaf(v: Value) -> int:
@@ -168,36 +183,31 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
             leaves.append(v)
         return j
 
-    ops_: list[Op] = []
-    opcode: dict[Op, int] = {}
-    code, in0, in1 = array("i"), array("i"), array("i")
-    more: dict[int, tuple[int, ...]] = {}
     for v in inputs:  # the arguments come first among the leaves
         leaf(v)
-    get = index.get
-    for k, node in enumerate(steps):
-        if made and node in made:
-            op, parents = made[node]
-            x, y, rest = parents[0], parents[1] if len(parents) > 1 else None, parents[2:]
-        else:
-            op, x, y, rest = node._op, node._x, node._y, node._rest  # type: ignore[assignment]
-        c = opcode.get(op)
-        if c is None:
-            c = opcode[op] = len(ops_)
-            ops_.append(op)
-            if op not in ops.OPS:  # the table's records are tested against their forward
-                _check_array_forward(op, [p.data for p in (x, y, *rest) if p is not None],
-                                     node.data)
-        code.append(c)
-        a = get(x)
-        in0.append(leaf(x) if a is None else a)
-        if y is None:
-            in1.append(_NONE)
-        else:
-            b = get(y)
-            in1.append(leaf(y) if b is None else b)
-            if rest:
-                more[k] = (in0[k], in1[k], *(leaf(p) for p in rest))
+    read = dict.fromkeys(filterfalse(index.__contains__, chain.from_iterable(zip(xs, ys))))
+    read.pop(None, None)
+    first = len(leaves)
+    leaves += read
+    index.update(zip(read, range(-1 - first, -1 - len(leaves), -1)))
+    index[None] = _NONE
+    in0, in1 = array("i", map(index.__getitem__, xs)), array("i", map(index.__getitem__, ys))
+    del index[None]
+    ops_ = list(dict.fromkeys(op_of))
+    opcode = {op: c for c, op in enumerate(ops_)}
+    code = array("i", map(opcode.__getitem__, op_of))
+    del op_of, xs, ys, read
+    for op in ops_:  # the table's records are tested against their forward
+        if op not in ops.OPS:
+            k = code.index(opcode[op])
+            node = steps[k]
+            parents = made[node][1] if made and node in made else node.parents
+            _check_array_forward(op, [p._data for p in parents], node._data)
+    more: dict[int, tuple[int, ...]] = {}
+    for k in rests:
+        node = steps[k]
+        parents = made[node][1] if made and node in made else node.parents
+        more[k] = tuple(leaf(p) if p not in index else index[p] for p in parents)
     comparisons = recorder.comparisons
     for cmp in comparisons:  # operands are read even off the graph
         leaf(cmp.left)
@@ -239,8 +249,8 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
 
     in0, in1 = final(in0), final(in1)
     more = {k: tuple(one(p) for p in ins) for k, ins in more.items()}
-    stops = frozenset(base + k for k, node in enumerate(steps) if node in made) if made \
-        else frozenset()
+    stops = frozenset(base + k for k in compress(range(m), map(made.__contains__, steps))) \
+        if made else frozenset()
     out = one(index[outputs[0]])
     columns = Columns(ops_, code, in0, in1, _live(out - base, in0, in1, more, stops, base),
                       more)
@@ -264,9 +274,8 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
             labels[s] = v.label or repr(v._data)
         elif s >= first_constant and v.label:
             labels[s] = v.label
-    for k, node in enumerate(steps):
-        if node._label:
-            labels.setdefault(slot(k), node._label)
+    for k in compress(range(m), map(_LABEL, steps)):
+        labels.setdefault(slot(k), steps[k]._label)
     if new is not None:
         stops = frozenset(base + int(new[s - base]) for s in stops)
     tape = Tape(n_in, captured, array("d", [v._data for v in constants]), columns,
@@ -278,6 +287,8 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
 
 
 _NONE = -2**31  # a provisional "no second input"
+_OP, _X, _Y = attrgetter("_op"), attrgetter("_x"), attrgetter("_y")
+_REST, _LABEL = attrgetter("_rest"), attrgetter("_label")
 
 
 def _ints(col: array) -> np.ndarray:
