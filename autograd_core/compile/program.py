@@ -27,7 +27,7 @@ from .codegen import MAX_EQUATIONS, MAX_KERNELS, GeneratedArrays, GeneratedFloat
 from .execute import ArrayExecutor, FloatExecutor
 from .matmul import products_to_matmul
 from .passes import Levels, Schedule, Sums, fuse_sums, group_by_level, narrow, plan_blocks
-from .roll import Loop, find_loops
+from .roll import Loop, deepens, find_loops
 from .tape import Guard, Tape
 from .trace import Uncompilable, flatten, trace
 from .xla import XlaExecutor, load
@@ -71,9 +71,8 @@ class Traced:
         # A loop whose value is carried through an op other than + and − (which fuse_sums
         # would make one sum) has a level per iteration.
         c = tape.columns
-        carried = sum(lp.count for lp in loops if any(
-            r.kind == "body" and r.lag == 1 and c.ops[c.code[lp.start + j]] not in (ADD, SUB)
-            for j, row in enumerate(lp.reads) for r in row))
+        carried = sum(lp.count for lp in loops if deepens(
+            lp, [c.ops[c.code[k]] in (ADD, SUB) for k in range(lp.start, lp.start + lp.body)]))
         if carried * 32 > tape.n_eqns:  # at least that many levels: narrow
             return cls(tape, rebuild, None, None, True, loops)
         sums = fuse_sums(tape)
@@ -238,7 +237,8 @@ class Variant:
         """The latest trace's forward and backward passes, one line per step."""
         if not self.traces:
             raise ValueError(f"{self.name} has not been traced yet: call it once first")
-        return self.traces[-1].tape.listing()
+        traced = self.traces[-1]
+        return traced.tape.listing(traced.loops)
 
     # --- replay ---
     def __call__(self, *args: Any) -> tuple[Any, Any]:
@@ -816,7 +816,7 @@ class Program:
             raise ValueError(f"{self.name} has not been traced yet: call it once first")
         traced = self._last.traces[-1]
         if not generated:
-            return traced.tape.listing()
+            return traced.tape.listing(traced.loops)
         executor = traced.floats if traced.narrow else traced.arrays
         if not isinstance(executor, (GeneratedFloats, GeneratedArrays)):
             raise ValueError(f"{self.name}'s trace is too large to be worth generating source "

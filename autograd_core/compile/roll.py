@@ -187,3 +187,30 @@ def _loop(tape: Tape, ins: list[np.ndarray], last: np.ndarray, s: int, B: int, c
                 return None
         reads.append(tuple(row))
     return Loop(s, B, count, tuple(reads))
+
+
+def deepens(loop: Loop, through: list[bool]) -> bool:
+    """Whether each iteration adds a level: some value carried to the next iteration goes
+    through an op that `through` (per body equation) says does not merge into a sum (fuse_sums
+    makes `s = s + t` over every iteration one sum, of depth one)."""
+    B = loop.body
+    for j, row in enumerate(loop.reads):
+        for r in row:
+            if r.kind != "body" or r.lag != 1:
+                continue
+            # the equations on a path from the reader j to the carried source r.j
+            reach = [False] * B
+            reach[j] = True
+            for k in range(j + 1, B):
+                reach[k] = any(q.kind == "body" and q.lag == 0 and reach[q.j]
+                               for q in loop.reads[k])
+            back = [False] * B
+            back[r.j] = True
+            for k in range(r.j, -1, -1):
+                if back[k]:
+                    for q in loop.reads[k]:
+                        if q.kind == "body" and q.lag == 0:
+                            back[q.j] = True
+            if any(reach[k] and back[k] and not through[k] for k in range(B)):
+                return True
+    return False

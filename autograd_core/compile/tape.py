@@ -183,32 +183,100 @@ class Tape:
         return next(g for g in self.guards
                     if not np.all(COMPARE[g.op](value(g.left), value(g.right)) == g.outcome))
 
-    def listing(self) -> str:
-        """The forward and backward passes as straight-line code in the slides' notation."""
-        names = self.names
+    def listing(self, loops: Sequence[Any] = ()) -> str:
+        """The forward and backward passes as straight-line code in the slides' notation; a
+        rolled region (compile.roll) as a loop over i, its per-iteration numbers as tables."""
+        names, base = self.names, self.n_leaves
+        eqns = self.eqns
+        at = {lp.start: lp for lp in loops}
+        segments: list[Any] = []
+        k = 0
+        while k < len(eqns):
+            lp = at.get(k)
+            segments.append(lp if lp is not None else k)
+            k = lp.stop if lp is not None else k + 1
+        tables: dict[tuple[int, int, int], str] = {}
         lines = ["forward"]
-        for e in self.eqns:
-            written = e.op.written(*(names[p] for p in e.inputs))
-            stop = "  (no gradient)" if not e.live and e.out in self.stops else ""
-            lines.append(f"  {names[e.out]} = {written}{stop}")
+        for n, seg in enumerate(segments):
+            if isinstance(seg, int):
+                e = eqns[seg]
+                written = e.op.written(*(names[p] for p in e.inputs))
+                stop = "  (no gradient)" if not e.live and e.out in self.stops else ""
+                lines.append(f"  {names[e.out]} = {written}{stop}")
+                continue
+            lasts = ", ".join(names[seg.slot(base, j, seg.count - 1)] for j in range(seg.body))
+            entries = {f"{self.names[seg.slot(base, r.j, 0)]}[i−1] is {names[r.slot]}"
+                       for row in seg.reads for r in row if r.kind == "body" and r.lag == 1}
+            entry = f"; at i = 0, {', '.join(sorted(entries))}" if entries else ""
+            lines.append(f"  for i in 0 … {seg.count - 1}:  ({seg.count} iterations of "
+                         f"{seg.body} equation{'s' * (seg.body != 1)}, rolled{entry}; the last "
+                         f"writes {lasts})")
+            for j, row in enumerate(seg.reads):
+                for p, r in enumerate(row):
+                    if r.kind == "table":
+                        name = tables[n, j, p] = f"k{len(tables) + 1}"
+                        first = [names[r.slot + r.stride * i] for i in range(min(3, seg.count))]
+                        lines.append(f"    # {name}[i] = {', '.join(first)}"
+                                     f"{', …' if seg.count > 3 else ''}")
+            for j, row in enumerate(seg.reads):
+                e = eqns[seg.start + j]
+                written = e.op.written(*(self._read(seg, n, j, p, r, tables)
+                                         for p, r in enumerate(row)))
+                stop = "  (no gradient)" if not e.live and e.out in self.stops else ""
+                lines.append(f"    {self._body(seg, j)} = {written}{stop}")
         root = names[self.out]
         lines.append("backward")
         assigned: set[int] = set()
-        for e in reversed(self.eqns):
-            if not e.live:
+        for n, seg in reversed(list(enumerate(segments))):
+            if isinstance(seg, int):
+                e = eqns[seg]
+                if not e.live:
+                    continue
+                upstream = "" if e.out == self.out else f"d{root}/d{names[e.out]}"
+                values = dict(zip(e.op.inputs, (names[p] for p in e.inputs)), out=names[e.out])
+                for i, (p, rule) in enumerate(zip(e.inputs, e.op.partials)):
+                    if rule is None or not self.takes_gradient(p):
+                        continue  # a constant takes no gradient
+                    term = _term(_written_partial(e.op, i, rule, values), upstream)
+                    lines.append(f"  d{root}/d{names[p]} {'+=' if p in assigned else '='} "
+                                 f"{term}")
+                    assigned.add(p)
                 continue
-            upstream = "" if e.out == self.out else f"d{root}/d{names[e.out]}"
-            values = dict(zip(e.op.inputs, (names[p] for p in e.inputs)), out=names[e.out])
-            for i, (p, rule) in enumerate(zip(e.inputs, e.op.partials)):
-                if rule is None or not self.takes_gradient(p):
-                    continue  # a constant takes no gradient
-                term = _term(_written_partial(e.op, i, rule, values), upstream)
-                lines.append(f"  d{root}/d{names[p]} {'+=' if p in assigned else '='} {term}")
-                assigned.add(p)
+            lines.append(f"  for i in {seg.count - 1} … 0:")
+            for j in reversed(range(seg.body)):
+                e = eqns[seg.start + j]
+                if not e.live:
+                    continue
+                row = seg.reads[j]
+                reads = [self._read(seg, n, j, p, r, tables) for p, r in enumerate(row)]
+                values = dict(zip(e.op.inputs, reads), out=self._body(seg, j))
+                for i, (r, rule) in enumerate(zip(row, e.op.partials)):
+                    if rule is None or r.kind == "table" or (
+                            r.kind == "fixed" and not self.takes_gradient(r.slot)):
+                        continue
+                    term = _term(_written_partial(e.op, i, rule, values),
+                                 f"d{root}/d{self._body(seg, j)}")
+                    lines.append(f"    d{root}/d{reads[i]} += {term}")
+                    if r.kind != "table":
+                        assigned.add(r.slot)
         if self.guards:
             lines.append("guards")
             lines += [f"  {g.text} is {g.outcome}  ({g.where})" for g in self.guards]
         return "\n".join(lines)
+
+    def _body(self, loop: Any, j: int) -> str:
+        """Body equation j's value in iteration i, named after its first iteration's slot."""
+        return f"{self.names[loop.slot(self.n_leaves, j, 0)]}[i]"
+
+    def _read(self, loop: Any, n: int, j: int, p: int, r: Any,
+              tables: dict[tuple[int, int, int], str]) -> str:
+        """How input p of body equation j reads in iteration i."""
+        if r.kind == "fixed":
+            return self.names[r.slot]
+        if r.kind == "table":
+            return f"{tables[n, j, p]}[i]"
+        name = self.names[loop.slot(self.n_leaves, r.j, 0)]
+        return f"{name}[i]" if r.lag == 0 else f"{name}[i−1]"
 
 
 def _written_partial(op: Op, i: int, rule: Any, values: dict[str, str]) -> str:
