@@ -84,11 +84,6 @@ def _source(tape: Tape, loops: list[Loop]) -> tuple[str, dict[str, Any], dict[in
         for i, rule in enumerate(op.partials):
             if rule is not None and type(rule) is not float:
                 ns[f"R{code}_{i}"] = rule
-    in_loop: dict[int, tuple[int, Loop]] = {}  # equation → (loop number, …) for its region
-    for n, lp in enumerate(loops):
-        for k in range(lp.start, lp.stop):
-            in_loop[k] = (n, lp)
-
     def val(s: int) -> str:  # a slot read outside a loop (or fixed inside one)
         if first_constant <= s < base:
             return repr(constants[s - first_constant])
@@ -111,9 +106,10 @@ def _source(tape: Tape, loops: list[Loop]) -> tuple[str, dict[str, Any], dict[in
     def table(r: Read, count: int) -> str:
         table_count[0] += 1
         name = f"T{table_count[0]}"
-        slots = range(r.slot, r.slot + r.stride * count, r.stride)
         if r.slot >= first_constant:
-            ns[name] = [constants[t - first_constant] for t in slots]
+            at = r.slot - first_constant
+            ns[name] = constants[at:at + r.stride * (count - 1) + 1:r.stride].tolist() \
+                if r.stride > 0 else [constants[at + r.stride * i] for i in range(count)]
         else:  # captured Values: read at each call
             fwd.append(f"    {name} = [CAP[t] for t in range({r.slot - n_in}, "
                        f"{r.slot - n_in + r.stride * count}, {r.stride})]")
@@ -121,16 +117,13 @@ def _source(tape: Tape, loops: list[Loop]) -> tuple[str, dict[str, Any], dict[in
         return name
 
     segments: list[tuple[str, Any]] = []
-    while k < m:
-        if k in in_loop:
-            n, lp = in_loop[k]
-            segments.append(("loop", (n, lp)))
-            k = lp.stop
-        else:
-            start = k
-            while k < m and k not in in_loop:
-                k += 1
-            segments.append(("line", (start, k)))
+    for n, lp in enumerate(loops):  # straight runs between the loops (in order, disjoint)
+        if k < lp.start:
+            segments.append(("line", (k, lp.start)))
+        segments.append(("loop", (n, lp)))
+        k = lp.stop
+    if k < m:
+        segments.append(("line", (k, m)))
     loop_info: dict[int, dict[str, Any]] = {}
     for kind, what in segments:
         if kind == "line":
@@ -411,10 +404,7 @@ def _checked(tape: Tape, loops: list[Loop]) -> set[int]:
     base, m = tape.n_leaves, len(c.code)
     spreads = [op.forward in _SPREADS for op in c.ops]
     covered = bytearray(tape.n_slots)
-    loop_at = {}
-    for lp in loops:
-        for k in range(lp.start, lp.stop):
-            loop_at[k] = lp
+    loop_at = {lp.stop - 1: lp for lp in loops}  # a loop is met at its last equation
     out: set[int] = set()
     k = m - 1
     while k >= 0:

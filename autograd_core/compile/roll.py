@@ -6,6 +6,7 @@ code a statement per equation."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,8 +81,9 @@ def find_loops(tape: Tape, min_count: int = MIN_COUNT) -> list[Loop]:
     last = _last_readers(tape, ins)
     taken = np.zeros(m, dtype=bool)
     loops: list[Loop] = []
+    left = m  # equations not in a loop yet
     for B in _periods(key, m):
-        if taken.all():
+        if loops and left < 2 * min_count * 8:  # the rest is cheaper as straight-line code
             break
         if m < 2 * B * 2:
             continue
@@ -106,22 +108,24 @@ def find_loops(tape: Tape, min_count: int = MIN_COUNT) -> list[Loop]:
             if loop is not None:
                 loops.append(loop)
                 taken[loop.start:loop.stop] = True
+                left -= loop.stop - loop.start
     loops.sort(key=lambda lp: lp.start)
     return loops
 
 
-def _periods(key: np.ndarray, m: int) -> list[int]:
+def _periods(key: np.ndarray, m: int) -> Iterator[int]:
     """Body lengths to try: 1..16, then the distances at which an op most often recurs."""
     short = list(range(1, min(16, m // 4) + 1))
+    yield from short
     order = np.argsort(key, kind="stable")
     k = key[order]
     d = np.diff(order)[k[1:] == k[:-1]]
     d = d[(d > 16) & (d <= MAX_BODY)]
     if not d.size:
-        return short
+        return
     counts = np.bincount(d)
     top = np.argsort(counts)[::-1][:_CANDIDATES]
-    return short + sorted(int(b) for b in top if counts[b] >= 4)
+    yield from sorted(int(b) for b in top if counts[b] >= 4)
 
 
 def _runs(ok: np.ndarray) -> list[tuple[int, int]]:
