@@ -7,8 +7,8 @@ from __future__ import annotations
 import linecache
 import sys
 from array import array
-from itertools import chain, compress, filterfalse
-from operator import attrgetter
+from itertools import chain, compress, repeat
+from operator import attrgetter, is_, itemgetter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -173,30 +173,62 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
             if len(parents) > 2:
                 rests.append(k)
         rests.sort()
-    index: dict[Any, int] = dict(zip(steps, range(m)))  # provisional slots: steps ≥ 0
-    leaves: list[Value] = []  # every other Value read: provisional slot -1 - j for leaf j
+    # Each Value read is found by its id (unique while it lives, and every Value here lives
+    # until the tape is built) in sorted arrays: numpy searches, not a dict of millions.
+    at_step = _Sorted(np.fromiter(map(id, steps), dtype=np.int64, count=m))
+    none = np.fromiter(map(is_, ys, repeat(None)), dtype=bool, count=m)
+    reads = np.empty(2 * m, dtype=np.int64)  # x, y of each step in turn
+    reads[0::2] = np.fromiter(map(id, xs), dtype=np.int64, count=m)
+    reads[1::2] = np.fromiter(map(id, ys), dtype=np.int64, count=m)
+    prov = at_step.find(reads)  # provisional slots: step k ≥ 0, leaf j at -1 - j
+    none2 = np.zeros(2 * m, dtype=bool)
+    none2[1::2] = none
+    prov[none2] = _NONE
+    leafy = np.flatnonzero(prov == -1)
+    leaves: list[Value] = list(inputs)  # the arguments first
+    own: dict[int, int] = {id(v): -1 - j for j, v in enumerate(inputs)}
+    if leafy.size:
+        ids = reads[leafy]
+        which = _Sorted(np.array(list(own), dtype=np.int64),
+                        np.array(list(own.values()), dtype=np.int64)).find(ids, 0) if own else \
+            np.zeros(ids.size, dtype=np.int64)
+        is_input = which != 0  # an argument's provisional slot is negative
+        prov[leafy[is_input]] = which[is_input]
+        leafy, ids = leafy[~is_input], ids[~is_input]
+    if leafy.size:
+        uniq, first = np.unique(ids, return_index=True)
+        by_first = np.argsort(first, kind="stable")
+        rank = np.empty(uniq.size, dtype=np.int64)
+        rank[by_first] = np.arange(uniq.size)
+        prov[leafy] = -1 - (len(leaves) + rank[np.searchsorted(uniq, ids)])
+        inter = list(chain.from_iterable(zip(xs, ys)))
+        picked = leafy[first[by_first]].tolist()
+        leaves += [inter[q] for q in picked] if len(picked) < 2 else \
+            list(itemgetter(*picked)(inter))
+        at_leaf = _Sorted(uniq, -1 - len(inputs) - rank)
+        del inter
+    else:
+        at_leaf = None
+    in0 = array("i", prov[0::2].astype(np.int32).tobytes())
+    in1 = array("i", prov[1::2].astype(np.int32).tobytes())
+    del reads, prov
 
-    def leaf(v: Value) -> int:
-        j = index.get(v)
-        if j is None:
-            j = index[v] = -1 - len(leaves)
+    def leaf(v: Value) -> int:  # its provisional slot, a new leaf when first met
+        i = id(v)
+        k = at_step.one(i)
+        if k is None and at_leaf is not None:
+            k = at_leaf.one(i)
+        if k is None:
+            k = own.get(i)
+        if k is None:
+            k = own[i] = -1 - len(leaves)
             leaves.append(v)
-        return j
+        return k
 
-    for v in inputs:  # the arguments come first among the leaves
-        leaf(v)
-    read = dict.fromkeys(filterfalse(index.__contains__, chain.from_iterable(zip(xs, ys))))
-    read.pop(None, None)
-    first = len(leaves)
-    leaves += read
-    index.update(zip(read, range(-1 - first, -1 - len(leaves), -1)))
-    index[None] = _NONE
-    in0, in1 = array("i", map(index.__getitem__, xs)), array("i", map(index.__getitem__, ys))
-    del index[None]
     ops_ = list(dict.fromkeys(op_of))
     opcode = {op: c for c, op in enumerate(ops_)}
     code = array("i", map(opcode.__getitem__, op_of))
-    del op_of, xs, ys, read
+    del op_of, xs, ys
     for op in ops_:  # the table's records are tested against their forward
         if op not in ops.OPS:
             k = code.index(opcode[op])
@@ -207,7 +239,7 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
     for k in rests:
         node = steps[k]
         parents = made[node][1] if made and node in made else node.parents
-        more[k] = tuple(leaf(p) if p not in index else index[p] for p in parents)
+        more[k] = tuple(leaf(p) for p in parents)
     comparisons = recorder.comparisons
     for cmp in comparisons:  # operands are read even off the graph
         leaf(cmp.left)
@@ -218,23 +250,26 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
     # The leaves in their classes: arguments, captured Values (read at each replay), constants.
     n_in = len(inputs)
     fresh = recorder.fresh
-    captured: list[Value] = []
-    constants: list[Value] = []
+    rest = leaves[n_in:]
+    r = len(rest)
+    is_bound = np.fromiter(map(bound.__contains__, rest), dtype=bool, count=r) if bound \
+        else np.zeros(r, dtype=bool)
+    is_constant = np.fromiter(map(is_, map(type, rest), repeat(Constant)), dtype=bool, count=r)
+    if fresh:
+        is_constant |= np.fromiter(map(fresh.__contains__, rest), dtype=bool, count=r)
+    is_constant &= ~is_bound
+    is_captured = ~is_bound & ~is_constant
+    captured = list(compress(rest, is_captured.tolist()))
+    constants = list(compress(rest, is_constant.tolist()))
     place = np.empty(len(leaves), dtype=np.int64)
-    for j, v in enumerate(leaves):
-        if j < n_in:
-            place[j] = j
-        elif v in bound:
-            place[j] = bound[v]
-        elif type(v) is not Constant and v not in fresh:
-            place[j] = n_in + len(captured)
-            captured.append(v)
-        else:
-            place[j] = -1 - len(constants)  # after the captured ones
-            constants.append(v)
+    place[:n_in] = np.arange(n_in)
+    tail = place[n_in:]
+    tail[is_bound] = [bound[v] for v in compress(rest, is_bound.tolist())]
+    tail[is_captured] = n_in + np.arange(len(captured))
+    tail[is_constant] = n_in + len(captured) + np.arange(len(constants))
+    del rest
     first_constant = n_in + len(captured)
     base = first_constant + len(constants)
-    place[place < 0] = first_constant - 1 - place[place < 0]
 
     def final(col: array) -> array:  # provisional slots to the tape's (-1: no input)
         p = _ints(col)
@@ -251,7 +286,7 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
     more = {k: tuple(one(p) for p in ins) for k, ins in more.items()}
     stops = frozenset(base + k for k in compress(range(m), map(made.__contains__, steps))) \
         if made else frozenset()
-    out = one(index[outputs[0]])
+    out = one(leaf(outputs[0]))
     columns = Columns(ops_, code, in0, in1, _live(out - base, in0, in1, more, stops, base),
                       more)
     moved = _eager_order(columns, out - base, base)
@@ -265,9 +300,8 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
 
     labels: dict[int, str] = {}
     for v, name in given.items():
-        p = index.get(v)
-        if p is not None:
-            labels.setdefault(slot(p), name)
+        if v in inputs or v is outputs[0]:
+            labels.setdefault(slot(leaf(v)), name)
     for j, v in enumerate(leaves):  # a captured Value is named as it was when traced
         s = int(place[j])
         if n_in <= s < first_constant:
@@ -278,17 +312,40 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
         labels.setdefault(slot(k), steps[k]._label)
     if new is not None:
         stops = frozenset(base + int(new[s - base]) for s in stops)
-    tape = Tape(n_in, captured, array("d", [v._data for v in constants]), columns,
-                slot(index[outputs[0]]), [slot(index[v]) for v in outputs[1:]], [], [], labels,
+    tape = Tape(n_in, captured, array("d", map(_DATA, constants)), columns,
+                slot(leaf(outputs[0])), [slot(leaf(v)) for v in outputs[1:]], [], [], labels,
                 stops)
     if comparisons:
-        tape.guards, tape.numbers = _guards(tape, comparisons, lambda v: slot(index[v]))
+        tape.guards, tape.numbers = _guards(tape, comparisons, lambda v: slot(leaf(v)))
     return tape
 
 
 _NONE = -2**31  # a provisional "no second input"
+
+
+class _Sorted:
+    """Ids in sorted order, each with a number (by default its position before sorting)."""
+
+    def __init__(self, ids: np.ndarray, values: np.ndarray | None = None) -> None:
+        order = np.argsort(ids, kind="stable")
+        self.ids = ids[order]
+        self.values = order if values is None else values[order]
+
+    def find(self, ids: np.ndarray, missing: int = -1) -> np.ndarray:
+        """Each id's number, `missing` where it is not here."""
+        if not self.ids.size:
+            return np.full(ids.size, missing, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.ids, ids), self.ids.size - 1)
+        return np.where(self.ids[pos] == ids, self.values[pos], missing).astype(np.int64)
+
+    def one(self, i: int) -> int | None:
+        """One id's number, or None."""
+        pos = int(np.searchsorted(self.ids, i))
+        if pos < self.ids.size and int(self.ids[pos]) == i:
+            return int(self.values[pos])
+        return None
 _OP, _X, _Y = attrgetter("_op"), attrgetter("_x"), attrgetter("_y")
-_REST, _LABEL = attrgetter("_rest"), attrgetter("_label")
+_REST, _LABEL, _DATA = attrgetter("_rest"), attrgetter("_label"), attrgetter("_data")
 
 
 def _ints(col: array) -> np.ndarray:
@@ -301,9 +358,15 @@ def _live(out: int, in0: array, in1: array, more: dict[int, tuple[int, ...]],
           stops: frozenset[int], base: int) -> bytearray:
     """Which equations the output's gradient flows through: those it depends on, not through
     a stop-gradient step (one sweep, newest first)."""
-    live = bytearray(len(in0))
+    m = len(in0)
+    live = bytearray(m)
     if out < 0:
         return live
+    if not stops and not more:  # every equation read by a later one but the output: all live
+        reads = np.concatenate([_ints(in0), _ints(in1)]) - base
+        readers = np.bincount(reads[reads >= 0], minlength=m)
+        if readers[out] == 0 and np.count_nonzero(readers == 0) == 1:
+            return bytearray(b"\x01" * m)
     live[out] = 1
     for k in range(out, -1, -1):
         if not live[k] or (stops and base + k in stops):
