@@ -97,7 +97,6 @@ def _source(tape: Tape, loops: list[Loop]) -> tuple[str, dict[str, Any], dict[in
         fwd.append(f"    v{s} = CAP[{s - n_in}]")
     explicit: list[str] = []
     finite_cols: list[str] = []
-    back_body: list[list[str]] = []  # per segment, its backward statements (in order)
     state_names: list[str] = []  # what backward reads from forward
     k = 0
     m = len(c.code)
@@ -129,7 +128,9 @@ def _source(tape: Tape, loops: list[Loop]) -> tuple[str, dict[str, Any], dict[in
         if kind == "line":
             for k in range(*what):
                 out = base + k
-                fwd.append(f"    v{out} = {_expr(ops_[c.code[k]], c.code[k], [val(p) for p in c.inputs(k)])}")
+                code = c.code[k]
+                args = [val(p) for p in c.inputs(k)]
+                fwd.append(f"    v{out} = {_expr(ops_[code], code, args)}")
                 if out in checked:
                     explicit.append(f"v{out}")
             continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -52,9 +53,10 @@ class Loop:
         return base + self.start + i * self.body + j
 
 
-def _ints(col: object) -> np.ndarray:
+def _ints(col: Any) -> np.ndarray:
+    """An array('i') column as int64 numbers."""
     return np.frombuffer(col, dtype=np.int32).astype(np.int64) if len(col) else \
-        np.zeros(0, dtype=np.int64)  # type: ignore[arg-type]
+        np.zeros(0, dtype=np.int64)
 
 
 def find_loops(tape: Tape, min_count: int = MIN_COUNT) -> list[Loop]:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import linecache
 import sys
 from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import chain, compress, repeat
 from operator import attrgetter, is_, itemgetter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
