@@ -145,9 +145,9 @@ def test_a_loop_that_only_sums_does_not_deepen_and_one_through_a_product_does():
             s = s + x * float(i)
         return s
     for f, deep in ((sums, False), (chain(20), True)):
-        traced = compile(f, 1.0).traces[0]
-        c = traced.tape.columns
-        (loop,) = traced.loops
+        tape = compile(f, 1.0).traces[0].tape
+        c = tape.columns
+        (loop,) = find_loops(tape)
         through = [c.ops[c.code[k]] in (ops.ADD, ops.SUB)
                    for k in range(loop.start, loop.start + loop.body)]
         assert deepens(loop, through) is deep

@@ -72,7 +72,7 @@ def _source(tape: Tape, loops: list[Loop]) -> tuple[str, dict[str, Any], dict[in
     """The module text defining forward(*args, captured) → (finite, state, *exposed) and
     backward(state) → the arguments' gradients; its namespace; where each slot read after
     the replay sits in forward's result."""
-    ns: dict[str, Any] = {"isfinite": math.isfinite, "fsum": sum, "islice": itertools.islice,
+    ns: dict[str, Any] = {"isfinite": math.isfinite, "total": sum, "islice": itertools.islice,
                           "reversed": reversed, "zip": zip}
     c = tape.columns
     base, n_in, n_cap = tape.n_leaves, tape.n_in, len(tape.captured)
@@ -201,9 +201,9 @@ def _source(tape: Tape, loops: list[Loop]) -> tuple[str, dict[str, Any], dict[in
         state_names += [f"C{n}_{j}" for j in sorted(need)]
         loop_info[n] = dict(last=last, live=live, tables=tables, need=need)
     # The check, and what backward reads.
-    checks = [f"isfinite(fsum(({', '.join(explicit[i:i + 200])},)))"
+    checks = [f"isfinite(total(({', '.join(explicit[i:i + 200])},)))"
               for i in range(0, len(explicit), 200)]
-    checks += [f"isfinite(fsum({col}))" for col in finite_cols]
+    checks += [f"isfinite(total({col}))" for col in finite_cols]
     back, reads = _backward(tape, segments, loop_info, val, ns)
     state_names += sorted(reads - set(state_names), key=_natural)
     exposed_slots = sorted({tape.out, *tape.aux, *(g.left for g in tape.guards),

@@ -149,11 +149,18 @@ def fuse_sums(tape: Tape) -> Sums:
             terms[k] = own
     made: dict[int, tuple[Op | None, ...]] = {}
     for k, own in enumerate(terms):
-        if own is not None:
-            made[k] = tuple(ops_[code[t.slot - base]] if only_use(t.slot, k)
-                            and terms[t.slot - base] is None and t.slot - base not in absorbed
-                            else None for t in own)
-            absorbed.update(t.slot - base for t, mk in zip(own, made[k]) if mk is not None)
+        if own is None:
+            continue
+        pattern = []
+        for t in own:
+            j = t.slot - base  # a term made by an equation read by this sum alone
+            if j >= 0 and count[t.slot] == 1 and live[j] == live[k] and t.slot not in stops \
+                    and terms[j] is None and j not in absorbed:
+                pattern.append(ops_[code[j]])
+                absorbed.add(j)
+            else:
+                pattern.append(None)
+        made[k] = tuple(pattern)
     return Sums(terms, made, absorbed)
 
 

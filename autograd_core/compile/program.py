@@ -41,6 +41,11 @@ BACKENDS = ("numpy", "jax")
 MAX_TRACES = 8
 
 
+# Tapes shorter than this group by level before looking for loops (which only the float
+# executor of a narrow tape needs); longer ones look for loops first.
+_LEVELS_FIRST = 100_000
+
+
 class GuardError(RuntimeError):
     """A comparison made while tracing comes out the other way at these arguments."""
 
@@ -65,19 +70,24 @@ class Traced:
 
     @classmethod
     def of(cls, tape: Tape, rebuild: Callable[[list[Any]], Any]) -> Traced:
-        """The passes that choose the executor: roll loops; a tape that is mostly one loop
-        carrying its value is narrow at once, else fuse sums and group by level decide."""
-        loops = find_loops(tape)
-        # A loop whose value is carried through an op other than + and − (which fuse_sums
-        # would make one sum) has a level per iteration.
-        c = tape.columns
-        carried = sum(lp.count for lp in loops if deepens(
-            lp, [c.ops[c.code[k]] in (ADD, SUB) for k in range(lp.start, lp.start + lp.body)]))
-        if carried * 32 > tape.n_eqns:  # at least that many levels: narrow
-            return cls(tape, rebuild, None, None, True, loops)
+        """The passes that choose the executor: fuse sums and group by level decide narrow or
+        wide, and a narrow tape's loops are rolled. A long tape that is mostly one loop
+        carrying its value is narrow at once (levels cost a Python step per equation)."""
+        loops = find_loops(tape) if tape.n_eqns >= _LEVELS_FIRST else None
+        if loops is not None:
+            # A loop whose value is carried through an op other than + and − (which
+            # fuse_sums would make one sum) has a level per iteration.
+            c = tape.columns
+            carried = sum(lp.count for lp in loops if deepens(
+                lp, [c.ops[c.code[k]] in (ADD, SUB) for k in range(lp.start, lp.start + lp.body)]))
+            if carried * 32 > tape.n_eqns:  # at least that many levels: narrow
+                return cls(tape, rebuild, None, None, True, loops)
         sums = fuse_sums(tape)
         levels = group_by_level(tape, sums)
-        return cls(tape, rebuild, sums, levels, narrow(tape, levels), loops)
+        wide = not narrow(tape, levels)
+        if loops is None:
+            loops = [] if wide else find_loops(tape)
+        return cls(tape, rebuild, sums, levels, not wide, loops)
 
     def widened(self) -> Traced:
         """This trace with the Values f read from outside (closure, an enclosing grad) as
