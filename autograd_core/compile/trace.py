@@ -10,7 +10,7 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain, compress, repeat
-from operator import attrgetter, is_, itemgetter
+from operator import attrgetter, is_, is_not, itemgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -180,13 +180,28 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
     reads = np.empty(2 * m, dtype=np.int64)  # x, y of each step in turn
     reads[0::2] = np.fromiter(map(id, xs), dtype=np.int64, count=m)
     reads[1::2] = np.fromiter(map(id, ys), dtype=np.int64, count=m)
-    prov = at_step.find(reads)  # provisional slots: step k ≥ 0, leaf j at -1 - j
+    prov = np.full(2 * m, -1, dtype=np.int64)  # provisional slots: step k ≥ 0, leaf -1 - j
+    # Where to search: a read made by no op is a leaf (unless f made it off the graph); a
+    # step's first input is most often the step just before it (a chain, a running sum).
+    search = np.ones(2 * m, dtype=bool)
+    if not made:
+        search[1::2] = np.fromiter(map(is_not, map(getattr, ys, repeat("_op"), repeat(None)),
+                                       repeat(None)), dtype=bool, count=m)
+    if m > 1:
+        previous = np.zeros(m, dtype=bool)
+        previous[1:] = np.fromiter(map(is_, xs[1:], steps), dtype=bool, count=m - 1)
+        prov[0::2][previous] = np.flatnonzero(previous) - 1
+        search[0::2] &= ~previous
+    search[1::2] &= ~none
+    where = np.flatnonzero(search)
+    prov[where] = at_step.find(reads[where])
     none2 = np.zeros(2 * m, dtype=bool)
     none2[1::2] = none
     prov[none2] = _NONE
     leafy = np.flatnonzero(prov == -1)
     leaves: list[Value] = list(inputs)  # the arguments first
     own: dict[int, int] = {id(v): -1 - j for j, v in enumerate(inputs)}
+    at_leaf = None
     if leafy.size:
         ids = reads[leafy]
         which = _Sorted(np.array(list(own), dtype=np.int64),
@@ -196,19 +211,18 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
         prov[leafy[is_input]] = which[is_input]
         leafy, ids = leafy[~is_input], ids[~is_input]
     if leafy.size:
-        uniq, first = np.unique(ids, return_index=True)
-        by_first = np.argsort(first, kind="stable")
-        rank = np.empty(uniq.size, dtype=np.int64)
-        rank[by_first] = np.arange(uniq.size)
-        prov[leafy] = -1 - (len(leaves) + rank[np.searchsorted(uniq, ids)])
-        inter = list(chain.from_iterable(zip(xs, ys)))
-        picked = leafy[first[by_first]].tolist()
-        leaves += [inter[q] for q in picked] if len(picked) < 2 else \
-            list(itemgetter(*picked)(inter))
-        at_leaf = _Sorted(uniq, -1 - len(inputs) - rank)
-        del inter
-    else:
-        at_leaf = None
+        uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+        rank = np.empty(uniq.size, dtype=np.int64)  # per sorted id: its order of first read
+        if uniq.size == ids.size:  # each read once (a chain's constants)
+            rank[inverse] = np.arange(ids.size)
+            picked = leafy
+        else:
+            by_first = np.argsort(first, kind="stable")
+            rank[by_first] = np.arange(uniq.size)
+            picked = leafy[first[by_first]]
+        prov[leafy] = -1 - (len(leaves) + rank[inverse.ravel()])
+        leaves += _items(picked, xs, ys)
+        at_leaf = _Sorted(uniq, -1 - len(inputs) - rank, ordered=True)
     in0 = array("i", prov[0::2].astype(np.int32).tobytes())
     in1 = array("i", prov[1::2].astype(np.int32).tobytes())
     del reads, prov
@@ -323,10 +337,28 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
 _NONE = -2**31  # a provisional "no second input"
 
 
+def _items(picked: np.ndarray, xs: list[Any], ys: list[Any]) -> list[Any]:
+    """The Values read at these positions of (x, y of step 0, x, y of step 1, …)."""
+    if not picked.size:
+        return []
+    if picked.size == 1:
+        q = int(picked[0])
+        return [(ys if q % 2 else xs)[q // 2]]
+    if (picked % 2 == 1).all():  # every one a second input (a chain's constants)
+        return list(itemgetter(*(picked // 2).tolist())(ys))
+    inter = list(chain.from_iterable(zip(xs, ys)))
+    return list(itemgetter(*picked.tolist())(inter))
+
+
 class _Sorted:
     """Ids in sorted order, each with a number (by default its position before sorting)."""
 
-    def __init__(self, ids: np.ndarray, values: np.ndarray | None = None) -> None:
+    def __init__(self, ids: np.ndarray, values: np.ndarray | None = None,
+                 ordered: bool = False) -> None:
+        if ordered:  # already sorted, values given in that order
+            assert values is not None
+            self.ids, self.values = ids, values
+            return
         order = np.argsort(ids, kind="stable")
         self.ids = ids[order]
         self.values = order if values is None else values[order]
