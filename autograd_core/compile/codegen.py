@@ -1,5 +1,5 @@
-"""Generated code: a tape turned into straight-line Python — over floats for a narrow tape (one
-statement per equation forward, one per gradient term backward), or whole-array numpy
+"""Generated code: a tape turned into Python — over floats for a narrow tape (one statement per
+equation forward, one per gradient term backward, each rolled region a loop), or whole-array numpy
 statements for a wide one (the schedule's groups, a few statements each) — exec'd once, so a
 replay is two function calls with no per-equation or per-kernel dispatch. The source holds
 only our own text: slots are named by index (v12, g12, v[740:741]), numbers by repr, and
@@ -84,6 +84,7 @@ def _source(tape: Tape, loops: list[Loop]) -> tuple[str, dict[str, Any], dict[in
         for i, rule in enumerate(op.partials):
             if rule is not None and type(rule) is not float:
                 ns[f"R{code}_{i}"] = rule
+
     def val(s: int) -> str:  # a slot read outside a loop (or fixed inside one)
         if first_constant <= s < base:
             return repr(constants[s - first_constant])
@@ -92,8 +93,7 @@ def _source(tape: Tape, loops: list[Loop]) -> tuple[str, dict[str, Any], dict[in
     # Which values a replay must check for being finite: those no spreading op reads.
     checked = _checked(tape, loops)
     fwd = [f"def forward({''.join(f'v{i}, ' for i in range(n_in))}CAP):"]
-    used_cap = {s for s in range(n_in, first_constant)}
-    for s in sorted(used_cap):
+    for s in range(n_in, first_constant):  # captured Values: read at each call
         fwd.append(f"    v{s} = CAP[{s - n_in}]")
     explicit: list[str] = []
     finite_cols: list[str] = []
