@@ -85,9 +85,10 @@ class Traced:
         sums = fuse_sums(tape)
         levels = group_by_level(tape, sums)
         wide = not narrow(tape, levels)
-        if loops is None:
-            loops = [] if wide else find_loops(tape)
-        return cls(tape, rebuild, sums, levels, not wide, loops)
+        if wide:
+            return cls(tape, rebuild, sums, levels, False, loops or [])
+        # narrow: the float executor runs it; the passes' results are made again if asked
+        return cls(tape, rebuild, None, None, True, find_loops(tape) if loops is None else loops)
 
     def widened(self) -> Traced:
         """This trace with the Values f read from outside (closure, an enclosing grad) as

@@ -165,7 +165,10 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
     # Every step's op and inputs, gathered by C loops (map, dict lookups): no Python code
     # runs per node. A step made off the graph (detach, no_grad) reads its recorded inputs.
     op_of, xs, ys = list(map(_OP, steps)), list(map(_X, steps)), list(map(_Y, steps))
-    rests = list(compress(range(m), map(_REST, steps)))
+    # What few nodes have (a label, a third input) is in their `_rare` slot: looked at there.
+    rare: list[tuple[int, Any]] = [(k, steps[k]._rare)
+                                   for k in compress(range(m), map(_RARE, steps))]
+    rests = [k for k, extra in rare if extra.rest]
     if made:
         for k in compress(range(m), map(made.__contains__, steps)):
             op_of[k], parents = made[steps[k]]
@@ -322,8 +325,9 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
             labels[s] = v.label or repr(v._data)
         elif s >= first_constant and v.label:
             labels[s] = v.label
-    for k in compress(range(m), map(_LABEL, steps)):
-        labels.setdefault(slot(k), steps[k]._label)
+    for k, extra in rare:
+        if extra.label:
+            labels.setdefault(slot(k), extra.label)
     if new is not None:
         stops = frozenset(base + int(new[s - base]) for s in stops)
     tape = Tape(n_in, captured, array("d", map(_DATA, constants)), columns,
@@ -377,7 +381,7 @@ class _Sorted:
             return int(self.values[pos])
         return None
 _OP, _X, _Y = attrgetter("_op"), attrgetter("_x"), attrgetter("_y")
-_REST, _LABEL, _DATA = attrgetter("_rest"), attrgetter("_label"), attrgetter("_data")
+_RARE, _DATA = attrgetter("_rare"), attrgetter("_data")
 
 
 def _ints(col: array) -> np.ndarray:
