@@ -8,6 +8,7 @@ Exits 1 if any engine's numbers disagree with the plain-float reference.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -81,7 +82,11 @@ def pool(into: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
     return into
 
 
-def measure(cfg: Config, engines: list[str]) -> dict[str, dict[str, Any]]:
+ROWS = ("chain", "moons", "memory", "peak", "compile")
+
+
+def measure(cfg: Config, engines: list[str], rows: tuple[str, ...] = ROWS
+            ) -> dict[str, dict[str, Any]]:
     """results[engine][workload] for every engine and workload.
 
     Timed tasks run in cfg.processes rounds, each round going through every engine, each run
@@ -90,8 +95,10 @@ def measure(cfg: Config, engines: list[str]) -> dict[str, dict[str, Any]]:
     the run and no single process decides a median or a ratio.
     """
     results: dict[str, dict[str, Any]] = {engine: {} for engine in engines}
-    timed = [(f"chain {n}", "chain", n, cfg.chain_repeat[n]) for n in cfg.chain_sizes]
-    timed.append(("moons", "moons", cfg.moons_points, cfg.moons_repeat))
+    timed = [(f"chain {n}", "chain", n, cfg.chain_repeat.get(n, 5)) for n in cfg.chain_sizes
+             if "chain" in rows]
+    if "moons" in rows:
+        timed.append(("moons", "moons", cfg.moons_points, cfg.moons_repeat))
     for _ in range(cfg.processes):
         for engine, res in results.items():
             for name, task, size, repeat in timed:
@@ -108,10 +115,12 @@ def measure(cfg: Config, engines: list[str]) -> dict[str, dict[str, Any]]:
         if skipped is not None:  # not installed: say so in every table
             res.update({name: skipped for name in (*(t[0] for t in timed), "memory", "peak")})
             continue
-        res["memory"] = worker(engine, "memory", cfg.memory_nodes, "--points",
-                               str(cfg.moons_points), timeout=cfg.timeout)
-        res["peak"] = worker(engine, "peak", cfg.peak_chain, timeout=cfg.timeout)
-        if engine in COMPILERS:
+        if "memory" in rows:
+            res["memory"] = worker(engine, "memory", cfg.memory_nodes, "--points",
+                                   str(cfg.moons_points), timeout=cfg.timeout)
+        if "peak" in rows:
+            res["peak"] = worker(engine, "peak", cfg.peak_chain, timeout=cfg.timeout)
+        if engine in COMPILERS and "compile" in rows:
             res["compile"] = worker(engine, "compile", cfg.moons_points, "--sizes",
                                     ",".join(map(str, cfg.chain_sizes)), timeout=cfg.timeout)
     return results
@@ -447,7 +456,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="write the report here (default: RESULTS.md unless --quick)")
     parser.add_argument("--base", metavar="COMMIT",
                         help="also run `ours` and `ours-plain` as they were at this commit")
+    parser.add_argument("--rows", default=",".join(ROWS),
+                        help=f"only these workloads, comma-separated, from {', '.join(ROWS)} "
+                             f"(a partial run never writes RESULTS.md unless --out says so)")
+    parser.add_argument("--chain-sizes", help="chain lengths, comma-separated (default: the "
+                                              "run's own)")
     args = parser.parse_args(argv)
+    rows = tuple(args.rows.split(","))
+    if set(rows) - set(ROWS):
+        parser.error(f"unknown rows: {', '.join(sorted(set(rows) - set(ROWS)))}")
     engines = args.engines.split(",")
     unknown = set(engines) - set(ENGINES)
     if unknown:
@@ -455,16 +472,24 @@ def main(argv: list[str] | None = None) -> int:
     if not args.base:
         engines = [e for e in engines if e not in BASES.values()]
     cfg = QUICK if args.quick else FULL
+    if args.chain_sizes:
+        sizes = tuple(int(n) for n in args.chain_sizes.split(","))
+        cfg = dataclasses.replace(cfg, chain_sizes=sizes,
+                                  chain_repeat={n: cfg.chain_repeat.get(n, 5) for n in sizes})
+    partial = rows != ROWS or bool(args.chain_sizes)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tree:
         if args.base:
             os.environ["BENCH_BASE_COMMIT"] = export_commit(args.base, tree)
             os.environ["BENCH_BASE_TREE"] = tree
-        results = measure(cfg, engines)
+        results = measure(cfg, engines, rows)
     problems = disagreements(results)
     command = "make bench-quick" if args.quick else "make bench"
+    if partial or args.engines != parser.get_default("engines"):
+        command = "python -m benchmarks.run " + " ".join(argv if argv is not None
+                                                         else sys.argv[1:])
     text = report(results, cfg, problems, time.perf_counter() - start, command)
-    out = args.out or (None if args.quick else str(HERE / "RESULTS.md"))
+    out = args.out or (None if args.quick or partial else str(HERE / "RESULTS.md"))
     if out:
         Path(out).write_text(text)
         print(f"wrote {out}", file=sys.stderr)

@@ -29,7 +29,8 @@ from autograd_core import (
 def test_a_leaf_made_inside_f_is_a_constant_and_a_closed_over_one_is_read():
     c = Value(2.0)
     program = compile(lambda x: x * Value(3.0) + c, 1.0)
-    assert program.traces[0].tape.constants == [3.0] and program.traces[0].tape.captured == [c]
+    tape = program.traces[0].tape
+    assert list(tape.constants) == [3.0] and tape.captured == [c]
     c.data = 4.0
     assert program(2.0) == (10.0, (3.0,))
 

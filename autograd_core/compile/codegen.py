@@ -1,5 +1,5 @@
-"""Generated code: a tape turned into straight-line Python — over floats for a narrow tape (one
-statement per equation forward, one per gradient term backward), or whole-array numpy
+"""Generated code: a tape turned into Python — over floats for a narrow tape (one statement per
+equation forward, one per gradient term backward, each rolled region a loop), or whole-array numpy
 statements for a wide one (the schedule's groups, a few statements each) — exec'd once, so a
 replay is two function calls with no per-equation or per-kernel dispatch. The source holds
 only our own text: slots are named by index (v12, g12, v[740:741]), numbers by repr, and
@@ -7,95 +7,438 @@ functions and index tables are reached by generated names (F3, R3_0, I5)."""
 
 from __future__ import annotations
 
+import itertools
+import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from .execute import ArrayExecutor, FloatExecutor, Kernel, Slots, _add_rows
+from .execute import ArrayExecutor, FloatExecutor, FloatValues, Kernel, Slots, _add_rows
 from .matmul import grid_backward
+from .roll import Loop, Read
 from .tape import Tape
 
-# Above this many equations the interpreter runs instead: compiling the source would cost
-# more than it saves (CPython's compiler is superlinear in a function's length).
+# Above this many equations outside loops the interpreter runs instead: compiling the source
+# would cost more than it saves (CPython's compiler is superlinear in a function's length).
 MAX_EQUATIONS = 5_000
 
 _INFIX = {operator.add: "+", operator.sub: "-", operator.mul: "*"}
+# Ops whose result is not finite whenever an input is not: a value read by one of them is
+# checked through its result, so a replay checks only the values nothing else checks.
+_SPREADS = {operator.add, operator.sub, operator.mul, operator.neg, operator.pos}
 
 
 class GeneratedFloats:
-    """The float executor as generated code: `forward(x)` gives every slot's value (as the
-    interpreter's FloatExecutor does) and `backward(vals)` every slot's gradient — the same
-    operations in the same order, so the numbers are eager's exactly."""
+    """The float executor as generated code: straight-line statements, and each rolled region
+    (see `roll`) as a loop over its per-iteration constants, forward and backward — the same
+    operations in the same order as eager, so the numbers are eager's exactly. `forward(x)`
+    gives the values read after it (FloatValues); `backward(values)` the inputs' gradients."""
 
-    def __init__(self, tape: Tape) -> None:
+    def __init__(self, tape: Tape, loops: Sequence[Loop] = ()) -> None:
         self.tape = tape
-        self.source, namespace = _source(tape)
-        code = compile(self.source, f"<compiled tape of {len(tape.eqns)} equations>", "exec")
+        self.loops = list(loops)
+        self.source, namespace, self._exposed = _source(tape, self.loops)
+        code = compile(self.source, f"<compiled tape of {tape.n_eqns} equations>", "exec")
         exec(code, namespace)  # our own text only: see the module's docstring
-        self._forward: Callable[..., list[float]] = namespace["forward"]
-        self._backward: Callable[[list[float]], list[float]] = namespace["backward"]
+        self._forward: Callable[..., tuple[Any, ...]] = namespace["forward"]
+        self._backward: Callable[[tuple[Any, ...]], list[float]] = namespace["backward"]
         self._interpreter: FloatExecutor | None = None
 
-    def forward(self, x: list[float]) -> list[float]:
-        """Every slot's value; where an op is undefined the interpreter finds and marks it."""
+    def forward(self, x: list[float]) -> FloatValues:
+        """The values read after the replay; where an op is undefined, or a value is not
+        finite, the interpreter replays instead and marks it (nan)."""
+        tape = self.tape
         try:
-            vals = self._forward(*x, *self.tape.leaf_values())
+            state = self._forward(*x, [v.data for v in tape.captured])
         except (ArithmeticError, ValueError, TypeError):
+            state = None
+        if state is None or not state[0]:
             if self._interpreter is None:
-                self._interpreter = FloatExecutor(self.tape)
+                self._interpreter = FloatExecutor(tape)
             return self._interpreter.forward(x)
-        vals += self.tape.numbers
-        return vals
+        return FloatValues(tape, state, self._exposed)
 
-    def backward(self, vals: list[float]) -> list[float]:
-        """d(out)/d(slot) for every slot."""
-        return self._backward(vals)
+    def backward(self, values: FloatValues) -> list[float]:
+        """d(out)/d(argument) for every argument."""
+        if values.state is None:
+            assert self._interpreter is not None
+            return self._interpreter.backward(values)
+        return self._backward(values.state[1])
 
 
-def _source(tape: Tape) -> tuple[str, dict[str, Any]]:
-    """The module text defining forward(*leaves) and backward(vals), and its namespace."""
-    namespace: dict[str, Any] = {}
-    leaves = ", ".join(f"v{i}" for i in range(tape.n_leaves))
-    fwd = [f"def forward({leaves}):"]
-    for k, (op, inputs, out, _) in enumerate(tape.eqns):
-        args = [f"v{i}" for i in inputs]
-        infix = _INFIX.get(op.forward) if len(args) == 2 else None
-        if infix is not None:
-            fwd.append(f"    v{out} = {args[0]} {infix} {args[1]}")
-        elif op.forward is operator.neg:
-            fwd.append(f"    v{out} = -{args[0]}")
-        else:
-            namespace[f"F{k}"] = op.forward
-            fwd.append(f"    v{out} = F{k}({', '.join(args)})")
-    fwd.append(f"    return [{', '.join(f'v{i}' for i in range(tape.n_slots))}]")
-    back = ["def backward(vals):",
-            f"    {', '.join(f'v{i}' for i in range(tape.n_slots))}, = vals[:{tape.n_slots}]"]
-    started: set[int] = set()
-    back.append(f"    g{tape.out} = 1.0")
-    started.add(tape.out)
-    for k in reversed(range(len(tape.eqns))):
-        op, inputs, out, live = tape.eqns[k]
-        if not live or out not in started:
-            continue  # no gradient reaches it
-        for i, (p, rule) in enumerate(zip(inputs, op.partials)):
-            if rule is None or not tape.takes_gradient(p):
+def _source(tape: Tape, loops: list[Loop]) -> tuple[str, dict[str, Any], dict[int, int]]:
+    """The module text defining forward(*args, captured) → (finite, state, *exposed) and
+    backward(state) → the arguments' gradients; its namespace; where each slot read after
+    the replay sits in forward's result."""
+    ns: dict[str, Any] = {"isfinite": math.isfinite, "total": sum, "islice": itertools.islice,
+                          "reversed": reversed, "zip": zip}
+    c = tape.columns
+    base, n_in, n_cap = tape.n_leaves, tape.n_in, len(tape.captured)
+    first_constant = n_in + n_cap
+    constants = tape.constants
+    ops_ = c.ops
+    for code, op in enumerate(ops_):
+        ns[f"F{code}"] = op.forward
+        for i, rule in enumerate(op.partials):
+            if rule is not None and type(rule) is not float:
+                ns[f"R{code}_{i}"] = rule
+
+    def val(s: int) -> str:  # a slot read outside a loop (or fixed inside one)
+        if first_constant <= s < base:
+            return repr(constants[s - first_constant])
+        return f"v{s}"
+
+    # Which values a replay must check for being finite: those no spreading op reads.
+    checked = _checked(tape, loops)
+    fwd = [f"def forward({''.join(f'v{i}, ' for i in range(n_in))}CAP):"]
+    for s in range(n_in, first_constant):  # captured Values: read at each call
+        fwd.append(f"    v{s} = CAP[{s - n_in}]")
+    explicit: list[str] = []
+    finite_cols: list[str] = []
+    state_names: list[str] = []  # what backward reads from forward
+    k = 0
+    m = len(c.code)
+    table_count = [0]
+
+    def table(r: Read, count: int) -> str:
+        table_count[0] += 1
+        name = f"T{table_count[0]}"
+        if r.slot >= first_constant:
+            at = r.slot - first_constant
+            ns[name] = constants[at:at + r.stride * (count - 1) + 1:r.stride].tolist() \
+                if r.stride > 0 else [constants[at + r.stride * i] for i in range(count)]
+        else:  # captured Values: read at each call
+            fwd.append(f"    {name} = [CAP[t] for t in range({r.slot - n_in}, "
+                       f"{r.slot - n_in + r.stride * count}, {r.stride})]")
+            state_names.append(name)
+        return name
+
+    segments: list[tuple[str, Any]] = []
+    for n, lp in enumerate(loops):  # straight runs between the loops (in order, disjoint)
+        if k < lp.start:
+            segments.append(("line", (k, lp.start)))
+        segments.append(("loop", (n, lp)))
+        k = lp.stop
+    if k < m:
+        segments.append(("line", (k, m)))
+    loop_info: dict[int, dict[str, Any]] = {}
+    for kind, what in segments:
+        if kind == "line":
+            for k in range(*what):
+                out = base + k
+                code = c.code[k]
+                args = [val(p) for p in c.inputs(k)]
+                fwd.append(f"    v{out} = {_expr(ops_[code], code, args)}")
+                if out in checked:
+                    explicit.append(f"v{out}")
+            continue
+        n, lp = what
+        B, count = lp.body, lp.count
+        last = [lp.slot(base, j, count - 1) for j in range(B)]
+        live = [bool(c.live[lp.start + j]) and lp.slot(base, j, 0) not in tape.stops
+                for j in range(B)]
+        tables: dict[tuple[int, int], str] = {}
+        for j, row in enumerate(lp.reads):
+            for p, r in enumerate(row):
+                if r.kind == "table":
+                    tables[j, p] = table(r, count)
+        # A value of the previous iteration read after its own body equation has been
+        # written again in this one is copied at the start of the iteration.
+        carried = {r.j for row in lp.reads for r in row if r.kind == "body" and r.lag == 1}
+        copied = {r.j for j, row in enumerate(lp.reads) for r in row
+                  if r.kind == "body" and r.lag == 1 and r.j < j}
+        for j in sorted(carried):  # the entry: what iteration 0 reads
+            entry = next(r.slot for row in lp.reads for r in row
+                         if r.kind == "body" and r.lag == 1 and r.j == j)
+            fwd.append(f"    v{last[j]} = {val(entry)}")
+        # Values backward reads per iteration: stored as columns.
+        need: set[int] = set()
+        for j, row in enumerate(lp.reads):
+            if not live[j]:
                 continue
-            if type(rule) is float:
-                partial = repr(rule)
-            elif op.product:  # ∂(x·y)/∂x = y, ∂(x·y)/∂y = x, as the rule itself says
-                partial = f"v{inputs[1 - i]}"
+            op = ops_[c.code[lp.start + j]]
+            for p, (r, rule) in enumerate(zip(row, op.partials)):
+                if rule is None or type(rule) is float or not _takes(tape, r):
+                    continue
+                wanted = [row[1 - p]] if op.product else list(row)
+                need.update(w.j for w in wanted if w.kind == "body")
+                if not op.product:
+                    need.add(j)
+        unchecked = {j for j in range(B) if lp.slot(base, j, 0) in checked}
+        cols = need | unchecked
+        for j in sorted(cols):
+            fwd.append(f"    C{n}_{j} = []")
+            fwd.append(f"    c{n}_{j} = C{n}_{j}.append")
+        tnames = [tables[key] for key in sorted(tables)]
+        tvars = [f"t{n}_{j}_{p}" for (j, p) in sorted(tables)]
+        if tvars:
+            head = f"    for {', '.join(tvars)}{',' if len(tvars) == 1 else ''} in " + (
+                f"zip({', '.join(tnames)}):" if len(tnames) > 1 else f"{tnames[0]}:")
+        else:
+            head = f"    for _ in range({count}):"
+        fwd.append(head)
+        for j in sorted(copied):
+            fwd.append(f"        p{n}_{j} = v{last[j]}")
+
+        def fread(j: int, p: int, r: Read) -> str:
+            if r.kind == "fixed":
+                return val(r.slot)
+            if r.kind == "table":
+                return f"t{n}_{j}_{p}"
+            if r.lag == 1 and r.j in copied and r.j < j:
+                return f"p{n}_{r.j}"
+            return f"v{last[r.j]}"
+        for j, row in enumerate(lp.reads):
+            code = c.code[lp.start + j]
+            fwd.append(f"        v{last[j]} = "
+                       f"{_expr(ops_[code], code, [fread(j, p, r) for p, r in enumerate(row)])}")
+            if j in cols:
+                fwd.append(f"        c{n}_{j}(v{last[j]})")
+        finite_cols += [f"C{n}_{j}" for j in sorted(unchecked)]
+        explicit += [f"v{s}" for s in last]
+        state_names += [f"C{n}_{j}" for j in sorted(need)]
+        loop_info[n] = dict(last=last, live=live, tables=tables, need=need)
+    # The check, and what backward reads.
+    checks = [f"isfinite(total(({', '.join(explicit[i:i + 200])},)))"
+              for i in range(0, len(explicit), 200)]
+    checks += [f"isfinite(total({col}))" for col in finite_cols]
+    back, reads = _backward(tape, segments, loop_info, val, ns)
+    state_names += sorted(reads - set(state_names), key=_natural)
+    exposed_slots = sorted({tape.out, *tape.aux, *(g.left for g in tape.guards),
+                            *(g.right for g in tape.guards if g.right < tape.n_slots)})
+    exposed = {s: 2 + i for i, s in enumerate(exposed_slots)}
+    fwd.append(f"    return ({' and '.join(checks) or 'True'}, "
+               f"({''.join(n + ', ' for n in state_names)}), "
+               f"{''.join(val(s) + ', ' for s in exposed_slots)})")
+    back.insert(1, f"    {''.join(n + ', ' for n in state_names)}= S" if state_names
+                else "    pass")
+    return "\n".join(fwd + back) + "\n", ns, exposed
+
+
+def _backward(tape: Tape, segments: list[tuple[str, Any]], info: dict[int, dict[str, Any]],
+              val: Callable[[int], str], ns: dict[str, Any]) -> tuple[list[str], set[str]]:
+    """backward(S): the chain rule over the segments, newest first — a loop's iterations in
+    reverse (the last to the second), then its first written out, so that what it adds to
+    the slots read before the loop is added as eager adds it. Every gradient starts at 0.0
+    and takes its contributions in eager's order. Returns the lines and the forward names
+    it reads."""
+    c = tape.columns
+    base, ops_ = tape.n_leaves, c.ops
+    lines = ["def backward(S):"]
+    reads: set[str] = set()
+    started: set[int] = set()
+
+    def use(name: str) -> str:  # a name of forward's (not a number written out)
+        if name[:1] in ("v", "C", "T") and name[1:2].isdigit():
+            reads.add(name)
+        return name
+
+    def add(slot: int, term: str, ind: str) -> None:
+        lines.append(f"{ind}g{slot} = {f'g{slot}' if slot in started else '0.0'} + {term}")
+        started.add(slot)
+
+    lines.append(f"    g{tape.out} = 1.0")
+    started.add(tape.out)
+    for kind, what in reversed(segments):
+        if kind == "line":
+            for k in reversed(range(*what)):
+                out = base + k
+                if not c.live[k] or out not in started:
+                    continue  # no gradient reaches it
+                code = c.code[k]
+                op = ops_[code]
+                ins = c.inputs(k)
+                for i, (p, rule) in enumerate(zip(ins, op.partials)):
+                    if rule is None or not tape.takes_gradient(p):
+                        continue
+                    if type(rule) is float:
+                        partial = repr(rule)
+                    elif op.product:  # ∂(x·y)/∂x = y, ∂(x·y)/∂y = x, as the rule itself says
+                        partial = use(val(ins[1 - i]))
+                    else:
+                        args = ", ".join(use(val(q)) for q in ins)
+                        partial = f"R{code}_{i}({use(f'v{out}')}, {args})"
+                    add(p, _term(partial, f"g{out}"), "    ")
+            continue
+        n, lp = what
+        inf = info[n]
+        last, live = inf["last"], inf["live"]
+        B, count = lp.body, lp.count
+        for j in range(B):
+            if live[j]:
+                lines.append(f"    a{n}_{j} = {f'g{last[j]}' if last[j] in started else '0.0'}")
+        for j, row in enumerate(lp.reads):  # slots read every iteration gather from all
+            if live[j]:
+                for r in row:
+                    if r.kind == "fixed" and tape.takes_gradient(r.slot) and \
+                            r.slot not in started:
+                        lines.append(f"    g{r.slot} = 0.0")
+                        started.add(r.slot)
+        streams: dict[tuple[str, int, int], str] = {}
+
+        def stream(what: str, ident: int, shift: int) -> str:
+            key = (what, ident, shift)
+            if key not in streams:
+                streams[key] = f"b{n}_{len(streams)}"
+            return streams[key]
+
+        def body(mode: str, ind: str) -> list[str]:
+            out_lines: list[str] = []
+            fresh: set[int] = set()  # lag-1 sums begun in this iteration
+
+            def value(j: int, p: int, r: Read) -> str:
+                if r.kind == "fixed":
+                    return use(val(r.slot))
+                if r.kind == "table":
+                    name = inf["tables"][j, p]
+                    if mode == "peel":
+                        if name not in ns:
+                            use(name)
+                        return f"{name}[0]"
+                    return stream("T", j * 64 + p, 0)
+                if r.lag == 0:
+                    if mode == "peel":
+                        return f"{use(f'C{n}_{r.j}')}[0]"
+                    return stream("C", r.j, 0)
+                if mode == "peel":
+                    return use(val(r.slot))
+                return stream("C", r.j, 1)
+
+            for j in reversed(range(B)):
+                if not live[j]:
+                    continue
+                code = c.code[lp.start + j]
+                op = ops_[code]
+                row = lp.reads[j]
+                for p, (r, rule) in enumerate(zip(row, op.partials)):
+                    if rule is None or not _takes(tape, r) or \
+                            (r.kind == "body" and not live[r.j]):
+                        continue
+                    if type(rule) is float:
+                        partial = repr(rule)
+                    elif op.product:
+                        partial = value(j, 1 - p, row[1 - p])
+                    else:
+                        own = f"{use(f'C{n}_{j}')}[0]" if mode == "peel" else stream("C", j, 0)
+                        args = ", ".join(value(j, q, rq) for q, rq in enumerate(row))
+                        partial = f"R{code}_{p}({own}, {args})"
+                    term = _term(partial, f"a{n}_{j}")
+                    if r.kind == "fixed":
+                        out_lines.append(f"{ind}g{r.slot} = g{r.slot} + {term}")
+                    elif r.lag == 0:
+                        out_lines.append(f"{ind}a{n}_{r.j} = a{n}_{r.j} + {term}")
+                    elif mode == "peel":
+                        before = len(lines)
+                        add(r.slot, term, ind)
+                        out_lines.append(lines.pop(before))
+                    else:
+                        begun = r.j in fresh
+                        fresh.add(r.j)
+                        out_lines.append(f"{ind}n{n}_{r.j} = "
+                                         f"{f'n{n}_{r.j}' if begun else '0.0'} + {term}")
+            if mode == "loop":
+                for j in range(B):
+                    if live[j]:
+                        out_lines.append(f"{ind}a{n}_{j} = {f'n{n}_{j}' if j in fresh else '0.0'}")
+            return out_lines
+
+        inner = body("loop", "        ")
+        sources = []
+        for (what, ident, shift), name in streams.items():
+            if what == "T":
+                tname = inf["tables"][ident // 64, ident % 64]
+                if tname not in ns:
+                    use(tname)
+                src = tname
             else:
-                namespace[f"R{k}_{i}"] = rule
-                partial = f"R{k}_{i}(v{out}, {', '.join(f'v{j}' for j in inputs)})"
-            # eager starts every grad at 0.0 and adds: 0.0 + t keeps t's sign rules exactly
-            lhs = f"g{p} = {'g' + str(p) if p in started else '0.0'} + "
-            back.append(f"    {lhs}{partial} * g{out}")
-            started.add(p)
-    grads = ", ".join(f"g{i}" if i in started else "0.0" for i in range(tape.n_slots))
-    back.append(f"    return [{grads}]")
-    return "\n".join(fwd + back) + "\n", namespace
+                src = use(f"C{n}_{ident}")
+            sources.append(f"islice(reversed({src}), {shift}, {count - 1 + shift})")
+        names = list(streams.values())
+        if not names:
+            lines.append(f"    for _ in range({count - 1}):")
+        elif len(names) == 1:
+            lines.append(f"    for {names[0]} in {sources[0]}:")
+        else:
+            lines.append(f"    for {', '.join(names)} in zip({', '.join(sources)}):")
+        lines += inner or ["        pass"]
+        lines += body("peel", "    ")
+    grads = ", ".join(f"g{i}" if i in started else "0.0" for i in range(tape.n_in))
+    lines.append(f"    return [{grads}]")
+    return lines, reads
+
+
+def _natural(name: str) -> tuple[str, int]:
+    head = name.rstrip("0123456789")
+    return head, int(name[len(head):] or 0)
+
+
+def _takes(tape: Tape, r: Read) -> bool:
+    """Whether the input a Read names takes a gradient (tables never do)."""
+    return r.kind == "body" or (r.kind == "fixed" and tape.takes_gradient(r.slot))
+
+
+def _expr(op: Any, code: int, args: list[str]) -> str:
+    """op applied to the arguments' names, as Python."""
+    infix = _INFIX.get(op.forward) if len(args) == 2 else None
+    if infix is not None:
+        return f"{args[0]} {infix} {args[1]}"
+    if op.forward is operator.neg and len(args) == 1:
+        return f"-{args[0]}"
+    return f"F{code}({', '.join(args)})"
+
+
+def _term(partial: str, g: str) -> str:
+    """partial · g, the 1s left out (exact: 1.0·g is g, −1.0·g is −g)."""
+    if partial == "1.0":
+        return g
+    if partial == "-1.0":
+        return f"-{g}"
+    return f"{partial} * {g}"
+
+
+def _checked(tape: Tape, loops: list[Loop]) -> set[int]:
+    """The equations' slots a replay checks for being finite: those no op reads that spreads
+    a value that is not finite into its result (+, −, ·), itself checked or so read."""
+    c = tape.columns
+    base, m = tape.n_leaves, len(c.code)
+    spreads = [op.forward in _SPREADS for op in c.ops]
+    covered = bytearray(tape.n_slots)
+    loop_at = {lp.stop - 1: lp for lp in loops}  # a loop is met at its last equation
+    out: set[int] = set()
+    k = m - 1
+    while k >= 0:
+        lp = loop_at.get(k)
+        if lp is None:
+            if not covered[base + k]:
+                out.add(base + k)
+            if spreads[c.code[k]]:
+                for p in c.inputs(k):
+                    covered[p] = 1
+            k -= 1
+            continue
+        # A body equation read by a spreading one of the body (this iteration or the next)
+        # is checked through it, and so on up to the last iteration, which is checked whole.
+        B = lp.body
+        body_cov = [False] * B
+        for j, row in enumerate(lp.reads):
+            if spreads[c.code[lp.start + j]]:
+                for r in row:
+                    if r.kind == "body":
+                        body_cov[r.j] = True
+        for j in range(B):
+            if not body_cov[j]:
+                out.add(lp.slot(base, j, 0))
+        for j, row in enumerate(lp.reads):
+            if spreads[c.code[lp.start + j]]:
+                for r in row:
+                    if r.kind == "fixed":
+                        covered[r.slot] = 1
+                    elif r.kind == "body" and r.lag == 1:
+                        covered[r.slot] = 1
+        k = lp.start - 1
+    return out
 
 
 # --- whole arrays: the numpy executor's schedule as generated source ---------------------------

@@ -22,68 +22,95 @@ _NAN = math.nan
 
 # --- floats: one Python loop, the records' scalar rules -----------------------------------------
 
+class FloatValues:
+    """What a forward replay over floats leaves for the caller: the value of each slot read
+    after it (`values[slot]`: the output, aux outputs, guards' operands and numbers), whether
+    every value was finite, and the state backward reads."""
+
+    __slots__ = ("tape", "state", "at", "finite", "vals")
+
+    def __init__(self, tape: Tape, result: Any, at: dict[int, int] | None,
+                 vals: list[float] | None = None) -> None:
+        self.tape = tape
+        self.at = at
+        self.vals = vals
+        if vals is not None:  # the interpreter's: every slot
+            self.state = None
+            self.finite = all(map(math.isfinite, vals))
+        else:
+            self.state = result
+            self.finite = bool(result[0])
+
+    def __getitem__(self, s: int) -> float:
+        if self.vals is not None:
+            return self.vals[s]
+        n = self.tape.n_slots
+        if s >= n:
+            return self.tape.numbers[s - n]
+        return self.state[self.at[s]]  # type: ignore[index]
+
+
 class FloatExecutor:
     """A tape replayed by one Python loop over floats with the records' scalar rules: the eager
-    engine's arithmetic exactly, without a node object or a numpy call per node."""
+    engine's arithmetic exactly, without a node object or a numpy call per node. It reads the
+    tape's columns as they are (nothing per equation is built), and is what runs where an op
+    is undefined (nan marks the value) or a tape is too long and irregular to generate."""
 
     def __init__(self, tape: Tape) -> None:
         self.tape = tape
-        self.steps = [(e.op.forward, e.inputs) for e in tape.eqns]
-        # Backward, newest first: (slot, inputs, rules), a rule None where no gradient flows
-        # (a constant's or captured Value's rule is never evaluated, as in eager backward).
-        self.back: list[tuple[int, tuple[int, ...], tuple[Any, ...]]] = []
-        n_in, n_leaves = tape.n_in, tape.n_leaves
-        for op, inputs, out, live in reversed(tape.eqns):
-            if not live:
-                continue
-            rules_ = tuple(None if n_in <= p < n_leaves else rule
-                           for p, rule in zip(inputs, op.partials))
-            if rules_.count(None) < len(rules_):
-                self.back.append((out, inputs, rules_))
+        c = tape.columns
+        # Per record: its forward, and per input its rule (None: no gradient flows).
+        self.forwards = [op.forward for op in c.ops]
+        self.rules = [op.partials for op in c.ops]
 
-    def forward(self, x: list[float]) -> list[float]:
+    def forward(self, x: list[float]) -> FloatValues:
         """Every slot's value; nan where an op is undefined (found and named by the caller)."""
-        vals = [*x, *self.tape.leaf_values()]
+        tape = self.tape
+        vals = [*x, *tape.leaf_values()]
         try:
-            _run(vals, self.steps)
-        except (ArithmeticError, ValueError):  # find the others too: a guard may explain it
-            del vals[self.tape.n_leaves:]
-            _run(vals, [(functools.partial(rules.or_nan, fwd), ins) for fwd, ins in self.steps])
-        vals += self.tape.numbers
-        return vals
+            self._run(vals, self.forwards)
+        except (ArithmeticError, ValueError, TypeError):  # find the others: a guard may explain
+            del vals[tape.n_leaves:]
+            self._run(vals, [functools.partial(rules.or_nan, f) for f in self.forwards])
+        vals += tape.numbers
+        return FloatValues(tape, None, None, vals)
 
-    def backward(self, vals: list[float]) -> list[float]:
-        """d(out)/d(slot) for every slot: the chain rule, one equation at a time, newest first."""
-        grads = [0.0] * len(vals)
-        grads[self.tape.out] = 1.0
-        for node, parents, partials in self.back:
+    def _run(self, vals: list[float], forwards: list[Callable[..., float]]) -> None:
+        c = self.tape.columns
+        push = vals.append
+        more = c.more
+        for k, (code, a, b) in enumerate(zip(c.code, c.in0, c.in1)):
+            if b < 0:
+                push(forwards[code](vals[a]))
+            elif more and k in more:
+                push(forwards[code](*[vals[j] for j in more[k]]))
+            else:
+                push(forwards[code](vals[a], vals[b]))
+
+    def backward(self, values: FloatValues) -> list[float]:
+        """d(out)/d(argument) for every argument: the chain rule, one equation at a time,
+        newest first (a constant's or captured Value's rule is never evaluated, as in eager)."""
+        tape = self.tape
+        vals = values.vals
+        assert vals is not None
+        c = tape.columns
+        n_in, n_leaves = tape.n_in, tape.n_leaves
+        grads = [0.0] * tape.n_slots
+        grads[tape.out] = 1.0
+        live, rules_, inputs = c.live, self.rules, c.inputs
+        for k in range(len(c.code) - 1, -1, -1):
+            if not live[k]:
+                continue
+            node = n_leaves + k
             g = grads[node]
             out = vals[node]
-            if len(parents) == 2:
-                a, b = parents
-                ra, rb = partials
-                xa, xb = vals[a], vals[b]
-                if ra is not None:
-                    grads[a] += (ra if type(ra) is float else ra(out, xa, xb)) * g
-                if rb is not None:
-                    grads[b] += (rb if type(rb) is float else rb(out, xa, xb)) * g
-            else:
-                args = [vals[p] for p in parents]
-                for p, rule in zip(parents, partials):
-                    if rule is not None:
-                        grads[p] += (rule if type(rule) is float else rule(out, *args)) * g
-        return grads
-
-
-def _run(vals: list[float], steps: list[tuple[Callable[..., float], tuple[int, ...]]]) -> None:
-    push = vals.append
-    for fwd, ins in steps:
-        if len(ins) == 2:
-            push(fwd(vals[ins[0]], vals[ins[1]]))
-        elif len(ins) == 1:
-            push(fwd(vals[ins[0]]))
-        else:
-            push(fwd(*[vals[j] for j in ins]))
+            parents = inputs(k)
+            args = [vals[p] for p in parents]
+            for p, rule in zip(parents, rules_[c.code[k]]):
+                if rule is None or n_in <= p < n_leaves:
+                    continue
+                grads[p] += (rule if type(rule) is float else rule(out, *args)) * g
+        return grads[:n_in]
 
 
 # --- numpy: groups of same-recipe equations at one level ----------------------------------------

@@ -54,13 +54,17 @@ class Levels:
         """How many levels the numpy executor runs one after the other."""
         return max(self.level, default=1) or 1
 
-    def groups(self, live: Sequence[bool]) -> dict[GroupKey, list[int]]:
+    def groups(self, live: Sequence[Any]) -> dict[GroupKey, list[int]]:
         """The equations (indices) of each group, by level; first seen first within a level."""
-        out: dict[GroupKey, list[int]] = {}
-        for k, (d, recipe) in enumerate(zip(self.level, self.recipe)):
-            if d:
-                out.setdefault(GroupKey(d, live[k], recipe), []).append(k)
-        return dict(sorted(out.items(), key=lambda item: item[0].depth))
+        out: dict[tuple[int, bool, Any], list[int]] = {}
+        for k, key in enumerate(zip(self.level, map(bool, live), self.recipe)):
+            if key[0]:
+                group = out.get(key)
+                if group is None:
+                    out[key] = [k]
+                else:
+                    group.append(k)
+        return {GroupKey(*key): ks for key, ks in sorted(out.items(), key=lambda i: i[0][0])}
 
 
 @dataclass
@@ -97,93 +101,140 @@ class Schedule:
 def uses(tape: Tape) -> list[int]:
     """How many times each slot is read: by equations, and twice more when read after the
     replay (the output, aux outputs and guards' operands), so that no such node is absorbed."""
-    count = [0] * tape.n_slots
-    for e in tape.eqns:
-        for p in e.inputs:
-            count[p] += 1
+    c = tape.columns
+    reads = [_ints(c.in0), _ints(c.in1)]
+    reads += [np.array([p for ins in c.more.values() for p in ins[2:]], dtype=np.int64)]
+    flat = np.concatenate(reads)
+    count = np.bincount(flat[flat >= 0], minlength=tape.n_slots)[:tape.n_slots]
     for s in (tape.out, *tape.aux, *(g.left for g in tape.guards),
               *(g.right for g in tape.guards)):
         if s < tape.n_slots:
             count[s] += 2
-    return count
+    return count.tolist()  # type: ignore[no-any-return]
+
+
+def _ints(col: Any) -> np.ndarray:
+    return np.frombuffer(col, dtype=np.int32).astype(np.int64) if len(col) else \
+        np.zeros(0, dtype=np.int64)
 
 
 def fuse_sums(tape: Tape) -> Sums:
     """A left-deep chain of + and − whose inner nodes have no other use (what `sum()` builds)
     becomes one sum of terms; a term made by an op used only by that sum is made inside it."""
-    base, eqns, count = tape.n_leaves, tape.eqns, uses(tape)
-    terms: list[list[Term] | None] = [None] * len(eqns)
+    c = tape.columns
+    base, count = tape.n_leaves, uses(tape)
+    code, in0, in1, live, ops_ = c.code, c.in0, c.in1, c.live, c.ops
+    m = len(code)
+    stops = tape.stops
+    terms: list[list[Term] | None] = [None] * m
     absorbed: set[int] = set()
 
     def only_use(s: int, k: int) -> bool:  # slot s is an equation's, read by equation k alone
-        return s >= base and count[s] == 1 and eqns[s - base].live == eqns[k].live \
-            and s not in tape.stops
+        return s >= base and count[s] == 1 and live[s - base] == live[k] and s not in stops
 
-    for k, e in enumerate(eqns):
-        if (e.op is ADD or e.op is SUB) and e.out not in tape.stops:
-            first, second = e.inputs
+    sign = {i: (1.0 if op is ADD else -1.0) for i, op in enumerate(ops_) if op is ADD or op is SUB}
+    if sign:
+        adds = np.flatnonzero(np.isin(_ints(code), list(sign))).tolist()
+        for k in adds:
+            if base + k in stops:
+                continue
+            first, second = in0[k], in1[k]
             own = terms[first - base] if only_use(first, k) else None
             if own is not None:
                 terms[first - base] = None
                 absorbed.add(first - base)
             else:
                 own = [Term(first, 1.0)]
-            terms[k] = [*own, Term(second, 1.0 if e.op is ADD else -1.0)]
+            own.append(Term(second, sign[code[k]]))
+            terms[k] = own
     made: dict[int, tuple[Op | None, ...]] = {}
     for k, own in enumerate(terms):
-        if own is not None:
-            made[k] = tuple(eqns[t.slot - base].op if only_use(t.slot, k)
-                            and terms[t.slot - base] is None and t.slot - base not in absorbed
-                            else None for t in own)
-            absorbed.update(t.slot - base for t, m in zip(own, made[k]) if m is not None)
+        if own is None:
+            continue
+        pattern = []
+        for t in own:
+            j = t.slot - base  # a term made by an equation read by this sum alone
+            if j >= 0 and count[t.slot] == 1 and live[j] == live[k] and t.slot not in stops \
+                    and terms[j] is None and j not in absorbed:
+                pattern.append(ops_[code[j]])
+                absorbed.add(j)
+            else:
+                pattern.append(None)
+        made[k] = tuple(pattern)
     return Sums(terms, made, absorbed)
 
 
 def group_by_level(tape: Tape, sums: Sums) -> Levels:
     """Each equation not absorbed goes one level above the deepest slot it reads (through the
     terms made inside a sum)."""
-    base, eqns, terms, made = tape.n_leaves, tape.eqns, sums.terms, sums.made
+    c = tape.columns
+    base, terms, made = tape.n_leaves, sums.terms, sums.made
+    code, in0, in1, more, ops_ = c.code, c.in0, c.in1, c.more, c.ops
+    m = len(code)
     depth = [0] * tape.n_slots
-    recipes: list[Any] = [None] * len(eqns)
-    for k, e in enumerate(eqns):
-        if k in sums.absorbed:
+    recipes: list[Any] = [None] * m
+    absorbed = sums.absorbed
+    for k in range(m):
+        if k in absorbed:
             continue
         own = terms[k]
         if own is not None:
             pattern = made[k]
-            ins: Sequence[int] = [r for t, m in zip(own, pattern)
-                   for r in (eqns[t.slot - base].inputs if m is not None else (t.slot,))]
+            d = 0
+            for t, mk in zip(own, pattern):
+                if mk is None:
+                    d = max(d, depth[t.slot])
+                else:
+                    d = max(d, max(depth[p] for p in c.inputs(t.slot - base)))
             recipes[k] = pattern
         else:
-            ins, recipes[k] = e.inputs, e.op
-        depth[base + k] = 1 + max([depth[p] for p in ins], default=0)
+            recipes[k] = ops_[code[k]]
+            if more and k in more:
+                d = max(depth[p] for p in more[k])
+            else:
+                b = in1[k]
+                d = depth[in0[k]] if b < 0 else max(depth[in0[k]], depth[b])
+        depth[base + k] = 1 + d
     return Levels(depth[base:], recipes)
 
 
 def plan_blocks(tape: Tape, sums: Sums, levels: Levels) -> Schedule:
     """Each group's blocks: a plain group is one op over one table per input; a sum's terms at
     the same place made by the same op are one block (all of a layer's products together)."""
-    base, eqns = tape.n_leaves, tape.eqns
+    c = tape.columns
+    base = tape.n_leaves
+    in0, in1 = _ints(c.in0), _ints(c.in1)
+    cols = [in0, in1]
     groups = []
-    for key, ks in levels.groups([e.live for e in eqns]).items():
+    for key, ks in levels.groups(c.live).items():
         if ks[0] in sums.made:
             pattern = sums.made[ks[0]]
             blocks = []
+            term_slots = np.array([[t.slot for t in sums.terms[k]] for k in ks],  # type: ignore[union-attr]
+                                  dtype=np.int64).T
+            term_signs = np.array([[t.sign for t in sums.terms[k]] for k in ks]).T  # type: ignore[union-attr]
             for op in dict.fromkeys(pattern):
-                where = [i for i, m in enumerate(pattern) if m is op]
+                where = [i for i, mk in enumerate(pattern) if mk is op]
                 rows = slice(where[0], where[-1] + 1) \
                     if where == list(range(where[0], where[-1] + 1)) else np.array(where)
-                at = [[sums.terms[k][i].slot for k in ks] for i in where]  # type: ignore[index]
-                reads = [np.array(at)] if op is None else [
-                    np.array([[eqns[s - base].inputs[j] for s in row] for row in at])
-                    for j in range(op.arity)]
-                signs = np.array([[sums.terms[k][i].sign for k in ks]  # type: ignore[index]
-                                  for i in where])
+                at = term_slots[where]
+                if op is None:
+                    reads = [at]
+                elif op.arity <= 2 and not c.more:
+                    reads = [cols[j][at - base] for j in range(op.arity)]
+                else:
+                    reads = [np.array([[c.inputs(int(s) - base)[j] for s in row] for row in at])
+                             for j in range(op.arity)]
+                signs = term_signs[where]
                 blocks.append(Block(op, rows, reads, None if (signs == 1.0).all() else signs))
             groups.append(Group(list(ks), key.live, len(pattern), blocks))
         else:
-            op = eqns[ks[0]].op
-            reads = [np.array([eqns[k].inputs[i] for k in ks]) for i in range(op.arity)]
+            op = c.ops[c.code[ks[0]]]
+            idx = np.array(ks, dtype=np.int64)
+            if op.arity <= 2 and not c.more:
+                reads = [cols[j][idx] for j in range(op.arity)]
+            else:
+                reads = [np.array([c.inputs(k)[j] for k in ks]) for j in range(op.arity)]
             groups.append(Group(list(ks), key.live, None, [Block(op, slice(None), reads)]))
     return Schedule(groups)
 

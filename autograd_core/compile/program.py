@@ -20,13 +20,14 @@ import numpy as np
 
 from ..engine import Value, apply, as_real, grads_of
 from ..modes import collector_paused, enable_grad, grad_level, tracing
-from ..ops import POS
+from ..ops import ADD, POS, SUB
 from ..pytree import TreeDef, leaf_paths, tree_flatten, tree_leaves, tree_unflatten
 from . import compose
 from .codegen import MAX_EQUATIONS, MAX_KERNELS, GeneratedArrays, GeneratedFloats
 from .execute import ArrayExecutor, FloatExecutor
 from .matmul import products_to_matmul
 from .passes import Levels, Schedule, Sums, fuse_sums, group_by_level, narrow, plan_blocks
+from .roll import Loop, deepens, find_loops
 from .tape import Guard, Tape
 from .trace import Uncompilable, flatten, trace
 from .xla import XlaExecutor, load
@@ -40,6 +41,11 @@ BACKENDS = ("numpy", "jax")
 MAX_TRACES = 8
 
 
+# Tapes shorter than this group by level before looking for loops (which only the float
+# executor of a narrow tape needs); longer ones look for loops first.
+_LEVELS_FIRST = 100_000
+
+
 class GuardError(RuntimeError):
     """A comparison made while tracing comes out the other way at these arguments."""
 
@@ -51,9 +57,10 @@ class Traced:
 
     tape: Tape
     rebuild: Callable[[list[Any]], Any]
-    sums: Sums
-    levels: Levels
+    _sums: Sums | None
+    _levels: Levels | None
     narrow: bool
+    loops: list[Loop] = field(default_factory=list)
     _schedule: Schedule | None = field(default=None, repr=False)
     _floats: FloatExecutor | GeneratedFloats | None = field(default=None, repr=False)
     _plan: ArrayExecutor | None = field(default=None, repr=False)
@@ -63,10 +70,25 @@ class Traced:
 
     @classmethod
     def of(cls, tape: Tape, rebuild: Callable[[list[Any]], Any]) -> Traced:
-        """The passes that choose the executor: fuse sums, group by level."""
+        """The passes that choose the executor: fuse sums and group by level decide narrow or
+        wide, and a narrow tape's loops are rolled. A long tape that is mostly one loop
+        carrying its value is narrow at once (levels cost a Python step per equation)."""
+        loops = find_loops(tape) if tape.n_eqns >= _LEVELS_FIRST else None
+        if loops is not None:
+            # A loop whose value is carried through an op other than + and − (which
+            # fuse_sums would make one sum) has a level per iteration.
+            c = tape.columns
+            carried = sum(lp.count for lp in loops if deepens(
+                lp, [c.ops[c.code[k]] in (ADD, SUB) for k in range(lp.start, lp.start + lp.body)]))
+            if carried * 32 > tape.n_eqns:  # at least that many levels: narrow
+                return cls(tape, rebuild, None, None, True, loops)
         sums = fuse_sums(tape)
         levels = group_by_level(tape, sums)
-        return cls(tape, rebuild, sums, levels, narrow(tape, levels))
+        wide = not narrow(tape, levels)
+        if wide:
+            return cls(tape, rebuild, sums, levels, False, loops or [])
+        # narrow: the float executor runs it; the passes' results are made again if asked
+        return cls(tape, rebuild, None, None, True, find_loops(tape) if loops is None else loops)
 
     def widened(self) -> Traced:
         """This trace with the Values f read from outside (closure, an enclosing grad) as
@@ -77,6 +99,20 @@ class Traced:
             wide = dataclasses.replace(tape, n_in=tape.n_in + len(tape.captured), captured=[])
             self._wide = Traced.of(wide, self.rebuild)
         return self._wide
+
+    @property
+    def sums(self) -> Sums:
+        """fuse_sums's result (on first use for a narrow tape)."""
+        if self._sums is None:
+            self._sums = fuse_sums(self.tape)
+        return self._sums
+
+    @property
+    def levels(self) -> Levels:
+        """group_by_level's result (on first use for a narrow tape)."""
+        if self._levels is None:
+            self._levels = group_by_level(self.tape, self.sums)
+        return self._levels
 
     @property
     def schedule(self) -> Schedule:
@@ -90,7 +126,8 @@ class Traced:
         """One point over floats: generated straight-line code, or for a tape too long to be
         worth compiling to source, the interpreter's flat loop (built on first use)."""
         if self._floats is None:
-            self._floats = GeneratedFloats(self.tape) if len(self.tape.eqns) <= MAX_EQUATIONS \
+            straight = self.tape.n_eqns - sum(lp.stop - lp.start for lp in self.loops)
+            self._floats = GeneratedFloats(self.tape, self.loops) if straight <= MAX_EQUATIONS \
                 else FloatExecutor(self.tape)
         return self._floats
 
@@ -211,7 +248,8 @@ class Variant:
         """The latest trace's forward and backward passes, one line per step."""
         if not self.traces:
             raise ValueError(f"{self.name} has not been traced yet: call it once first")
-        return self.traces[-1].tape.listing()
+        traced = self.traces[-1]
+        return traced.tape.listing(traced.loops)
 
     # --- replay ---
     def __call__(self, *args: Any) -> tuple[Any, Any]:
@@ -330,8 +368,8 @@ class Variant:
             fits = trace_at(xs)
             tape, wide = fits.tape, fits.widened().floats
             vals = wide.forward(list(xs))
-            grads = wide.backward(vals) if all(map(math.isfinite, vals)) else [math.nan]
-            if not all(map(math.isfinite, vals)) or not all(map(math.isfinite, grads)):
+            grads = wide.backward(vals) if vals.finite else [math.nan]
+            if not vals.finite or not all(map(math.isfinite, grads)):
                 raise ArithmeticError("not finite")
             return vals[tape.out], [vals[s] for s in tape.aux], grads[:n + len(captured)]
 
@@ -467,7 +505,7 @@ class Variant:
                 if tape.guards and not tape.check_guards(vals.__getitem__):
                     flipped = self._flipped(tape, vals.__getitem__, x)
                     continue
-                if not all(map(math.isfinite, vals)):
+                if not vals.finite:
                     self._raise_eager(x, None)
                 try:
                     grads = traced.floats.backward(vals)
@@ -602,7 +640,7 @@ class Variant:
             if tape.guards and not tape.check_guards(vals.__getitem__):
                 flip = self._flipped(tape, vals.__getitem__, x[:, j])
                 continue
-            if not all(map(math.isfinite, vals)):
+            if not vals.finite:
                 self._raise_eager(x[:, j], index[j])
             try:
                 g = ex.backward(vals)
@@ -789,7 +827,7 @@ class Program:
             raise ValueError(f"{self.name} has not been traced yet: call it once first")
         traced = self._last.traces[-1]
         if not generated:
-            return traced.tape.listing()
+            return traced.tape.listing(traced.loops)
         executor = traced.floats if traced.narrow else traced.arrays
         if not isinstance(executor, (GeneratedFloats, GeneratedArrays)):
             raise ValueError(f"{self.name}'s trace is too large to be worth generating source "
