@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +107,11 @@ def measure(cfg: Config, engines: list[str]) -> dict[str, dict[str, Any]]:
         skipped = next((run for run in res.values() if "skipped" in run), None)
         if skipped is not None:  # not installed: say so in every table
             res.update({name: skipped for name in (*(t[0] for t in timed), "memory", "peak")})
+            continue
+        if engine in COMPILERS and not cfg.chain_sizes:  # the moons rows alone: its compile
+            res["compile"] = worker(engine, "compile", cfg.moons_points, "--sizes", "",
+                                    timeout=cfg.timeout)
+        if not cfg.chain_sizes:
             continue
         res["memory"] = worker(engine, "memory", cfg.memory_nodes, "--points",
                                str(cfg.moons_points), timeout=cfg.timeout)
@@ -374,8 +379,8 @@ def report(results: dict[str, dict[str, Any]], cfg: Config, problems: list[str],
              "## Agreement", "", *check, "", "## Results", "",
              *moons_table(results, cfg.moons_points), "",
              *(base_table(results) + [""] if any(b in results for b in BASES.values()) else []),
-             *chain_table(results, cfg.chain_sizes), "",
-             *memory_table(results, cfg), "",
+             *(chain_table(results, cfg.chain_sizes) + [""] + memory_table(results, cfg) + [""]
+               if cfg.chain_sizes else []),
              *(compile_table(results, cfg) + [""] if any(e in results for e in COMPILERS)
                else []),
              ("`ours` runs each moons step and each chain inside `autograd_core.collector_paused()`"
@@ -445,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default=",".join(ENGINES),
                         help=f"comma-separated, from {', '.join(ENGINES)}")
     parser.add_argument("--out", help="write the report here (default: RESULTS.md unless --quick)")
+    parser.add_argument("--moons", action="store_true",
+                        help="the moons step alone (and its compile time): no chains, no memory")
     parser.add_argument("--base", metavar="COMMIT",
                         help="also run `ours` and `ours-plain` as they were at this commit")
     args = parser.parse_args(argv)
@@ -455,6 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.base:
         engines = [e for e in engines if e not in BASES.values()]
     cfg = QUICK if args.quick else FULL
+    if args.moons:
+        cfg = replace(cfg, chain_sizes=())
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tree:
         if args.base:
@@ -463,6 +472,8 @@ def main(argv: list[str] | None = None) -> int:
         results = measure(cfg, engines)
     problems = disagreements(results)
     command = "make bench-quick" if args.quick else "make bench"
+    if args.moons:
+        command = f"python -m benchmarks.run --moons --engines {args.engines}"
     text = report(results, cfg, problems, time.perf_counter() - start, command)
     out = args.out or (None if args.quick else str(HERE / "RESULTS.md"))
     if out:

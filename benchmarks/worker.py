@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
         elif args.task == "moons":
             result.update(moons_step(engine, args.size, args.repeat, args.budget))
         elif args.task == "compile":  # engines that compile: what compiling costs
-            sizes = tuple(int(n) for n in args.sizes.split(","))
+            sizes = tuple(int(n) for n in args.sizes.split(",") if n)
             result.update(engine.compile_costs(args.size, sizes))  # type: ignore[attr-defined]
         elif args.task == "memory":
             result.update(memory(engine, args.size, args.points))
