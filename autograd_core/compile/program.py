@@ -82,7 +82,8 @@ class Traced:
     def schedule(self) -> Schedule:
         """The numpy executor's plan: blocks per group, layers as matrix products (on first use)."""
         if self._schedule is None:
-            self._schedule = products_to_matmul(plan_blocks(self.tape, self.sums, self.levels))
+            self._schedule = products_to_matmul(plan_blocks(self.tape, self.sums, self.levels),
+                                                self.tape.n_leaves)
         return self._schedule
 
     @property
