@@ -136,8 +136,9 @@ class XlaExecutor:
     backward not finite) as numpy arrays. Forward adds each sum's terms in eager's order;
     backward adds a gradient's parts in XLA's order (scatter-adds, matrix products)."""
 
-    def __init__(self, plan: ArrayExecutor) -> None:
+    def __init__(self, plan: ArrayExecutor, reassociate: bool = False) -> None:
         self.jax = load()
+        self.reassociate = reassociate
         self.jnp = self.jax.numpy
         self.plan = plan
         self.tape = plan.tape
@@ -193,6 +194,16 @@ class XlaExecutor:
             for k, fwd in zip(step.kernels, forwards):
                 ins = [parts.read(values, r) for r in k.reads]
                 where = range(step.rows)[k.rows] if isinstance(k.rows, slice) else k.rows
+                if k.grid is not None and self.reassociate:  # one row: Σ over terms, a dot
+                    a, c = ins[k.grid.outer], ins[1 - k.grid.outer]
+                    if k.signs is not None:
+                        c = c * _ax(k.signs, 2, batch)
+                    summed = jnp.einsum("to...,ti...->oi...", a, c).reshape((m,) + batch)
+                    T[int(where[0])] = summed
+                    for row in where[1:]:
+                        T[int(row)] = None
+                    kept.append((ins, None))
+                    continue
                 if k.grid is not None:
                     out = grid_forward(fwd, k.grid, ins)
                     part = out.reshape((len(where), m) + batch)
@@ -219,7 +230,9 @@ class XlaExecutor:
         return jnp.concatenate([jnp.stack(rows).astype(jnp.float64), grads[0]])
 
     def _add_rows(self, T: list[Any]) -> Any:
-        """T[0] + T[1] + … in that order, as eager's chain of adds."""
+        """T[0] + T[1] + … in that order, as eager's chain of adds (rows None: summed
+        elsewhere, by a matrix product)."""
+        T = [row for row in T if row is not None]
         if len(T) <= UNROLL:
             return functools.reduce(lambda a, b: a + b, T)
         rows = self.jnp.stack(T)
