@@ -29,7 +29,8 @@ REFERENCE = "floats"
 LIMIT = "numpy"
 FASTEST = "jax"  # what a user who wants this fast would pick: every row is also compared to it
 # an engine that compiles, and the eager engine it replays
-COMPILERS = {"ours-compiled": "ours", "ours-compiled-jax": "ours"}
+COMPILERS = {"ours-compiled": "ours", "ours-compiled-jax": "ours",
+             "ours-compiled-reassociate": "ours", "ours-compiled-jax-reassociate": "ours"}
 ANCHOR = "micrograd"
 BASES = {"ours": "ours@base", "ours-plain": "ours-plain@base"}  # an engine and itself earlier
 HERE = Path(__file__).resolve().parent
@@ -398,6 +399,10 @@ def report(results: dict[str, dict[str, Any]], cfg: Config, problems: list[str],
               "chain rule, not `jax.grad`) in one `jax.jit` program, timed in CPU time of the "
               "whole process as `jax` is; it runs the moons step only (XLA compiles a program "
               "with a step per level: a long chain is not its workload). "
+              "`ours-compiled-reassociate` and `ours-compiled-jax-reassociate` are the same "
+              "moons programs compiled with `reassociate=True`: each layer's weighted sums one "
+              "BLAS matrix product (an XLA dot), adding in another order, so their numbers are "
+              "eager's to rounding instead of bit for bit. "
               "`jax` is the step written by hand in `jax.numpy` (relu MLP, hinge + L2), its "
               "`value_and_grad` and the SGD update in one `jax.jit` (float64, CPU, async dispatch "
               "off), compiled by an untimed first call and timed until its result is ready; its "

@@ -26,6 +26,9 @@ ENGINES = {  # name → module under benchmarks.engines
     "ours-plain": "ours_plain",  # the same in a bare loop, the collector running
     "ours-compiled": "ours_compiled",  # traced once with autograd_core.compile, then replayed
     "ours-compiled-jax": "ours_compiled_jax",  # the same traces on compile's jax backend
+    # the moons traces with reassociate=True: a layer's sums as matrix products (BLAS, a dot)
+    "ours-compiled-reassociate": "ours_compiled_reassociate",
+    "ours-compiled-jax-reassociate": "ours_compiled_jax_reassociate",
     "micrograd": "micrograd",
     "torch": "torch_scalar",
     "floats": "floats",

@@ -193,7 +193,7 @@ def _array_source(plan: ArrayExecutor, batched: bool, reassociate: bool
                           "errstate": np.errstate, "add_rows": _add_rows,
                           "broadcast_to": np.broadcast_to, "bincount": np.bincount,
                           "add_at": np.add.at, "contiguous": np.ascontiguousarray,
-                          "reduce": np.add.reduce, "matmul": np.matmul, "mm": _mm,
+                          "reduce": np.add.reduce, "add": np.add, "matmul": np.matmul, "mm": _mm,
                           "LEAVES": plan.leaves, "NUMBERS": plan.numbers}
     t = _Text(batched, ns)
     column = "[:, None]" if batched else ""
@@ -279,6 +279,9 @@ def _step(t: _Text, s: int, step: Any, fwd: list[str], saved: list[str], reassoc
             else:
                 fwd.append(f"        {out} = {t.const('F', fn)}({pair})")
                 fwd.append(f"        T[{at}] = {out}.reshape({t.shape(count, m)})")
+        elif fn is None and k.reads[0].run is None and isinstance(rows, slice):
+            fwd[-1] = f"        v.take({t.const('I', k.reads[0].slots)}, axis=0, out=T[{at}], " \
+                "mode='clip')"  # gathered straight into its rows (indices are in range)
         elif fn is None:
             fwd.append(f"        T[{at}] = {ins[0]}")
         elif ufunc and signs is None:
@@ -296,8 +299,12 @@ def _step(t: _Text, s: int, step: Any, fwd: list[str], saved: list[str], reassoc
             body += _grid_back(t, k, ins, signs, saved)
         else:
             body += _partials(t, k, ins, out, d, m, saved)
-    if m > 1:  # rows of many numbers: numpy adds whole rows, in order
+    if n_rows == 2:  # one add
+        fwd.append(f"        add(T[0], T[1], out=v[{span}])")
+    elif m > 1 and t.batched:  # rows of many numbers: numpy adds whole rows, in order
         fwd.append(f"        reduce(T, axis=0, out=v[{span}])")
+    elif m > 1:  # (into a new row, then copied: faster than out= for one point's rows)
+        fwd.append(f"        v[{span}] = reduce(T, axis=0)")
     else:
         fwd.append(f"        v[{span}] = add_rows(T)")
     return body

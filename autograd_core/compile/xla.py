@@ -236,7 +236,9 @@ class XlaExecutor:
         if len(T) <= UNROLL:
             return functools.reduce(lambda a, b: a + b, T)
         rows = self.jnp.stack(T)
-        total, _ = self.jax.lax.scan(lambda acc, row: (acc + row, None), rows[0], rows[1:])
+        # unrolled by 32 inside the loop: the same adds in the same order, 32× fewer trips
+        total, _ = self.jax.lax.scan(lambda acc, row: (acc + row, None), rows[0], rows[1:],
+                                     unroll=32)
         return total
 
     def _backward(self, values: list[Any], saved: list[Any], batch: tuple[int, ...]
