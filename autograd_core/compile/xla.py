@@ -220,11 +220,12 @@ class XlaExecutor:
         ok = jnp.broadcast_to(jnp.asarray(tape.check_guards(
             lambda slot: parts.at(values, plan.at(slot)))), batch)
         made = values[2:2 + len(plan.steps)]
-        bad_forward = ok & ~jnp.all(jnp.stack([jnp.isfinite(a).all(axis=0) for a in made]),
-                                    axis=0) if made else ok & False
+        # every value and gradient checked at once (one array: one fused check for XLA)
+        bad_forward = ok & ~jnp.isfinite(jnp.concatenate(made)).all(axis=0) if made \
+            else ok & False
         grads = self._backward(values, saved, batch)
-        finite = [jnp.isfinite(g).all(axis=0) for g in grads if g is not None]
-        bad_backward = ok & ~jnp.all(jnp.stack(finite), axis=0)
+        finite = jnp.isfinite(jnp.concatenate([g for g in grads if g is not None])).all(axis=0)
+        bad_backward = ok & ~finite
         rows = [ok, bad_forward, bad_backward, parts.at(values, plan.at(tape.out)),
                 *(parts.at(values, plan.at(s)) for s in tape.aux)]
         return jnp.concatenate([jnp.stack(rows).astype(jnp.float64), grads[0]])
