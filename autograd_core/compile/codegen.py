@@ -367,6 +367,11 @@ def _partials(t: _Text, k: Kernel, ins: list[str], out: str, d: str, m: int,
         if type(rule) is float:
             c = d if rule == 1.0 else f"{rule!r} * {d}"
             full = table.slots.size == m  # up's numbers, one per slot of the table
+        elif k.op is not None and k.op.product:  # ∂(x·y)/∂x = y, as the rule itself says
+            other = ins[1 - i]
+            saved += [other] if other not in saved else []
+            c = f"{other} * {d}"
+            full = None
         else:
             saved += [n for n in (out, *ins) if n.startswith(("i", "o")) and n not in saved]
             c = f"{t.const('R', _rule_of(k, i))}({out}, {', '.join(ins)}) * {d}"
@@ -411,7 +416,8 @@ def _add(t: _Text, table: Slots, c: str, full: bool | None) -> list[str]:
             return [f"        {run} += ({c}).reshape({t.shape(table.slots.size)})"
                     if len(table.shape) > 1 else f"        {run} += {c}"]
         return [f"        g = {run}.reshape({shape})", f"        g += {c}"]
-    lines = [f"        c = {c}"]
+    lines = [] if full and c.isidentifier() else [f"        c = {c}"]
+    c = c if full and c.isidentifier() else "c"
     if full is False:
         lines.append(f"        c = broadcast_to(c, {shape})")
     elif full is None:
@@ -419,12 +425,12 @@ def _add(t: _Text, table: Slots, c: str, full: bool | None) -> list[str]:
                   f"            c = broadcast_to(c, {shape})"]
     flat = t.shape(-1)
     if len(table.distinct) == 1:
-        lines.append(f"        G[{int(table.distinct[0])}] += c.reshape({flat}).sum(axis=0)")
+        lines.append(f"        G[{int(table.distinct[0])}] += {c}.reshape({flat}).sum(axis=0)")
     elif t.batched:
-        lines.append(f"        add_at(G, {t.const('I', table.slots)}, contiguous(c))")
+        lines.append(f"        add_at(G, {t.const('I', table.slots)}, contiguous({c}))")
     else:
         lines.append(f"        G[{t.const('D', table.distinct)}] += bincount("
-                     f"{t.const('V', table.inverse)}, c.ravel(), {len(table.distinct)})")
+                     f"{t.const('V', table.inverse)}, {c}.ravel(), {len(table.distinct)})")
     return lines
 
 
