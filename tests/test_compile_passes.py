@@ -90,7 +90,8 @@ def test_products_to_matmul_reads_a_layer_as_one_grid_of_neurons_by_points():
     sums = fuse_sums(tape)
     planned = plan_blocks(tape, sums, group_by_level(tape, sums))
     assert not any(b.grid for g in planned.groups for b in g.blocks)  # the pass adds them
-    grids = {b.grid: b for g in products_to_matmul(planned, tape.n_leaves).groups for b in g.blocks if b.grid}
+    grids = {b.grid: b for g in products_to_matmul(planned, tape.n_leaves).groups
+             for b in g.blocks if b.grid}
     # the layer's 60 products, and the loss's z·z (a 1 × 1 grid: the sum of squares); the
     # layer traced point by point is laid out neuron by neuron, its 5 points the long axis last
     assert set(grids) == {Grid(outer=0, shape=(4, 5)), Grid(outer=1, shape=(1, 1))}
@@ -104,7 +105,8 @@ def test_products_to_matmul_leaves_products_that_are_no_grid_alone():
     sums = fuse_sums(tape)
     planned = plan_blocks(tape, sums, group_by_level(tape, sums))
     assert [len(g.eqns) for g in planned.groups if g.rows][0] == 2
-    assert not any(b.grid for g in products_to_matmul(planned, tape.n_leaves).groups for b in g.blocks)
+    assert not any(b.grid for g in products_to_matmul(planned, tape.n_leaves).groups
+                   for b in g.blocks)
 
 
 def test_narrow_is_chosen_by_equations_per_level_not_by_graph_depth():

@@ -239,11 +239,11 @@ def _step(t: _Text, s: int, step: Any, fwd: list[str], saved: list[str], reassoc
     if step.rows is None:  # a plain group: one op over tables of m slots
         k = step.kernels[0]
         ins = _reads(t, s, 0, k, fwd)
-        fn = _forward_of(k)
-        if isinstance(fn, np.ufunc) and fn.nout == 1:
-            fwd.append(f"        {t.const('F', fn)}({', '.join(ins)}, out=v[{span}])")
+        plain = _forward_of(k)
+        if isinstance(plain, np.ufunc) and plain.nout == 1:
+            fwd.append(f"        {t.const('F', plain)}({', '.join(ins)}, out=v[{span}])")
         else:
-            fwd.append(f"        v[{span}] = {t.const('F', fn)}({', '.join(ins)})")
+            fwd.append(f"        v[{span}] = {t.const('F', plain)}({', '.join(ins)})")
         if step.live:
             body += _partials(t, k, ins, f"v[{span}]", "up", m, saved)
         return body
@@ -259,7 +259,7 @@ def _step(t: _Text, s: int, step: Any, fwd: list[str], saved: list[str], reassoc
         count = len(range(step.rows)[k.rows]) if isinstance(k.rows, slice) else len(k.rows)
         at = _rows_text(t, rows)
         signs = None if k.signs is None else t.signs(k.signs)
-        fn = None if k.forward is None else _forward_of(k)
+        fn: Callable[..., Any] | None = None if k.forward is None else _forward_of(k)
         ufunc = isinstance(fn, np.ufunc) and fn.nout == 1 and isinstance(rows, slice)
         out = f"o{s}_{j}"
         if k.grid is not None and merged:

@@ -190,7 +190,7 @@ class XlaExecutor:
                 saved.append([(ins, None)])
                 continue
             T: list[Any] = [None] * step.rows  # the sum's terms, row by row
-            kept = []
+            kept: list[tuple[list[Any], Any]] = []
             for k, fwd in zip(step.kernels, forwards):
                 ins = [parts.read(values, r) for r in k.reads]
                 where = range(step.rows)[k.rows] if isinstance(k.rows, slice) else k.rows
