@@ -35,16 +35,17 @@ def products_to_matmul(schedule: Schedule, base: int) -> Schedule:
     order, so that it reads it as one run. Orders change no number of the forward. `base`:
     the tape's first equation slot (its leaves' count)."""
     groups: list[Group] = []
-    position: dict[int, int] = {}  # tape slot → its place in its group's order
-    owner: dict[int, int] = {}  # tape slot → the group (index) that makes it
+    n = base + 1 + max((max(g.eqns) for g in schedule.groups if g.eqns), default=0)
+    position = np.zeros(n, dtype=np.intp)  # tape slot → its place in its group's order
+    owner = np.full(n, -1, dtype=np.intp)  # tape slot → the group (index) that makes it
     for group in schedule.groups:
         if group.rows is None:
             group = _follow(group, position, owner)
         else:
             group = _gridded(group)
-        for at, k in enumerate(group.eqns):
-            position[base + k] = at
-            owner[base + k] = len(groups)
+        made = base + np.asarray(group.eqns, dtype=np.intp)
+        position[made] = np.arange(len(made))
+        owner[made] = len(groups)
         groups.append(group)
     return replace(schedule, groups=groups)
 
@@ -57,18 +58,18 @@ def _reordered(group: Group, order: np.ndarray) -> Group:
                            for c in group.blocks])
 
 
-def _follow(group: Group, position: dict[int, int], owner: dict[int, int]) -> Group:
+def _follow(group: Group, position: np.ndarray, owner: np.ndarray) -> Group:
     """A plain group whose first input reads distinct slots of one earlier group, in that
     group's order (an activation after its layer); else as it is."""
     first = group.blocks[0].reads[0] if group.blocks and group.blocks[0].reads else None
     if first is None or first.ndim != 1 or first.size < 2:
         return group
-    slots = first.tolist()
-    if any(s not in owner for s in slots) or len({owner[s] for s in slots}) != 1 \
-            or len(set(slots)) != len(slots):
+    by = owner[first]
+    if by[0] < 0 or (by != by[0]).any():
         return group
-    at = np.array([position[s] for s in slots])
-    if (np.diff(at) > 0).all():
+    at = position[first]
+    step = np.diff(at)
+    if (step > 0).all() or len(np.unique(at)) != len(at):
         return group
     return _reordered(group, np.argsort(at, kind="stable"))
 
@@ -104,8 +105,24 @@ def _gridded(group: Group) -> Group:
 
 def _ids(table: np.ndarray) -> np.ndarray:
     """Per column of a table, the index of its distinct column (first seen first)."""
-    seen: dict[tuple[int, ...], int] = {}
-    return np.array([seen.setdefault(c, len(seen)) for c in map(tuple, table.T.tolist())])
+    return _distinct(table)[0]
+
+
+def _distinct(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column of a (terms, n) table, the index of its distinct column, numbered in the
+    order first seen; and those distinct columns, (terms, count). (Columns sorted by a stable
+    lexsort: equal ones are neighbours, the first seen first among them.)"""
+    n = table.shape[1]
+    order = np.lexsort(table[::-1])
+    ranked = table[:, order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = (ranked[:, 1:] != ranked[:, :-1]).any(axis=0)
+    inverse = np.empty(n, dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    first = order[new]
+    rank = np.empty(len(first), dtype=np.intp)
+    rank[np.argsort(first)] = np.arange(len(first))
+    return rank[inverse], table[:, np.sort(first)]
 
 
 def _grid(a: np.ndarray, b: np.ndarray
@@ -114,11 +131,8 @@ def _grid(a: np.ndarray, b: np.ndarray
     with b's exactly once: which input is outer, the (outer, inner) counts, the distinct
     columns of a and b, (terms, count) each, and the order of the equations that lays them out
     so (None: they are in it already). Else None."""
-    ids, columns = [], []
-    for table in (a, b):
-        seen: dict[tuple[int, ...], int] = {}
-        ids.append(np.array([seen.setdefault(c, len(seen)) for c in map(tuple, table.T.tolist())]))
-        columns.append(np.array(list(seen), dtype=np.intp).reshape(len(seen), -1).T)
+    (ids_a, columns_a), (ids_b, columns_b) = _distinct(a), _distinct(b)
+    ids, columns = [ids_a, ids_b], [columns_a, columns_b]
     na, nb = len(columns[0][0]), len(columns[1][0])
     pairs = ids[0] * nb + ids[1]
     if na * nb != len(pairs) or len(np.unique(pairs)) != len(pairs):
