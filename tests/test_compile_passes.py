@@ -99,6 +99,31 @@ def test_products_to_matmul_reads_a_layer_as_one_grid_of_neurons_by_points():
     assert weights.shape == (3, 4) and inputs.shape == (3, 5)
 
 
+def test_products_to_matmul_lays_a_layer_out_neuron_by_neuron_and_its_relu_follows():
+    # 3 inputs, 4 neurons, 10 points, traced point by point, then a relu of every output
+    n_in, n_out, n_points = 3, 4, 10
+
+    def f(*a):
+        W = [a[i * n_out:(i + 1) * n_out] for i in range(n_in)]
+        X = [a[n_in * n_out + p * n_in:][:n_in] for p in range(n_points)]
+        acts = [sum((W[i][j] * X[p][i] for i in range(n_in)), a[j]).relu()
+                for p in range(n_points) for j in range(n_out)]
+        return sum((h * h for h in acts), a[0])
+
+    tape = _tape(f, *np.linspace(-1, 1, n_in * n_out + n_points * n_in).tolist())
+    sums = fuse_sums(tape)
+    schedule = products_to_matmul(plan_blocks(tape, sums, group_by_level(tape, sums)),
+                                  tape.n_leaves)
+    layer = next(g for g in schedule.groups if len(g.eqns) == n_out * n_points)
+    assert [b.grid for b in layer.blocks if b.grid] == [Grid(outer=0, shape=(4, 10))]  # the
+    # 10 points, the longer axis, last
+    relu = next(g for g in schedule.groups if g.rows is None and g.blocks[0].op is ops.RELU)
+    made = [tape.n_leaves + k for k in layer.eqns]
+    assert relu.blocks[0].reads[0].tolist() == made  # read in the layer's order: one slice
+    x = np.linspace(-1, 1, 42).tolist()
+    assert compile(f, *x)(*x)[0] == f(*map(Value, x)).data  # orders change no value
+
+
 def test_products_to_matmul_leaves_products_that_are_no_grid_alone():
     # two sums of the same products: the pair (a, b) comes twice, so no grid holds them
     tape = _tape(lambda a, b, c, d: (a * b + c * d).tanh() + (a * b + c * d).exp(), *[0.5] * 4)
