@@ -51,6 +51,7 @@ class OnJax:
         self.jnp = jax.numpy
         self._forwards: dict[Op, Callable[..., Any]] = {}
         self._globals: dict[int, dict[str, Any]] = {}
+        self.callbacks = False  # some record runs through numpy, called back from XLA
 
     def where(self, cond: Any, yes: Any, no: Any) -> Any:
         """rules.where on jax arrays: both branches evaluated, then chosen."""
@@ -123,11 +124,18 @@ class OnJax:
                     reason = f"{type(err).__name__}"
             else:
                 reason = "no array forward"
+            self.callbacks = True
             warnings.warn(f"backend='jax': op record {op.name!r} ({what}) does not run on jax "
                           f"arrays ({reason}); it runs through numpy outside XLA, slower",
                           RuntimeWarning, stacklevel=2)
             return callback(*args)
         return run
+
+
+def _words(a: Any) -> np.ndarray:
+    """float64 numbers as pairs of 32-bit words: shape (..., 2), the same bytes."""
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    return a.view(np.uint32).reshape(a.shape + (2,))
 
 
 class XlaExecutor:
@@ -149,23 +157,44 @@ class XlaExecutor:
                           tuple(self.on.partial(k.op, i) for i in range(k.op.arity))
                           for k in step.kernels] for step in plan.steps]
         self.parts = Parts(plan, self.jnp, self.jax.lax)
-        with self.jax.enable_x64(True):
-            self._program = self.jax.jit(self._lowered)
-            self._numbers = self.jnp.asarray(plan.numbers, dtype=self.jnp.float64)
-            self._leaves = self.jnp.asarray(plan.leaves, dtype=self.jnp.float64)
+        # The program's float64 arguments and result cross as their raw 32-bit words, and it
+        # is compiled ahead of time (per batch shape) under float64: calling it then needs no
+        # x64 switch, which would knock jax's dispatch off its fast path at every call.
+        self._programs: dict[tuple[int, ...], Any] = {}
+        self._numbers = _words(plan.numbers)
+        self._leaves = _words(plan.leaves)
 
     def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray],
                                                np.ndarray, np.ndarray, np.ndarray]:
         tape = self.tape
-        with self.jax.enable_x64(True):
-            leaves = self._leaves
-            if tape.captured:  # their data may have changed since the last call
-                leaves = np.array([*(v.data for v in tape.captured), *tape.constants])
-            packed = np.asarray(self._program(x, leaves, self._numbers))
+        leaves = self._leaves
+        if tape.captured:  # their data may have changed since the last call
+            leaves = _words(np.array([*(v.data for v in tape.captured), *tape.constants]))
+        words = _words(x)
+        program = self._programs.get(x.shape)
+        if program is None:
+            with self.jax.enable_x64(True):
+                program = self.jax.jit(self._on_words).lower(words, leaves,
+                                                              self._numbers).compile()
+            self._programs[x.shape] = program
+        if self.on.callbacks:  # numpy called back from inside XLA: float64 on the way
+            with self.jax.enable_x64(True):
+                out = program(words, leaves, self._numbers)
+        else:
+            out = program(words, leaves, self._numbers)
+        packed = np.asarray(out).view(np.float64)[..., 0]
         n_aux = len(tape.aux)
         ok = packed[0] != 0.0
         return (ok, packed[3], list(packed[4:4 + n_aux]), packed[4 + n_aux:],
                 packed[1] != 0.0, packed[2] != 0.0)
+
+    def _on_words(self, x: Any, leaves: Any, numbers: Any) -> Any:
+        """_lowered, its float64 arguments and result as pairs of 32-bit words."""
+        lax, f64 = self.jax.lax, self.jnp.float64
+        out = self._lowered(lax.bitcast_convert_type(x, f64),
+                            lax.bitcast_convert_type(leaves, f64),
+                            lax.bitcast_convert_type(numbers, f64))
+        return lax.bitcast_convert_type(out, self.jnp.uint32)
 
     def _lowered(self, x: Any, leaves: Any, numbers: Any) -> Any:
         """The program XLA compiles: rows (guards hold, forward bad, backward bad, value,
