@@ -2,9 +2,10 @@
 executor's plan after our passes — lowered to jax.numpy as one pure function (forward, the
 guards, and the chain rule backward with each partial the record's own rule) and `jax.jit`-ed.
 
-JAX is imported only here, when a program asks for it. float64 is enabled only around our own
-calls (`jax.enable_x64(True)`, a thread-local setting), so other JAX users in the process keep
-their own default. Records run on jax arrays through the same code as on numpy arrays: a
+JAX is imported only here, when a program asks for it. float64 is enabled only while our
+program compiles (`jax.enable_x64(True)`, a thread-local setting), so other JAX users in the
+process keep their own default; its float64 arguments and result cross as raw 32-bit words,
+so a call needs no switch. Records run on jax arrays through the same code as on numpy arrays: a
 record's `array` forward and its partial rules are called with numpy's names (`np`, `where`,
 `nonzero`, the table's ops) bound to their jax.numpy counterparts — the one rule, interpreted
 over jax. A record whose forward or rules cannot run on jax arrays (no `array`, math.* on an
