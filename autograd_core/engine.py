@@ -74,23 +74,22 @@ _new = object.__new__
 class Value:
     """A graph scalar: `data` from the forward pass; `grad` = d(root)/d(self) after backward."""
 
-    # A node's inputs sit in two slots (and a tuple only for ops of three or more): a tuple per
-    # node would be a second object to allocate, free and show the cycle collector.
-    __slots__ = ("_data", "_grad", "_acc", "_label", "_op", "_x", "_y", "_rest", "_requires",
-                 "_hooks", "__weakref__")
+    # A node's inputs sit in two slots: a tuple per node would be a second object to allocate,
+    # free and show the cycle collector. What few nodes have (a label, hooks, a third input, no
+    # grad) shares one slot, `_rare`: None for the rest, since every slot costs every node, in
+    # memory, in construction and in each pass of the cycle collector.
+    __slots__ = ("_data", "_grad", "_acc", "_op", "_x", "_y", "_rare", "__weakref__")
 
     def __init__(self, data: Any, label: str = "", *, requires_grad: bool = True) -> None:
         # A leaf. Op nodes are made by `apply`, which sets the same fields.
         self._data = data if type(data) is float and _finite(data) else as_real(data, "Value")
         self._grad: Any = 0.0  # a float; a Value after backward(create_graph=True)
         self._acc = 0.0  # backward's running sum for this node: 0.0 between passes
-        self.label = label  # checked by its setter
         self._op: Op | None = None
         self._x: Value | None = None  # the first input (None for a leaf)
         self._y: Value | None = None  # the second input (None for a leaf or a one-input op)
-        self._rest: tuple[Value, ...] = ()  # the inputs after the second
-        self._requires = True
-        self._hooks: list[Callable[[Any], Any]] | None = None
+        self._rare: Rare | None = None
+        self.label = label  # checked by its setter
         if requires_grad is not True:
             self.requires_grad_(requires_grad)
         _report("created", self)  # a leaf f makes while compiled is f's own number
@@ -120,13 +119,14 @@ class Value:
     @property
     def label(self) -> str:
         """The node's name in drawings, tables and messages ("" for none)."""
-        return self._label
+        rare = self._rare
+        return "" if rare is None else rare.label
 
     @label.setter
     def label(self, value: str) -> None:
         if not isinstance(value, str):
             raise TypeError(f"label needs a str, got {type(value).__name__}: {value!r}")
-        self._label = value
+        change(self, label=value)
 
     @property
     def op(self) -> Op | None:
@@ -140,7 +140,8 @@ class Value:
         if x is None:
             return ()
         y = self._y
-        return (x,) if y is None else (x, y, *self._rest)
+        rare = self._rare
+        return (x,) if y is None else (x, y) if rare is None else (x, y, *rare.rest)
 
     @property
     def constant(self) -> bool:
@@ -151,7 +152,7 @@ class Value:
     def requires_grad(self) -> bool:
         """Whether backward gives this node a grad: leaves unless frozen (a Constant never);
         op nodes when some input requires one."""
-        return self._requires
+        return _requires(self)
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
@@ -166,7 +167,7 @@ class Value:
                              "grad exactly when one of its inputs does (use detach() to cut it)")
         if flag and type(self) is Constant:
             raise ValueError(f"a Constant ({self._data!r}) takes no gradient: use Value(...)")
-        self._requires = flag
+        change(self, requires=flag)
         return self
 
     def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
@@ -175,16 +176,14 @@ class Value:
         if not callable(hook):
             raise TypeError(f"register_hook needs a function, got {type(hook).__name__}: "
                             f"{hook!r}")
-        if not self._requires:
+        if not _requires(self):
             raise ValueError("register_hook on a node that requires no grad: its hook would "
                              "never run")
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
+        change(self, hooks=(*_rare(self).hooks, hook))
         return RemovableHandle(self, hook)
 
     def __repr__(self) -> str:
-        label = f", label={self._label!r}" if self._label else ""
+        label = f", label={self.label!r}" if self.label else ""
         grad = self._grad._data if isinstance(self._grad, Value) else self._grad  # a graph's number
         return f"Value(data={self._data!r}, grad={grad!r}{label})"
 
@@ -357,7 +356,7 @@ class Value:
             raise TypeError(f"create_graph needs a bool, got {create_graph!r}")
         if not isinstance(gradient, Value):
             gradient = as_real(gradient, "backward's gradient")
-        if not self._requires:
+        if not _requires(self):
             raise RuntimeError(f"backward of {self!r}, which requires no grad: none of its "
                                f"inputs does (Constants, or leaves frozen by requires_grad_)")
         wanted = None if inputs is None else _inputs_of(inputs)
@@ -380,7 +379,7 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data, cut from the graph."""
-        out = Value(self._data, self._label)
+        out = Value(self._data, self.label)
         _report("detached", self, out)
         return out
 
@@ -401,7 +400,36 @@ class Constant(Value):
 
     def __init__(self, data: Any, label: str = "") -> None:
         super().__init__(data, label)
-        self._requires = False
+        change(self, requires=False)
+
+
+class Rare(NamedTuple):
+    """What few nodes have, in one slot of theirs (`_rare`: None when all are as here)."""
+
+    label: str = ""
+    hooks: tuple[Callable[[Any], Any], ...] = ()  # register_hook's, in order
+    rest: tuple[Value, ...] = ()  # the inputs after the second (ops of three or more)
+    requires: bool = True  # False: a Constant, a frozen leaf, or an op on such nodes only
+
+
+_PLAIN = Rare()
+_NO_GRAD = Rare(requires=False)  # shared by every Constant: a literal has no label
+
+
+def _rare(node: Value) -> Rare:
+    rare = node._rare
+    return _PLAIN if rare is None else rare
+
+
+def _requires(node: Value) -> bool:
+    rare = node._rare
+    return rare is None or rare.requires
+
+
+def change(node: Value, **fields: Any) -> None:
+    """Set some of node's rare fields (a Rare is shared: it is replaced, never changed)."""
+    new = _rare(node)._replace(**fields)
+    node._rare = None if new == _PLAIN else _NO_GRAD if new == _NO_GRAD else new
 
 
 class RemovableHandle:
@@ -416,10 +444,11 @@ class RemovableHandle:
     def remove(self) -> None:
         """Take the hook off (a second call does nothing)."""
         node, self._node = self._node, None
-        if node is not None and node._hooks is not None and self._hook in node._hooks:
-            node._hooks.remove(self._hook)
-            if not node._hooks:
-                node._hooks = None
+        if node is not None:
+            hooks = list(_rare(node).hooks)
+            if self._hook in hooks:
+                hooks.remove(self._hook)
+                change(node, hooks=tuple(hooks))
 
 
 # Every record with a method documents it with its own formula, read off its rules.
@@ -466,40 +495,49 @@ def apply(op: Op, x: Any, y: Any = _ONE, *rest: Any) -> Value:
     Under no_grad the result is a leaf. Any op record works, the table's or one of your own.
     """
     # One input and two (nearly every node) are spelled out: a star-call, a tuple of the
-    # inputs, a count of them, each costs more than the whole of this.
+    # inputs, a count of them, each costs more than the whole of this. `forward = op.forward`
+    # first, because a call `op.forward(...)` of an instance attribute is never specialised.
     if type(op) is not Op:
         check_call(op, 1 + (y is not _ONE) + len(rest))
     if y is _ONE:
         if op.arity != 1:
             check_call(op, 1)
         if type(x) is not Value:
-            (x,) = _inputs(op, (x,))
+            x = _lift(op, x)
+        forward = op.forward
         try:
-            data = op.forward(x._data)
+            data = forward(x._data)
         except (ArithmeticError, ValueError) as err:
             raise forward_error(op, (x._data,), err) from None
-        requires = x._requires
+        rare = x._rare  # the result's: None (it requires a grad) if its input does
+        if rare is not None:
+            rare = None if rare.requires else _NO_GRAD
         y = None
     elif not rest:
         if op.arity != 2:
             check_call(op, 2)
-        if type(x) is not Value or type(y) is not Value:
-            x, y = _inputs(op, (x, y))
+        if type(x) is not Value:
+            x = _lift(op, x)
+        if type(y) is not Value:
+            y = _lift(op, y)
+        forward = op.forward
         try:
-            data = op.forward(x._data, y._data)
+            data = forward(x._data, y._data)
         except (ArithmeticError, ValueError) as err:
             raise forward_error(op, (x._data, y._data), err) from None
-        requires = x._requires or y._requires
+        rare = x._rare  # the result's: None (it requires a grad) if an input does
+        if rare is not None:
+            other = y._rare
+            rare = None if other is None or rare.requires or other.requires else _NO_GRAD
     else:
         check_call(op, 2 + len(rest))
-        x, y, *more = _inputs(op, (x, y, *rest))
-        rest = tuple(more)
+        x, y, rest = _lift(op, x), _lift(op, y), tuple([_lift(op, a) for a in rest])
         values = tuple([a._data for a in (x, y, *rest)])
         try:
             data = op.forward(*values)
         except (ArithmeticError, ValueError) as err:
             raise forward_error(op, values, err) from None
-        requires = x._requires or y._requires or any([a._requires for a in rest])
+        rare = Rare(rest=rest, requires=any([_requires(a) for a in (x, y, *rest)]))
     if type(data) is not float or not _finite(data):
         inputs = (x,) if y is None else (x, y, *rest)
         data = checked_result(op, tuple([a._data for a in inputs]), data)
@@ -509,22 +547,18 @@ def apply(op: Op, x: Any, y: Any = _ONE, *rest: Any) -> Value:
     out._data = data
     out._grad = 0.0
     out._acc = 0.0
-    out._label = ""
-    out._hooks = None
     mode = recording()
     if mode:
         out._op = op
         out._x = x
         out._y = y
-        out._rest = rest
-        out._requires = requires
+        out._rare = rare
         if mode is not True:  # compile's trace in progress: it keeps every node f makes
             mode.recorded(out)
     else:  # under no_grad the result is a plain leaf
         out._op = None
         out._x = out._y = None
-        out._rest = ()
-        out._requires = True
+        out._rare = None
         _report("unrecorded", op, (x,) if y is None else (x, y, *rest), out)
     return out
 
@@ -534,30 +568,26 @@ def link(node: Value, op: Op, parents: tuple[Value, ...]) -> None:
     node._op = op
     node._x = parents[0]
     node._y = parents[1] if len(parents) > 1 else None
-    node._rest = parents[2:]
-    node._requires = any([p._requires for p in parents])
+    change(node, rest=tuple(parents[2:]), requires=any([_requires(p) for p in parents]))
 
 
-def _inputs(op: Op, args: tuple[Any, ...]) -> tuple[Value, ...]:
-    """The inputs as Values: numbers lifted into Constants; anything else refused by name."""
-    try:
-        return tuple([a if isinstance(a, Value) else _constant(a) for a in args])
-    except (TypeError, ValueError) as err:
-        raise type(err)(f"{op.written(*op.inputs)}: {err}") from None
-
-
-def _constant(number: Any) -> Constant:
-    """Constant(number), built as apply builds nodes (a literal of f is no leaf of its own)."""
+def _lift(op: Op, a: Any) -> Value:
+    """An input as a Value: a number lifted into a Constant (built as apply builds nodes: a
+    literal of f is no leaf of its own); anything else refused, naming the op."""
+    if isinstance(a, Value):
+        return a
+    if type(a) is not float or not _finite(a):
+        try:
+            a = as_real(a, "Value")
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"{op.written(*op.inputs)}: {err}") from None
     out = _new(Constant)
-    out._data = number if type(number) is float and _finite(number) else as_real(number, "Value")
+    out._data = a
     out._grad = 0.0
     out._acc = 0.0
-    out._label = ""
-    out._hooks = None
     out._op = None
     out._x = out._y = None
-    out._rest = ()
-    out._requires = False
+    out._rare = _NO_GRAD
     return out
 
 
@@ -591,7 +621,7 @@ def topological_order(root: Value) -> list[Value]:
                 order.append(node)
             else:
                 stack += (node, None, x)
-        elif not node._rest:  # two inputs (most nodes): spelled out, the fastest form
+        elif node._rare is None or not node._rare.rest:  # two inputs (most nodes): the fastest
             if x in visited:
                 if y in visited:
                     order.append(node)
@@ -638,7 +668,7 @@ def local_partials(node: Value, *, create_graph: bool = False,
     parents = node.parents
     args = parents if create_graph else [p._data for p in parents]
     out = node if create_graph else node._data
-    takes = [rule is not None and (p in needed if needed is not None else p._requires)
+    takes = [rule is not None and (p in needed if needed is not None else _requires(p))
              for p, rule in zip(parents, op.partials)]
     try:
         with grad_mode(True) if create_graph else nullcontext():
@@ -676,7 +706,7 @@ def cotangents(node: Value, g: Any, *, create_graph: bool = False,
             cts = op.vjp(g, node._data, *values)  # type: ignore[misc]
     except (ArithmeticError, ValueError) as err:
         raise backward_error(op, values, err) from None
-    takes = [p in needed if needed is not None else p._requires for p in parents]
+    takes = [p in needed if needed is not None else _requires(p) for p in parents]
     return checked_cotangents(op, values, g, cts, takes, Value if create_graph else None)
 
 
@@ -705,7 +735,7 @@ def chain_rule(root: Value, seed: Any = 1.0, *, create_graph: bool = False,
     grads = {} if grads is None else grads
     grads[root] = seed
     for node in reversed(topological_order(root)):
-        if node._hooks is not None and node in grads:
+        if node._rare is not None and node._rare.hooks and node in grads:
             grads[node] = _hooked(node, grads[node], create_graph)
         op = node._op
         if op is None or (needed is not None and node not in needed):
@@ -764,11 +794,12 @@ def _walk_floats(order: list[Value], seed: float, needed: set[Value] | None = No
         for node in reversed(order):
             # A node that requires no grad (a Constant, an op on them) or leads to no wanted
             # one is passed by: no gradient reaches it, none of its rules runs.
-            if not (node._requires if needed is None else node in needed):
-                continue
             g = node._acc
             node._acc = 0.0
-            if node._hooks is not None:
+            rare = node._rare
+            if not (node in needed if needed is not None else rare is None or rare.requires):
+                continue
+            if rare is not None and rare.hooks:
                 g = _hooked(node, g, False)
             total += g
             if keep is None:
@@ -796,20 +827,36 @@ def _walk_floats(order: list[Value], seed: float, needed: set[Value] | None = No
             x: Any = node._x  # a Value: an op node has one input at least
             y: Any = node._y
             out = node._data
-            if y is not None and not node._rest:
-                # A product's partials are its inputs swapped (∂(x·y)/∂x = y, as its rules
-                # say: op.product is read off them), taken without calling the rules.
+            # A partial that is a number, or a product's (its inputs swapped, ∂(x·y)/∂x = y, as
+            # its rules say: op.product is read off them), is added without asking whether the
+            # parent takes a grad: a parent that takes none empties its sum when passed. A rule
+            # that is a function runs only for a parent that takes a grad.
+            if y is not None and (rare is None or not rare.rest):
                 rx, ry = op.partials
-                if rx is not None and (x._requires if needed is None else x in needed):
-                    x._acc += (rx if type(rx) is float else y._data if op.product
-                               else rx(out, x._data, y._data)) * g
-                if ry is not None and (y._requires if needed is None else y in needed):
-                    y._acc += (ry if type(ry) is float else x._data if op.product
-                               else ry(out, x._data, y._data)) * g
+                if rx is not None:
+                    if type(rx) is float:
+                        x._acc += rx * g
+                    elif op.product:
+                        x._acc += y._data * g
+                    elif (x in needed if needed is not None
+                          else x._rare is None or x._rare.requires):
+                        x._acc += rx(out, x._data, y._data) * g
+                if ry is not None:
+                    if type(ry) is float:
+                        y._acc += ry * g
+                    elif op.product:
+                        y._acc += x._data * g
+                    elif (y in needed if needed is not None
+                          else y._rare is None or y._rare.requires):
+                        y._acc += ry(out, x._data, y._data) * g
             elif y is None:
                 rx = op.partials[0]
-                if rx is not None and (x._requires if needed is None else x in needed):
-                    x._acc += (rx if type(rx) is float else rx(out, x._data)) * g
+                if rx is not None:
+                    if type(rx) is float:
+                        x._acc += rx * g
+                    elif (x in needed if needed is not None
+                          else x._rare is None or x._rare.requires):
+                        x._acc += rx(out, x._data) * g
             else:
                 for parent, d in zip(node.parents, local_partials(node, needed=needed)):
                     if d is not None:
@@ -822,7 +869,7 @@ def _walk_floats(order: list[Value], seed: float, needed: set[Value] | None = No
         # in topological order, and `node`'s own if it got that far; and empty every sum.
         if keep is None:
             for n in order[order.index(node) + (written is not node):]:
-                if n._requires if needed is None else n in needed:
+                if n in needed if needed is not None else _requires(n):
                     n._grad = carried.get(n, 0.0)
         for n in order:
             n._acc = 0.0
@@ -883,7 +930,7 @@ def _raise_first_problem(root: Value, seed: Any, needed: set[Value] | None) -> N
 
 def _hooked(node: Value, g: Any, create_graph: bool) -> Any:
     """g after node's hooks, in the order registered: a returned number replaces it."""
-    for hook in list(node._hooks or ()):
+    for hook in _rare(node).hooks:
         new = hook(g)
         if new is None:
             continue

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .engine import Value, link, topological_order
+from .engine import Value, change, link, topological_order
 from .ops import Op
 
 # One pickled op node: its record, its parents' places in the list, data, grad and label.
@@ -20,8 +20,8 @@ def reduce(value: Value) -> tuple[Any, ...]:
     Hooks are not pickled (they are functions of the session that registered them).
     """
     if value._op is None:
-        return leaf, (type(value), value._data, _plain_grad(value), value._label,
-                      value._requires)
+        return leaf, (type(value), value._data, _plain_grad(value), value.label,
+                      value.requires_grad)
     order = topological_order(value)
     leaves = [n for n in order if n._op is None]
     index = {n: i for i, n in enumerate(leaves)}
@@ -30,7 +30,7 @@ def reduce(value: Value) -> tuple[Any, ...]:
         if node._op is not None:
             index[node] = len(leaves) + len(spec)
             spec.append((node._op, tuple(index[p] for p in node.parents), node._data,
-                         _plain_grad(node), node._label))
+                         _plain_grad(node), node.label))
     return graph, (leaves, spec)
 
 
@@ -39,7 +39,7 @@ def deepcopy(value: Value, memo: dict[int, Any]) -> Value:
     made = []
     for node in topological_order(value):  # parents first: each copy finds its parents'
         if id(node) not in memo:
-            new = leaf(type(node), node._data, 0.0, node._label, node._requires)
+            new = leaf(type(node), node._data, 0.0, node.label, node.requires_grad)
             if node._op is not None:
                 link(new, node._op, tuple(memo[id(p)] for p in node.parents))
             memo[id(node)] = new
@@ -61,7 +61,7 @@ def leaf(cls: type[Value], data: float, grad: Any, label: str, requires: bool = 
     """A leaf (or Constant) with these fields: what pickle and deepcopy rebuild."""
     node = cls(data, label)
     node._grad = grad
-    node._requires = requires
+    change(node, requires=requires)
     return node
 
 
