@@ -30,7 +30,8 @@ REFERENCE = "floats"
 LIMIT = "numpy"
 FASTEST = "jax"  # what a user who wants this fast would pick: every row is also compared to it
 # an engine that compiles, and the eager engine it replays
-COMPILERS = {"ours-compiled": "ours", "ours-compiled-jax": "ours"}
+COMPILERS = {"ours-compiled": "ours", "ours-compiled-jax": "ours",
+             "ours-compiled-reassociate": "ours", "ours-compiled-jax-reassociate": "ours"}
 ANCHOR = "micrograd"
 BASES = {"ours": "ours@base", "ours-plain": "ours-plain@base"}  # an engine and itself earlier
 HERE = Path(__file__).resolve().parent
@@ -383,8 +384,8 @@ def report(results: dict[str, dict[str, Any]], cfg: Config, problems: list[str],
              "## Agreement", "", *check, "", "## Results", "",
              *moons_table(results, cfg.moons_points), "",
              *(base_table(results) + [""] if any(b in results for b in BASES.values()) else []),
-             *chain_table(results, cfg.chain_sizes), "",
-             *memory_table(results, cfg), "",
+             *(chain_table(results, cfg.chain_sizes) + [""] + memory_table(results, cfg) + [""]
+               if cfg.chain_sizes else []),
              *(compile_table(results, cfg) + [""] if any(e in results for e in COMPILERS)
                else []),
              ("`ours` runs each moons step and each chain inside `autograd_core.collector_paused()`"
@@ -402,6 +403,10 @@ def report(results: dict[str, dict[str, Any]], cfg: Config, problems: list[str],
               "chain rule, not `jax.grad`) in one `jax.jit` program, timed in CPU time of the "
               "whole process as `jax` is; it runs the moons step only (XLA compiles a program "
               "with a step per level: a long chain is not its workload). "
+              "`ours-compiled-reassociate` and `ours-compiled-jax-reassociate` are the same "
+              "moons programs compiled with `reassociate=True`: each layer's weighted sums one "
+              "BLAS matrix product (an XLA dot), adding in another order, so their numbers are "
+              "eager's to rounding instead of bit for bit. "
               "`jax` is the step written by hand in `jax.numpy` (relu MLP, hinge + L2), its "
               "`value_and_grad` and the SGD update in one `jax.jit` (float64, CPU, async dispatch "
               "off), compiled by an untimed first call and timed until its result is ready; its "
@@ -454,6 +459,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default=",".join(ENGINES),
                         help=f"comma-separated, from {', '.join(ENGINES)}")
     parser.add_argument("--out", help="write the report here (default: RESULTS.md unless --quick)")
+    parser.add_argument("--moons", action="store_true",
+                        help="the moons step alone, 201 steps (and its compile time): no chains, "
+                        "no memory")
     parser.add_argument("--base", metavar="COMMIT",
                         help="also run `ours` and `ours-plain` as they were at this commit")
     parser.add_argument("--rows", default=",".join(ROWS),
@@ -476,7 +484,10 @@ def main(argv: list[str] | None = None) -> int:
         sizes = tuple(int(n) for n in args.chain_sizes.split(","))
         cfg = dataclasses.replace(cfg, chain_sizes=sizes,
                                   chain_repeat={n: cfg.chain_repeat.get(n, 5) for n in sizes})
-    partial = rows != ROWS or bool(args.chain_sizes)
+    if args.moons:  # the moons rows alone, with 201 steps each: a tenth of a second each
+        rows = ("moons", "compile")
+        cfg = dataclasses.replace(cfg, chain_sizes=(), moons_repeat=201)
+    partial = rows != ROWS or bool(args.chain_sizes) or args.moons
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tree:
         if args.base:

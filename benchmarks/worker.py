@@ -26,6 +26,9 @@ ENGINES = {  # name → module under benchmarks.engines
     "ours-plain": "ours_plain",  # the same in a bare loop, the collector running
     "ours-compiled": "ours_compiled",  # traced once with autograd_core.compile, then replayed
     "ours-compiled-jax": "ours_compiled_jax",  # the same traces on compile's jax backend
+    # the moons traces with reassociate=True: a layer's sums as matrix products (BLAS, a dot)
+    "ours-compiled-reassociate": "ours_compiled_reassociate",
+    "ours-compiled-jax-reassociate": "ours_compiled_jax_reassociate",
     "micrograd": "micrograd",
     "torch": "torch_scalar",
     "floats": "floats",
@@ -153,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
         elif args.task == "moons":
             result.update(moons_step(engine, args.size, args.repeat, args.budget))
         elif args.task == "compile":  # engines that compile: what compiling costs
-            sizes = tuple(int(n) for n in args.sizes.split(","))
+            sizes = tuple(int(n) for n in args.sizes.split(",") if n)
             result.update(engine.compile_costs(args.size, sizes))  # type: ignore[attr-defined]
         elif args.task == "memory":
             result.update(memory(engine, args.size, args.points))

@@ -104,3 +104,136 @@ def test_a_schedule_of_too_many_kernels_runs_in_the_interpreter():
     traced.narrow = False
     assert sum(len(step.kernels) for step in traced.plan.steps) > MAX_KERNELS
     assert type(traced.arrays) is ArrayExecutor
+
+
+# --- random MLPs: the mechanism, not one graph -----------------------------------------------
+
+ACTIVATIONS = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid,
+               "linear": lambda v: v}
+
+
+def _mlp(seed, n_in, sizes, activation, n_points):
+    """micrograd's MLP loss over fixed points, its weights (per neuron: weights, then bias) as
+    the arguments: hinge + L2, each neuron's act = b + Σ wᵢxᵢ added left to right."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_points, n_in)).tolist()
+    y = rng.choice([-1.0, 1.0], size=n_points).tolist()
+    act = ACTIVATIONS[activation]
+    shapes = list(zip([n_in, *sizes[:-1]], sizes))
+
+    def loss(*ws):
+        layers, at = [], 0
+        for n_prev, n_out in shapes:
+            layers.append([(ws[at + j * (n_prev + 1):][:n_prev], ws[at + j * (n_prev + 1) + n_prev])
+                           for j in range(n_out)])
+            at += n_out * (n_prev + 1)
+        scores = []
+        for row in X:
+            x = row
+            for depth, layer in enumerate(layers):
+                acts = [sum((w * xi for w, xi in zip(wj, x)), b) for wj, b in layer]
+                x = acts if depth == len(layers) - 1 else [act(a) for a in acts]
+            scores.append(x[0])
+        losses = [(1.0 - yi * s).relu() for yi, s in zip(y, scores)]
+        return sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in ws)
+
+    n_params = sum(n_out * (n_prev + 1) for n_prev, n_out in shapes)
+    return loss, rng.uniform(-1.0, 1.0, size=n_params).tolist()
+
+
+MLPS = [(0, 2, [16, 16, 1], "relu", 40), (1, 3, [5, 1], "tanh", 7), (2, 1, [8, 3, 1], "relu", 1),
+        (3, 4, [1], "linear", 12), (4, 2, [6, 6, 1], "sigmoid", 9), (5, 5, [3, 7, 1], "relu", 3)]
+
+
+@pytest.mark.parametrize("seed, n_in, sizes, activation, n_points", MLPS)
+def test_random_mlps_replay_eager_values_bit_for_bit_and_gradients_to_rounding(
+        seed, n_in, sizes, activation, n_points):
+    loss, theta = _mlp(seed, n_in, sizes, activation, n_points)
+    program = compile(loss, *theta)
+    traced = program.traces[0]
+    traced.narrow = False  # the numpy executor, even where a point's float loop would run
+    assert isinstance(traced.arrays, GeneratedArrays)
+    value, grads = program(*theta)
+    want, eager = value_and_grad(loss, tuple(range(len(theta))))(*theta)
+    # The same products added in the same order: the same number, where numpy's activation
+    # is math's (relu and a linear output are exact; tanh and exp may differ in the last bit).
+    if activation in ("relu", "linear"):
+        assert value == want
+    else:
+        assert value == pytest.approx(want, rel=RTOL)
+    assert list(grads) == pytest.approx(list(eager), rel=RTOL, abs=1e-15)
+    rng = np.random.default_rng(seed)
+    for k in (1, 3):  # a batch of one point, and of three, a column each
+        thetas = np.array(theta)[:, None] + rng.normal(scale=0.1, size=(len(theta), k))
+        values, batch = program(*thetas)
+        for j in range(k):
+            want, eager = value_and_grad(loss, tuple(range(len(theta))))(*thetas[:, j].tolist())
+            if activation in ("relu", "linear"):
+                assert values[j] == want
+            assert values[j] == pytest.approx(want, rel=RTOL)
+            assert [g[j] for g in batch] == pytest.approx(list(eager), rel=RTOL, abs=1e-15)
+
+
+# reassociate=True: sums added in another order (BLAS). Each weighted sum of n terms can move by
+# about n·ε·Σ|wᵢxᵢ|; on these nets a few units in the last place (≤ 1e-15 relative).
+REASSOCIATED = 1e-12
+
+
+@pytest.mark.parametrize("seed, n_in, sizes, activation, n_points", MLPS)
+def test_reassociate_runs_layers_as_matrix_products_within_rounding_of_eager(
+        seed, n_in, sizes, activation, n_points):
+    loss, theta = _mlp(seed, n_in, sizes, activation, n_points)
+    program = compile(loss, *theta, reassociate=True)
+    program.traces[0].narrow = False  # the numpy executor, even for one point
+    source = program.listing(generated=True)
+    assert "matmul(" in source  # the grids' sums are matrix products now
+    value, grads = program(*theta)
+    want, eager = value_and_grad(loss, tuple(range(len(theta))))(*theta)
+    assert value == pytest.approx(want, rel=REASSOCIATED, abs=REASSOCIATED)
+    assert list(grads) == pytest.approx(list(eager), rel=REASSOCIATED, abs=REASSOCIATED)
+    thetas = np.array(theta)[:, None] + np.random.default_rng(seed).normal(scale=0.1,
+                                                                         size=(len(theta), 2))
+    values, batch = program(*thetas)
+    for j in range(2):
+        want, eager = value_and_grad(loss, tuple(range(len(theta))))(*thetas[:, j].tolist())
+        assert values[j] == pytest.approx(want, rel=REASSOCIATED, abs=REASSOCIATED)
+        assert [g[j] for g in batch] == pytest.approx(list(eager), rel=REASSOCIATED,
+                                                      abs=REASSOCIATED)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_reassociate_on_random_wide_dags_stays_within_rounding_and_off_is_the_interpreter(seed):
+    rng = np.random.default_rng(seed)
+    n_in = int(rng.integers(2, 5))
+    f = _wide_function(seed, n_in, width=40, depth=4)
+    x0 = rng.uniform(-1, 1, size=n_in).tolist()
+    fast, exact = compile(f, *x0, reassociate=True), compile(f, *x0)
+    points = rng.uniform(-1, 1, size=(n_in, 4))
+    for x in (points[:, 0].tolist(), list(points)):
+        (v_fast, g_fast), (v_exact, g_exact) = fast(*x), exact(*x)
+        scale = max(1.0, float(np.max(np.abs(v_exact))))
+        assert np.allclose(v_fast, v_exact, rtol=REASSOCIATED, atol=REASSOCIATED * scale)
+        for a, b in zip(g_fast, g_exact):
+            assert np.allclose(a, b, rtol=REASSOCIATED, atol=REASSOCIATED * scale)
+    traced = exact.traces[0]
+    interpreter = ArrayExecutor(traced.tape, traced.schedule)
+    v, saved = traced.arrays.forward(points)
+    w, kept = interpreter.forward(points)
+    assert np.array_equal(v, w)
+    assert np.array_equal(traced.arrays.backward(v, saved), interpreter.backward(w, kept))
+
+
+def test_reassociate_must_be_a_bool():
+    with pytest.raises(TypeError, match="reassociate must be True or False, got 'yes'"):
+        compile(lambda x: x * 2.0, reassociate="yes")
+
+
+def test_a_batch_with_more_than_one_axis_runs_as_one_and_keeps_its_shape():
+    loss, theta = _mlp(7, 2, [4, 1], "relu", 5)
+    program = compile(loss, *theta)
+    thetas = np.array(theta)[:, None, None] + np.zeros((1, 2, 3))
+    values, grads = program(*thetas)
+    assert values.shape == (2, 3) and grads[0].shape == (2, 3)
+    want, eager = value_and_grad(loss, tuple(range(len(theta))))(*theta)
+    assert (values == want).all()
+    assert [g[1, 2] for g in grads] == pytest.approx(list(eager), rel=RTOL, abs=1e-15)

@@ -174,3 +174,24 @@ def test_backend_jax_without_jax_is_one_import_error_naming_the_extra(monkeypatc
     with pytest.raises(ImportError, match=r"pip install 'autograd-core\[jax\]'"):
         compile(lambda x: x * 2.0, 1.0, backend="jax")
 
+
+
+@needs_jax
+@pytest.mark.parametrize("reassociate", [False, True])
+def test_a_random_mlp_replays_like_eager_through_xla_with_and_without_reassociate(reassociate):
+    from test_codegen_arrays import _mlp
+    loss, theta = _mlp(11, 3, [6, 5, 1], "relu", 8)
+    program = compile(loss, *theta, backend="jax", reassociate=reassociate)
+    value, grads = program(*theta)
+    want, eager = value_and_grad(loss, tuple(range(len(theta))))(*theta)
+    # XLA's code generator may fuse a product and its add (one rounding instead of two): to
+    # rounding either way, and the option changes only the order of the layer's adds.
+    assert value == pytest.approx(want, rel=RTOL)
+    assert list(grads) == pytest.approx(list(eager), rel=RTOL, abs=1e-15)
+    thetas = np.array(theta)[:, None] + np.random.default_rng(2).normal(scale=0.1,
+                                                                        size=(len(theta), 3))
+    values, batch = program(*thetas)
+    for j in range(3):
+        want, eager = value_and_grad(loss, tuple(range(len(theta))))(*thetas[:, j].tolist())
+        assert values[j] == pytest.approx(want, rel=RTOL)
+        assert [g[j] for g in batch] == pytest.approx(list(eager), rel=RTOL, abs=1e-15)

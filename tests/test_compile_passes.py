@@ -91,11 +91,38 @@ def test_products_to_matmul_reads_a_layer_as_one_grid_of_neurons_by_points():
     sums = fuse_sums(tape)
     planned = plan_blocks(tape, sums, group_by_level(tape, sums))
     assert not any(b.grid for g in planned.groups for b in g.blocks)  # the pass adds them
-    grids = {b.grid: b for g in products_to_matmul(planned).groups for b in g.blocks if b.grid}
-    # the layer's 60 products, and the loss's z·z (a 1 × 1 grid: the sum of squares)
-    assert set(grids) == {Grid(outer=1, shape=(5, 4)), Grid(outer=1, shape=(1, 1))}
-    weights, inputs = grids[Grid(1, (5, 4))].reads  # each distinct column once
+    grids = {b.grid: b for g in products_to_matmul(planned, tape.n_leaves).groups
+             for b in g.blocks if b.grid}
+    # the layer's 60 products, and the loss's z·z (a 1 × 1 grid: the sum of squares); the
+    # layer traced point by point is laid out neuron by neuron, its 5 points the long axis last
+    assert set(grids) == {Grid(outer=0, shape=(4, 5)), Grid(outer=1, shape=(1, 1))}
+    weights, inputs = grids[Grid(0, (4, 5))].reads  # each distinct column once
     assert weights.shape == (3, 4) and inputs.shape == (3, 5)
+
+
+def test_products_to_matmul_lays_a_layer_out_neuron_by_neuron_and_its_relu_follows():
+    # 3 inputs, 4 neurons, 10 points, traced point by point, then a relu of every output
+    n_in, n_out, n_points = 3, 4, 10
+
+    def f(*a):
+        W = [a[i * n_out:(i + 1) * n_out] for i in range(n_in)]
+        X = [a[n_in * n_out + p * n_in:][:n_in] for p in range(n_points)]
+        acts = [sum((W[i][j] * X[p][i] for i in range(n_in)), a[j]).relu()
+                for p in range(n_points) for j in range(n_out)]
+        return sum((h * h for h in acts), a[0])
+
+    tape = _tape(f, *np.linspace(-1, 1, n_in * n_out + n_points * n_in).tolist())
+    sums = fuse_sums(tape)
+    schedule = products_to_matmul(plan_blocks(tape, sums, group_by_level(tape, sums)),
+                                  tape.n_leaves)
+    layer = next(g for g in schedule.groups if len(g.eqns) == n_out * n_points)
+    assert [b.grid for b in layer.blocks if b.grid] == [Grid(outer=0, shape=(4, 10))]  # the
+    # 10 points, the longer axis, last
+    relu = next(g for g in schedule.groups if g.rows is None and g.blocks[0].op is ops.RELU)
+    made = [tape.n_leaves + k for k in layer.eqns]
+    assert relu.blocks[0].reads[0].tolist() == made  # read in the layer's order: one slice
+    x = np.linspace(-1, 1, 42).tolist()
+    assert compile(f, *x)(*x)[0] == f(*map(Value, x)).data  # orders change no value
 
 
 def test_products_to_matmul_leaves_products_that_are_no_grid_alone():
@@ -104,7 +131,8 @@ def test_products_to_matmul_leaves_products_that_are_no_grid_alone():
     sums = fuse_sums(tape)
     planned = plan_blocks(tape, sums, group_by_level(tape, sums))
     assert [len(g.eqns) for g in planned.groups if g.rows][0] == 2
-    assert not any(b.grid for g in products_to_matmul(planned).groups for b in g.blocks)
+    assert not any(b.grid for g in products_to_matmul(planned, tape.n_leaves).groups
+                   for b in g.blocks)
 
 
 def test_narrow_is_chosen_by_equations_per_level_not_by_graph_depth():

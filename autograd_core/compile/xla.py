@@ -2,9 +2,10 @@
 executor's plan after our passes — lowered to jax.numpy as one pure function (forward, the
 guards, and the chain rule backward with each partial the record's own rule) and `jax.jit`-ed.
 
-JAX is imported only here, when a program asks for it. float64 is enabled only around our own
-calls (`jax.enable_x64(True)`, a thread-local setting), so other JAX users in the process keep
-their own default. Records run on jax arrays through the same code as on numpy arrays: a
+JAX is imported only here, when a program asks for it. float64 is enabled only while our
+program compiles (`jax.enable_x64(True)`, a thread-local setting), so other JAX users in the
+process keep their own default; its float64 arguments and result cross as raw 32-bit words,
+so a call needs no switch. Records run on jax arrays through the same code as on numpy arrays: a
 record's `array` forward and its partial rules are called with numpy's names (`np`, `where`,
 `nonzero`, the table's ops) bound to their jax.numpy counterparts — the one rule, interpreted
 over jax. A record whose forward or rules cannot run on jax arrays (no `array`, math.* on an
@@ -28,8 +29,9 @@ from .matmul import grid_backward, grid_forward
 
 EXTRA = "pip install 'autograd-core[jax]'"
 # Sums of up to this many terms are unrolled (XLA fuses the adds); longer ones run as a loop
-# over the terms, in eager's order either way.
-UNROLL = 256
+# over the terms, in eager's order either way. A loop keeps XLA from fusing the terms' making
+# into the sum; unrolled, sums of a thousand terms compile as fast as the loop.
+UNROLL = 1024
 
 
 def load() -> types.ModuleType:
@@ -51,6 +53,7 @@ class OnJax:
         self.jnp = jax.numpy
         self._forwards: dict[Op, Callable[..., Any]] = {}
         self._globals: dict[int, dict[str, Any]] = {}
+        self.callbacks = False  # some record runs through numpy, called back from XLA
 
     def where(self, cond: Any, yes: Any, no: Any) -> Any:
         """rules.where on jax arrays: both branches evaluated, then chosen."""
@@ -123,11 +126,18 @@ class OnJax:
                     reason = f"{type(err).__name__}"
             else:
                 reason = "no array forward"
+            self.callbacks = True
             warnings.warn(f"backend='jax': op record {op.name!r} ({what}) does not run on jax "
                           f"arrays ({reason}); it runs through numpy outside XLA, slower",
                           RuntimeWarning, stacklevel=2)
             return callback(*args)
         return run
+
+
+def _words(a: Any) -> np.ndarray:
+    """float64 numbers as pairs of 32-bit words: shape (..., 2), the same bytes."""
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    return a.view(np.uint32).reshape(a.shape + (2,))
 
 
 class XlaExecutor:
@@ -136,8 +146,9 @@ class XlaExecutor:
     backward not finite) as numpy arrays. Forward adds each sum's terms in eager's order;
     backward adds a gradient's parts in XLA's order (scatter-adds, matrix products)."""
 
-    def __init__(self, plan: ArrayExecutor) -> None:
+    def __init__(self, plan: ArrayExecutor, reassociate: bool = False) -> None:
         self.jax = load()
+        self.reassociate = reassociate
         self.jnp = self.jax.numpy
         self.plan = plan
         self.tape = plan.tape
@@ -148,23 +159,44 @@ class XlaExecutor:
                           tuple(self.on.partial(k.op, i) for i in range(k.op.arity))
                           for k in step.kernels] for step in plan.steps]
         self.parts = Parts(plan, self.jnp, self.jax.lax)
-        with self.jax.enable_x64(True):
-            self._program = self.jax.jit(self._lowered)
-            self._numbers = self.jnp.asarray(plan.numbers, dtype=self.jnp.float64)
-            self._leaves = self.jnp.asarray(plan.leaves, dtype=self.jnp.float64)
+        # The program's float64 arguments and result cross as their raw 32-bit words, and it
+        # is compiled ahead of time (per batch shape) under float64: calling it then needs no
+        # x64 switch, which would knock jax's dispatch off its fast path at every call.
+        self._programs: dict[tuple[int, ...], Any] = {}
+        self._numbers = _words(plan.numbers)
+        self._leaves = _words(plan.leaves)
 
     def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray],
                                                np.ndarray, np.ndarray, np.ndarray]:
         tape = self.tape
-        with self.jax.enable_x64(True):
-            leaves = self._leaves
-            if tape.captured:  # their data may have changed since the last call
-                leaves = np.array([*(v.data for v in tape.captured), *tape.constants])
-            packed = np.asarray(self._program(x, leaves, self._numbers))
+        leaves = self._leaves
+        if tape.captured:  # their data may have changed since the last call
+            leaves = _words(np.array([*(v.data for v in tape.captured), *tape.constants]))
+        words = _words(x)
+        program = self._programs.get(x.shape)
+        if program is None:
+            with self.jax.enable_x64(True):
+                program = self.jax.jit(self._on_words).lower(words, leaves,
+                                                              self._numbers).compile()
+            self._programs[x.shape] = program
+        if self.on.callbacks:  # numpy called back from inside XLA: float64 on the way
+            with self.jax.enable_x64(True):
+                out = program(words, leaves, self._numbers)
+        else:
+            out = program(words, leaves, self._numbers)
+        packed = np.asarray(out).view(np.float64)[..., 0]
         n_aux = len(tape.aux)
         ok = packed[0] != 0.0
         return (ok, packed[3], list(packed[4:4 + n_aux]), packed[4 + n_aux:],
                 packed[1] != 0.0, packed[2] != 0.0)
+
+    def _on_words(self, x: Any, leaves: Any, numbers: Any) -> Any:
+        """_lowered, its float64 arguments and result as pairs of 32-bit words."""
+        lax, f64 = self.jax.lax, self.jnp.float64
+        out = self._lowered(lax.bitcast_convert_type(x, f64),
+                            lax.bitcast_convert_type(leaves, f64),
+                            lax.bitcast_convert_type(numbers, f64))
+        return lax.bitcast_convert_type(out, self.jnp.uint32)
 
     def _lowered(self, x: Any, leaves: Any, numbers: Any) -> Any:
         """The program XLA compiles: rows (guards hold, forward bad, backward bad, value,
@@ -189,10 +221,20 @@ class XlaExecutor:
                 saved.append([(ins, None)])
                 continue
             T: list[Any] = [None] * step.rows  # the sum's terms, row by row
-            kept = []
+            kept: list[tuple[list[Any], Any]] = []
             for k, fwd in zip(step.kernels, forwards):
                 ins = [parts.read(values, r) for r in k.reads]
                 where = range(step.rows)[k.rows] if isinstance(k.rows, slice) else k.rows
+                if k.grid is not None and self.reassociate:  # one row: Σ over terms, a dot
+                    a, c = ins[k.grid.outer], ins[1 - k.grid.outer]
+                    if k.signs is not None:
+                        c = c * _ax(k.signs, 2, batch)
+                    summed = jnp.einsum("to...,ti...->oi...", a, c).reshape((m,) + batch)
+                    T[int(where[0])] = summed
+                    for row in where[1:]:
+                        T[int(row)] = None
+                    kept.append((ins, None))
+                    continue
                 if k.grid is not None:
                     out = grid_forward(fwd, k.grid, ins)
                     part = out.reshape((len(where), m) + batch)
@@ -209,21 +251,26 @@ class XlaExecutor:
         ok = jnp.broadcast_to(jnp.asarray(tape.check_guards(
             lambda slot: parts.at(values, plan.at(slot)))), batch)
         made = values[2:2 + len(plan.steps)]
-        bad_forward = ok & ~jnp.all(jnp.stack([jnp.isfinite(a).all(axis=0) for a in made]),
-                                    axis=0) if made else ok & False
+        # every value and gradient checked at once (one array: one fused check for XLA)
+        bad_forward = ok & ~jnp.isfinite(jnp.concatenate(made)).all(axis=0) if made \
+            else ok & False
         grads = self._backward(values, saved, batch)
-        finite = [jnp.isfinite(g).all(axis=0) for g in grads if g is not None]
-        bad_backward = ok & ~jnp.all(jnp.stack(finite), axis=0)
+        finite = jnp.isfinite(jnp.concatenate([g for g in grads if g is not None])).all(axis=0)
+        bad_backward = ok & ~finite
         rows = [ok, bad_forward, bad_backward, parts.at(values, plan.at(tape.out)),
                 *(parts.at(values, plan.at(s)) for s in tape.aux)]
         return jnp.concatenate([jnp.stack(rows).astype(jnp.float64), grads[0]])
 
     def _add_rows(self, T: list[Any]) -> Any:
-        """T[0] + T[1] + … in that order, as eager's chain of adds."""
+        """T[0] + T[1] + … in that order, as eager's chain of adds (rows None: summed
+        elsewhere, by a matrix product)."""
+        T = [row for row in T if row is not None]
         if len(T) <= UNROLL:
             return functools.reduce(lambda a, b: a + b, T)
         rows = self.jnp.stack(T)
-        total, _ = self.jax.lax.scan(lambda acc, row: (acc + row, None), rows[0], rows[1:])
+        # unrolled by 32 inside the loop: the same adds in the same order, 32× fewer trips
+        total, _ = self.jax.lax.scan(lambda acc, row: (acc + row, None), rows[0], rows[1:],
+                                     unroll=32)
         return total
 
     def _backward(self, values: list[Any], saved: list[Any], batch: tuple[int, ...]

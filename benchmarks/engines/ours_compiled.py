@@ -33,6 +33,7 @@ class OursCompiled:
 
     name = "ours-compiled"
     backend = "numpy"
+    reassociate = False  # compile(..., reassociate=True): a layer's sums as matrix products
     clock = staticmethod(clock)  # the calling thread's CPU time (numpy runs on it)
     # Chains whose program's memory is measured (tracemalloc: what it holds, and its peak).
     measured: tuple[int, ...] = (10**4, 10**6)
@@ -61,7 +62,7 @@ class OursCompiled:
 
     def trainer(self, moons: Moons) -> CompiledTrainer:
         """The shared MLP's loss, compiled with the weights as its arguments."""
-        return CompiledTrainer(moons, self.backend, self.clock)
+        return CompiledTrainer(moons, self.backend, self.clock, self.reassociate)
 
     def binary_nodes(self, out: list[Any]) -> None:
         """Products a·b of two leaves: tracing builds the eager engine's nodes."""
@@ -73,7 +74,7 @@ class OursCompiled:
         while compiling it (tracemalloc, in a second, untimed compile)."""
         from ..data import moons
         t0 = self.clock()
-        CompiledTrainer(moons(points), self.backend, self.clock).step()
+        CompiledTrainer(moons(points), self.backend, self.clock, self.reassociate).step()
         t1 = self.clock()
         chains, held, peak = {}, {}, {}
         for n in sizes:
@@ -97,8 +98,9 @@ class CompiledTrainer:
     weight as an argument; a step is one replay (loss and gradient) and a numpy SGD update."""
 
     def __init__(self, moons: Moons, backend: str = "numpy",
-                 timer: Callable[[], float] = clock) -> None:
+                 timer: Callable[[], float] = clock, reassociate: bool = False) -> None:
         self.backend = backend
+        self.reassociate = reassociate
         self.clock = timer
         self.eager = PausedTrainer(Ours(), moons)  # the same graph as `ours` builds
         self.theta = np.array([p.data for p in self.eager.params])
@@ -107,7 +109,7 @@ class CompiledTrainer:
     def compiled(self) -> Program:
         """The loss compiled, with every weight as an argument, and replayed once."""
         program = compile(lambda *params: self.eager.loss(), *self.eager.params,
-                          backend=self.backend)
+                          backend=self.backend, reassociate=self.reassociate)
         program(*self.theta.tolist())
         return program
 
