@@ -269,9 +269,26 @@ class Variant:
             return self._compose(args) if self.reads_graph else result
         return self._replay_call(args)
 
+    def call_floats(self, args: tuple[float, ...]) -> tuple[Any, Any]:
+        """As `variant(*args)` for arguments the caller found to be all Python floats (a
+        training loop's call): one conversion and one finiteness check, no per-argument
+        Python work; anything unusual takes the general path, which names the problem."""
+        if not self.traces or self.reads_graph or grad_level.get() or tracing() is not None \
+                or len(args) != self.arity:
+            return self(*args)
+        x = np.fromiter(args, float, len(args))
+        if not np.isfinite(x).all():  # the general path names the argument
+            return self(*args)
+        return self._replay_at(x, None)
+
     def _replay_call(self, args: Sequence[Any]) -> tuple[Any, Any]:
         """(value, gradients) as numbers (arrays for a batch), replayed."""
         x, shape = self._inputs(args)
+        return self._replay_at(x, shape)
+
+    def _replay_at(self, x: np.ndarray, shape: tuple[int, ...] | None) -> tuple[Any, Any]:
+        """(value, gradients) at the checked inputs x: a row per argument (a batch's points
+        along its columns, of this shape; None: one point)."""
         eager = self.eager_only is not None or not self.traces and self.eager_calls > 0
         if eager and self.eager_only is None:
             self.eager_calls -= 1
@@ -285,7 +302,7 @@ class Variant:
                                        else self._batch(columns))
         except Uncompilable as err:  # the first trace found f cannot be replayed
             self._run_eagerly(err)
-            return self._replay_call(args)
+            return self._replay_at(x, shape)
         value_a = value_b.reshape(shape)
         grads_t = tuple(g.reshape(shape) for g in grads_b)
         if self.has_aux:
@@ -851,9 +868,12 @@ class Program:
     def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
         """(f(*args, **kwargs), gradient per positional non-static argument, shaped as it)."""
         last = self._last
-        if last is not None and last.key == () and not kwargs and not self.static_argnums \
-                and set(map(type, args)) <= _NUMBERS:
-            return last(*args)  # the common case: numbers only, no static argument
+        if last is not None and last.key == () and not kwargs and not self.static_argnums:
+            kinds = set(map(type, args))  # the one pass over the arguments' types
+            if kinds == _FLOATS:
+                return last.call_floats(args)  # a training loop's call: floats only
+            if kinds <= _NUMBERS:
+                return last(*args)  # numbers only, no static argument
         variant, dynamic = self._variant(args, kwargs)
         out, grads = self._atomic(variant, lambda: variant(*dynamic), args, kwargs)
         return out, variant.regroup(grads[:variant.n_positional])
@@ -997,6 +1017,7 @@ def _hint_pytrees(name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
 
 
 _NUMBERS = {float, Value}  # argument types that are never static
+_FLOATS = {float}
 
 
 def _is_static(a: Any) -> bool:
