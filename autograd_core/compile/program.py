@@ -611,20 +611,26 @@ class Variant:
         if x.ndim == 1:
             x = x[:, None]
         cols = v.reshape(len(v), -1)  # a view: one column per point
-        ok = np.broadcast_to(tape.check_guards(lambda s: cols[ex.at(s)]), (x.shape[1],))
+        ok = np.ones(x.shape[1], dtype=bool)
         flip = None
-        if tape.guards and not ok.all():
-            flip = self._flipped(tape, lambda s: cols[ex.at(s)][~ok], x[:, ~ok][:, 0])
-        bad = ok & ~np.isfinite(cols[tape.n_in:ex.size]).all(axis=0)
-        if bad.any():
-            first = int(np.argmax(bad))
-            self._raise_eager(x[:, first], None if index is None else index[first])
+        if tape.guards:
+            ok &= tape.check_guards(lambda s: cols[ex.at(s)])
+            if not ok.all():
+                flip = self._flipped(tape, lambda s: cols[ex.at(s)][~ok], x[:, ~ok][:, 0])
+        # One pass over the whole block first (contiguous rows); per point only if it fails.
+        values = cols[tape.n_in:ex.size]
+        if not np.isfinite(values).all():
+            bad = ok & ~np.isfinite(values).all(axis=0)
+            if bad.any():
+                first = int(np.argmax(bad))
+                self._raise_eager(x[:, first], None if index is None else index[first])
         G = ex.backward(v, saved).reshape(cols.shape)
-        bad = ok & ~(np.isfinite(G[:tape.n_in]).all(axis=0) &
-                     np.isfinite(G[tape.n_leaves:ex.size]).all(axis=0))
-        if bad.any():
-            first = int(np.argmax(bad))
-            self._raise_eager(x[:, first], None if index is None else index[first])
+        if not (np.isfinite(G[:tape.n_in]).all() and np.isfinite(G[tape.n_leaves:ex.size]).all()):
+            bad = ok & ~(np.isfinite(G[:tape.n_in]).all(axis=0) &
+                         np.isfinite(G[tape.n_leaves:ex.size]).all(axis=0))
+            if bad.any():
+                first = int(np.argmax(bad))
+                self._raise_eager(x[:, first], None if index is None else index[first])
         return ok, cols[ex.at(tape.out)], [cols[ex.at(s)] for s in tape.aux], G[:tape.n_in], flip
 
     def _replay_xla(self, traced: Traced, x: np.ndarray, index: np.ndarray | None
