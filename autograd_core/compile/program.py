@@ -537,8 +537,21 @@ class Variant:
                 if not all(map(math.isfinite, grads)):
                     self._raise_eager(x, None)
                 return vals[tape.out], [vals[s] for s in tape.aux], grads[:tape.n_in]
-            # One point as 1-d rows: np.add.at is much faster on them than on columns.
-            ok, value_b, aux_b, grads_b, flip = self._replay(traced, x, None)
+            if self.backend == "numpy":
+                # One point as 1-d rows: np.add.at is much faster on them than on columns.
+                ex = traced.arrays
+                v, saved = ex.forward(x)
+                if tape.guards and not tape.check_guards(lambda s: v[ex.at(s)]):
+                    flipped = self._flipped(tape, lambda s: v[ex.at(s)], x)
+                    continue
+                if not _finite(v[tape.n_in:ex.size]):
+                    self._raise_eager(x, None)
+                G = ex.backward(v, saved)
+                if not (_finite(G[:tape.n_in]) and _finite(G[tape.n_leaves:ex.size])):
+                    self._raise_eager(x, None)
+                return (float(v[ex.at(tape.out)]), [float(v[ex.at(s)]) for s in tape.aux],
+                        G[:tape.n_in].tolist())
+            ok, value_b, aux_b, grads_b, flip = self._replay_xla(traced, x, None)
             if ok[0]:
                 return (float(value_b[0]), [float(a[0]) for a in aux_b],
                         grads_b[:, 0].tolist())
