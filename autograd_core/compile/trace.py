@@ -439,23 +439,35 @@ def _eager_order(columns: Columns, out: int, base: int) -> tuple[Columns, np.nda
     flat = np.concatenate(reads).astype(np.int64)
     if not flat.size or np.bincount(flat[flat >= 0]).max() < 3:
         return None
-    in0, in1, more = columns.in0, columns.in1, columns.more
+    more = columns.more
+    # Inputs as equation indices (negative: a leaf or none), in plain lists: the walk below
+    # is the one Python step per equation left, so it reads them without conversions.
+    in0, in1 = (_ints(columns.in0) - base).tolist(), (_ints(columns.in1) - base).tolist()
     placed = bytearray(m)
     order: list[int] = []
+    append = order.append
     stack = [out]
+    pop, push = stack.pop, stack.append
     while stack:  # depth first over ints, as engine.topological_order walks the nodes
-        k = stack.pop()
+        k = pop()
         if k < 0:
-            order.append(~k)
+            append(~k)
             continue
         if placed[k]:
             continue
         placed[k] = 1
-        stack.append(~k)
-        ins = more[k] if more and k in more else (in0[k], in1[k])
-        for p in reversed(ins):
-            if p >= base and not placed[p - base]:
-                stack.append(p - base)
+        push(~k)
+        if more and k in more:
+            for p in reversed(more[k]):
+                if p >= base and not placed[p - base]:
+                    push(p - base)
+            continue
+        b = in1[k]
+        if b >= 0 and not placed[b]:
+            push(b)
+        a = in0[k]
+        if a >= 0 and not placed[a]:
+            push(a)
     if order == list(range(len(order))):
         return None
     rest = [k for k in range(m) if not placed[k]]
@@ -473,7 +485,7 @@ def _eager_order(columns: Columns, out: int, base: int) -> tuple[Columns, np.nda
     live_b = bytearray(np.frombuffer(columns.live, dtype=np.uint8)[perm].tobytes())
     more_new = {int(new[k]): tuple(p if p < base else base + int(new[p - base]) for p in ins)
                 for k, ins in more.items()}
-    return Columns(columns.ops, code, moved(in0), moved(in1), live_b, more_new), new
+    return Columns(columns.ops, code, moved(columns.in0), moved(columns.in1), live_b, more_new), new
 
 
 def _guards(tape: Tape, comparisons: list[Comparison], slot: Callable[[Value], int]
