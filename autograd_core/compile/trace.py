@@ -319,11 +319,15 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
     for v, name in given.items():
         if v in inputs or v is outputs[0]:
             labels.setdefault(slot(leaf(v)), name)
-    for j, v in enumerate(leaves):  # a captured Value is named as it was when traced
-        s = int(place[j])
-        if n_in <= s < first_constant:
+    # A captured Value is named as it was when traced, a constant by its label if it has one
+    # (only a leaf with a `_rare` slot has one): the few leaves to look at found by C loops.
+    named = (place >= n_in) & ((place < first_constant) | np.fromiter(
+        map(is_not, map(_RARE, leaves), repeat(None)), dtype=bool, count=len(leaves)))
+    for j in np.flatnonzero(named).tolist():
+        v, s = leaves[j], int(place[j])
+        if s < first_constant:
             labels[s] = v.label or repr(v._data)
-        elif s >= first_constant and v.label:
+        elif v.label:
             labels[s] = v.label
     for k, extra in rare:
         if extra.label:
