@@ -320,9 +320,16 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
         if v in inputs or v is outputs[0]:
             labels.setdefault(slot(leaf(v)), name)
     # A captured Value is named as it was when traced, a constant by its label if it has one
-    # (only a leaf with a `_rare` slot has one): the few leaves to look at found by C loops.
-    named = (place >= n_in) & ((place < first_constant) | np.fromiter(
-        map(is_not, map(_RARE, leaves), repeat(None)), dtype=bool, count=len(leaves)))
+    # (in its `_rare` slot, which every Constant shares unlabelled): the few leaves to look
+    # at are found by C loops (map, compress), not a Python step per leaf.
+    rares = list(map(_RARE, leaves))
+    has_rare = np.fromiter(map(is_not, rares, repeat(None)), dtype=bool, count=len(leaves))
+    labelled = np.zeros(len(leaves), dtype=bool)
+    with_rare = np.flatnonzero(has_rare)
+    labelled[with_rare] = np.fromiter(map(bool, map(_LABEL, compress(rares, has_rare.tolist()))),
+                                      dtype=bool, count=with_rare.size)
+    del rares
+    named = (place >= n_in) & ((place < first_constant) | labelled)
     for j in np.flatnonzero(named).tolist():
         v, s = leaves[j], int(place[j])
         if s < first_constant:
@@ -386,6 +393,7 @@ class _Sorted:
         return None
 _OP, _X, _Y = attrgetter("_op"), attrgetter("_x"), attrgetter("_y")
 _RARE, _DATA = attrgetter("_rare"), attrgetter("_data")
+_LABEL = attrgetter("label")  # of a Rare
 
 
 def _ints(col: array) -> np.ndarray:
