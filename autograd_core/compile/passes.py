@@ -129,9 +129,9 @@ def fuse_sums(tape: Tape) -> Sums:
     absorbed: set[int] = set()
     # Per equation, whether its slot is read once, by one equation of the same liveness, and
     # is not a stop: what may be absorbed into its reader. One numpy pass, not a call per read.
-    count = np.asarray(uses(tape), dtype=np.int64)[base:]
+    n_reads = np.asarray(uses(tape), dtype=np.int64)[base:]
     live_eq = np.frombuffer(live, dtype=np.uint8) if m else np.zeros(0, dtype=np.uint8)
-    single = count == 1
+    single = n_reads == 1
     if tape.stops:
         single[np.array(sorted(tape.stops), dtype=np.int64) - base] = False
     sign = {i: (1.0 if op is ADD else -1.0) for i, op in enumerate(ops_) if op is ADD or op is SUB}
