@@ -360,7 +360,9 @@ def report(results: dict[str, dict[str, Any]], cfg: Config, problems: list[str],
     for engine, res in results.items():
         found = [r["version"] for r in res.values() if "version" in r]
         skipped = [r["skipped"] for r in res.values() if "skipped" in r]
-        versions.append(f"- {engine}: {found[0] if found else 'skipped: ' + skipped[0]}")
+        said = (found[0] if found else "skipped: " + skipped[0] if skipped
+                else "not run: no row of this run times it")  # e.g. --rows compile
+        versions.append(f"- {engine}: {said}")
     agree = ("Every engine that ran agrees with plain floats on the chain values and gradients "
              f"and on the moons loss and all 337 gradients, to {RTOL:.0e} relative (checked "
              "before the timed runs).")

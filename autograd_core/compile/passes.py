@@ -122,41 +122,51 @@ def fuse_sums(tape: Tape) -> Sums:
     """A left-deep chain of + and − whose inner nodes have no other use (what `sum()` builds)
     becomes one sum of terms; a term made by an op used only by that sum is made inside it."""
     c = tape.columns
-    base, count = tape.n_leaves, uses(tape)
+    base = tape.n_leaves
     code, in0, in1, live, ops_ = c.code, c.in0, c.in1, c.live, c.ops
     m = len(code)
-    stops = tape.stops
     terms: list[list[Term] | None] = [None] * m
     absorbed: set[int] = set()
-
-    def only_use(s: int, k: int) -> bool:  # slot s is an equation's, read by equation k alone
-        return s >= base and count[s] == 1 and live[s - base] == live[k] and s not in stops
-
+    # Per equation, whether its slot is read once, by one equation of the same liveness, and
+    # is not a stop: what may be absorbed into its reader. One numpy pass, not a call per read.
+    n_reads = np.asarray(uses(tape), dtype=np.int64)[base:]
+    live_eq = np.frombuffer(live, dtype=np.uint8) if m else np.zeros(0, dtype=np.uint8)
+    single = n_reads == 1
+    if tape.stops:
+        single[np.array(sorted(tape.stops), dtype=np.int64) - base] = False
     sign = {i: (1.0 if op is ADD else -1.0) for i, op in enumerate(ops_) if op is ADD or op is SUB}
     if sign:
-        adds = np.flatnonzero(np.isin(_ints(code), list(sign))).tolist()
-        for k in adds:
-            if base + k in stops:
-                continue
-            first, second = in0[k], in1[k]
-            own = terms[first - base] if only_use(first, k) else None
+        codes = _ints(code)
+        is_sum = np.isin(codes, list(sign))
+        if tape.stops:
+            is_sum[np.array(sorted(tape.stops), dtype=np.int64) - base] = False
+        adds = np.flatnonzero(is_sum)
+        first = _ints(in0)[adds] - base
+        # the first input is an equation read by this sum alone, of the same liveness
+        inner = first >= 0
+        inner[inner] = single[first[inner]] & (live_eq[first[inner]] == live_eq[adds[inner]])
+        for k, j, absorb, second, c_k in zip(adds.tolist(), first.tolist(), inner.tolist(),
+                                              _ints(in1)[adds].tolist(), codes[adds].tolist()):
+            own = terms[j] if absorb else None
             if own is not None:
-                terms[first - base] = None
-                absorbed.add(first - base)
+                terms[j] = None
+                absorbed.add(j)
             else:
-                own = [Term(first, 1.0)]
-            own.append(Term(second, sign[code[k]]))
+                own = [Term(base + j, 1.0)]
+            own.append(Term(second, sign[c_k]))
             terms[k] = own
     made: dict[int, tuple[Op | None, ...]] = {}
+    single_l, live_l, code_l = single.tolist(), live_eq.tolist(), _ints(code).tolist()
     for k, own in enumerate(terms):
         if own is None:
             continue
         pattern = []
+        lk = live_l[k]
         for t in own:
             j = t.slot - base  # a term made by an equation read by this sum alone
-            if j >= 0 and count[t.slot] == 1 and live[j] == live[k] and t.slot not in stops \
-                    and terms[j] is None and j not in absorbed:
-                pattern.append(ops_[code[j]])
+            if j >= 0 and single_l[j] and live_l[j] == lk and terms[j] is None \
+                    and j not in absorbed:
+                pattern.append(ops_[code_l[j]])
                 absorbed.add(j)
             else:
                 pattern.append(None)
@@ -169,9 +179,12 @@ def group_by_level(tape: Tape, sums: Sums) -> Levels:
     terms made inside a sum)."""
     c = tape.columns
     base, terms, made = tape.n_leaves, sums.terms, sums.made
-    code, in0, in1, more, ops_ = c.code, c.in0, c.in1, c.more, c.ops
-    m = len(code)
-    depth = [0] * tape.n_slots
+    more, ops_ = c.more, c.ops
+    m = len(c.code)
+    # The columns as plain lists: this walk is a Python step per equation, so it reads ints
+    # without conversions (a missing second input, -1, reads the extra last depth: 0).
+    code, in0, in1 = _ints(c.code).tolist(), _ints(c.in0).tolist(), _ints(c.in1).tolist()
+    depth = [0] * (tape.n_slots + 1)
     recipes: list[Any] = [None] * m
     absorbed = sums.absorbed
     for k in range(m):
@@ -182,20 +195,24 @@ def group_by_level(tape: Tape, sums: Sums) -> Levels:
             pattern = made[k]
             d = 0
             for t, mk in zip(own, pattern):
+                s = t.slot
                 if mk is None:
-                    d = max(d, depth[t.slot])
+                    e = depth[s]
+                elif more and s - base in more:
+                    e = max(depth[p] for p in more[s - base])
                 else:
-                    d = max(d, max(depth[p] for p in c.inputs(t.slot - base)))
+                    e = max(depth[in0[s - base]], depth[in1[s - base]])
+                if e > d:
+                    d = e
             recipes[k] = pattern
         else:
             recipes[k] = ops_[code[k]]
             if more and k in more:
                 d = max(depth[p] for p in more[k])
             else:
-                b = in1[k]
-                d = depth[in0[k]] if b < 0 else max(depth[in0[k]], depth[b])
+                d = max(depth[in0[k]], depth[in1[k]])
         depth[base + k] = 1 + d
-    return Levels(depth[base:], recipes)
+    return Levels(depth[base:base + m], recipes)
 
 
 def plan_blocks(tape: Tape, sums: Sums, levels: Levels) -> Schedule:

@@ -319,11 +319,22 @@ def tape_of(inputs: list[Value], outputs: list[Value], recorder: Recorder,
     for v, name in given.items():
         if v in inputs or v is outputs[0]:
             labels.setdefault(slot(leaf(v)), name)
-    for j, v in enumerate(leaves):  # a captured Value is named as it was when traced
-        s = int(place[j])
-        if n_in <= s < first_constant:
+    # A captured Value is named as it was when traced, a constant by its label if it has one
+    # (in its `_rare` slot, which every Constant shares unlabelled): the few leaves to look
+    # at are found by C loops (map, compress), not a Python step per leaf.
+    rares = list(map(_RARE, leaves))
+    has_rare = np.fromiter(map(is_not, rares, repeat(None)), dtype=bool, count=len(leaves))
+    labelled = np.zeros(len(leaves), dtype=bool)
+    with_rare = np.flatnonzero(has_rare)
+    labelled[with_rare] = np.fromiter(map(bool, map(_LABEL, compress(rares, has_rare.tolist()))),
+                                      dtype=bool, count=with_rare.size)
+    del rares
+    named = (place >= n_in) & ((place < first_constant) | labelled)
+    for j in np.flatnonzero(named).tolist():
+        v, s = leaves[j], int(place[j])
+        if s < first_constant:
             labels[s] = v.label or repr(v._data)
-        elif s >= first_constant and v.label:
+        elif v.label:
             labels[s] = v.label
     for k, extra in rare:
         if extra.label:
@@ -382,6 +393,7 @@ class _Sorted:
         return None
 _OP, _X, _Y = attrgetter("_op"), attrgetter("_x"), attrgetter("_y")
 _RARE, _DATA = attrgetter("_rare"), attrgetter("_data")
+_LABEL = attrgetter("label")  # of a Rare
 
 
 def _ints(col: array) -> np.ndarray:
@@ -439,23 +451,35 @@ def _eager_order(columns: Columns, out: int, base: int) -> tuple[Columns, np.nda
     flat = np.concatenate(reads).astype(np.int64)
     if not flat.size or np.bincount(flat[flat >= 0]).max() < 3:
         return None
-    in0, in1, more = columns.in0, columns.in1, columns.more
+    more = columns.more
+    # Inputs as equation indices (negative: a leaf or none), in plain lists: the walk below
+    # is the one Python step per equation left, so it reads them without conversions.
+    in0, in1 = (_ints(columns.in0) - base).tolist(), (_ints(columns.in1) - base).tolist()
     placed = bytearray(m)
     order: list[int] = []
+    append = order.append
     stack = [out]
+    pop, push = stack.pop, stack.append
     while stack:  # depth first over ints, as engine.topological_order walks the nodes
-        k = stack.pop()
+        k = pop()
         if k < 0:
-            order.append(~k)
+            append(~k)
             continue
         if placed[k]:
             continue
         placed[k] = 1
-        stack.append(~k)
-        ins = more[k] if more and k in more else (in0[k], in1[k])
-        for p in reversed(ins):
-            if p >= base and not placed[p - base]:
-                stack.append(p - base)
+        push(~k)
+        if more and k in more:
+            for p in reversed(more[k]):
+                if p >= base and not placed[p - base]:
+                    push(p - base)
+            continue
+        b = in1[k]
+        if b >= 0 and not placed[b]:
+            push(b)
+        a = in0[k]
+        if a >= 0 and not placed[a]:
+            push(a)
     if order == list(range(len(order))):
         return None
     rest = [k for k in range(m) if not placed[k]]
@@ -473,7 +497,7 @@ def _eager_order(columns: Columns, out: int, base: int) -> tuple[Columns, np.nda
     live_b = bytearray(np.frombuffer(columns.live, dtype=np.uint8)[perm].tobytes())
     more_new = {int(new[k]): tuple(p if p < base else base + int(new[p - base]) for p in ins)
                 for k, ins in more.items()}
-    return Columns(columns.ops, code, moved(in0), moved(in1), live_b, more_new), new
+    return Columns(columns.ops, code, moved(columns.in0), moved(columns.in1), live_b, more_new), new
 
 
 def _guards(tape: Tape, comparisons: list[Comparison], slot: Callable[[Value], int]
