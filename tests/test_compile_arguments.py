@@ -115,3 +115,31 @@ def test_a_value_bound_at_the_first_call_may_be_passed_again():
     out.backward()
     assert other.grad == 2.0
     assert w.data == 2.5 and w.grad == 0.0
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_all_float_arguments_take_the_fast_path_and_give_what_other_number_types_give(backend):
+    # A call whose arguments are all floats is checked and converted in one pass; ints and
+    # numpy scalars take the general path. Both must give the same bits, and the same error.
+    if backend == "jax":
+        pytest.importorskip("jax")
+
+    def f(*w):
+        h = [(w[i] * w[i + 1] + 0.5).relu() for i in range(0, len(w) - 1, 2)]
+        return sum(h, w[-1]) * w[0] - w[1]
+
+    start = [0.5, -1.5, 2.0, 0.25, -0.75, 1.0, 3.0]
+    program = compile(f, *start, backend=backend)
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        point = [float(v) for v in rng.uniform(-2, 2, len(start))]
+        fast = program(*point)
+        slow = program(*[np.float64(v) for v in point])
+        assert fast == slow
+        eager = f(*map(Value, point)).data
+        assert fast[0] == eager if backend == "numpy" else abs(fast[0] - eager) < 1e-12
+    with pytest.raises(ValueError, match="inf") as fast_err:
+        program(*point[:-1], float("inf"))
+    with pytest.raises(ValueError, match="inf") as slow_err:
+        program(*[np.float64(v) for v in point[:-1]], np.float64("inf"))
+    assert str(fast_err.value) == str(slow_err.value)
