@@ -8,6 +8,7 @@ AUTOGRAD_CORE_SCREENSHOTS=folder keeps the screenshots there, to look at.
 import os
 import shutil
 import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -453,13 +454,20 @@ def test_committed_notebook_shows_every_picture_without_running_or_scripts(path,
     driver = _chrome(tmp_path / "profile", scripts=False)
     try:
         driver.get(page.as_uri())
-        shown = driver.execute_script("""
+        count = """
             return [...document.querySelectorAll('.jp-OutputArea-output')].filter(out =>
                 [...out.querySelectorAll('img, svg')].some(el => {
                     var box = el.getBoundingClientRect();
                     var loaded = el.tagName.toLowerCase() !== 'img' || el.naturalWidth > 0;
                     return loaded && box.width > 100 && box.height > 50;
-                })).length;""")
+                })).length;"""
+        # A busy machine may still be decoding the page's large inline images when it says it
+        # has loaded: look again for up to 20 s before counting one as missing.
+        deadline = time.monotonic() + 20
+        shown = driver.execute_script(count)
+        while shown != expected and time.monotonic() < deadline:
+            time.sleep(0.25)
+            shown = driver.execute_script(count)
         screenshot(driver, shots / f"untrusted-{path.stem}.png")
     finally:
         driver.quit()
