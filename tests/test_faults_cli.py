@@ -151,9 +151,13 @@ def test_ctrl_c_in_process_is_one_line_and_130(capsys, monkeypatch):
 
 # The child blocks inside the command's real work, says so on stdout, and is then sent SIGINT.
 _CHILD = """
-import sys, time
+import signal, sys, time
 import autograd_core.export, autograd_core.nn.recipes
 from autograd_core.cli import main
+
+# As at a terminal: a test run started in the background (`make test &`) hands its children
+# SIGINT ignored, and Python then installs no KeyboardInterrupt for it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 def stuck(*args, **kwargs):
     print("ready", flush=True)
